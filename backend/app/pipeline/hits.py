@@ -1,0 +1,87 @@
+"""Drum hits and the hits.json document that carries them between stages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.pipeline.atomic import write_text_atomic
+
+INSTRUMENTS: tuple[str, ...] = (
+    "kick",
+    "snare",
+    "hihat_closed",
+    "hihat_open",
+    "ride",
+    "crash",
+    "tom_high",
+    "tom_mid",
+    "tom_low",
+)
+"""The one instrument vocabulary of DrumScribe; a model may use a subset."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One drum stroke: onset time in seconds, instrument, MIDI velocity 1–127, confidence 0–1."""
+
+    time: float
+    instrument: str
+    velocity: int
+    confidence: float
+
+    def __post_init__(self) -> None:
+        if self.instrument not in INSTRUMENTS:
+            raise ValueError(f"unknown instrument {self.instrument!r}; expected one of {INSTRUMENTS}")
+        if not 1 <= self.velocity <= 127:
+            raise ValueError(f"velocity {self.velocity} is outside 1–127")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence {self.confidence} is outside 0–1")
+
+
+@dataclass
+class HitsDocument:
+    """The content of hits.json; tempo and time signature are filled in by the notation stage."""
+
+    duration_s: float
+    separator: str
+    model: str
+    hits: list[Hit] = field(default_factory=list)
+    tempo_bpm: float | None = None
+    time_signature: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, keys in the order the product documents them."""
+        return {
+            "tempo_bpm": self.tempo_bpm,
+            "time_signature": self.time_signature,
+            "duration_s": round(self.duration_s, 3),
+            "separator": self.separator,
+            "model": self.model,
+            "hits": [
+                {**asdict(h), "time": round(h.time, 4), "confidence": round(h.confidence, 4)} for h in self.hits
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HitsDocument:
+        """Parse the JSON form."""
+        return cls(
+            duration_s=float(data["duration_s"]),
+            separator=str(data["separator"]),
+            model=str(data["model"]),
+            hits=[Hit(**h) for h in data["hits"]],
+            tempo_bpm=data.get("tempo_bpm"),
+            time_signature=data.get("time_signature"),
+        )
+
+    def save(self, path: Path) -> None:
+        """Write atomically, so a reader never sees half a file."""
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> HitsDocument:
+        """Read a hits.json file."""
+        return cls.from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,1 @@
+"""Measuring transcription accuracy the way the field does: per-class onset F-measure."""

@@ -1,0 +1,28 @@
+"""Reading reference drum annotations from General MIDI files."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import mido
+
+GM_CLASS: dict[int, str] = {
+    **dict.fromkeys((35, 36), "KD"),
+    **dict.fromkeys((37, 38, 39, 40), "SD"),
+    **dict.fromkeys((41, 43, 45, 47, 48, 50), "TT"),
+    **dict.fromkeys((42, 44, 46), "HH"),
+    **dict.fromkeys((49, 51, 52, 53, 55, 57, 59), "CY"),
+}
+"""General MIDI drum notes of each standard class (the MDB Drums mapping)."""
+
+
+def read_midi_onsets(path: Path) -> dict[str, list[float]]:
+    """Note-on times in seconds per class; notes outside the five classes are ignored."""
+    onsets: dict[str, list[float]] = defaultdict(list)
+    now = 0.0
+    for message in mido.MidiFile(path):  # iterating a MidiFile yields delta times in seconds
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0 and message.note in GM_CLASS:
+            onsets[GM_CLASS[message.note]].append(now)
+    return dict(onsets)

@@ -1,0 +1,244 @@
+"""Stage 1 engine: turn a file or a link into 44.1 kHz audio, or say clearly why not.
+
+Files are probed with ffprobe before anything is decoded, so a 3-hour video is turned away at once;
+links go through yt-dlp's Python API, audio only, with the duration checked before the download.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import soundfile as sf
+
+from app.core.errors import (
+    CorruptAudioError,
+    EmptyAudioError,
+    IngestError,
+    NotAudioError,
+    TooLongError,
+    UnreachableURLError,
+    UnsupportedSiteError,
+)
+from app.core.logging import get_logger
+from app.pipeline.atomic import atomic_path
+from app.pipeline.constants import SAMPLE_RATE
+
+log = get_logger(__name__)
+
+AUDIO_EXTENSIONS = frozenset(
+    {".mp3", ".wav", ".flac", ".ogg", ".oga", ".m4a", ".aac", ".opus", ".aif", ".aiff", ".wma", ".webm",
+     ".mp4", ".mkv", ".mov", ".avi"}
+)
+"""Extensions whose files we expect to hold audio: an unreadable one is called corrupt, not 'not audio'."""
+
+SILENCE_PEAK = 10 ** (-70 / 20)
+"""Peak level below which a recording counts as silent (-70 dBFS)."""
+
+ProgressFn = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What ingest learned about the input."""
+
+    title: str
+    duration_s: float
+    channels: int
+    source: str
+
+
+def is_url(source: str) -> bool:
+    """True for http(s) links; everything else is treated as a local path."""
+    return urlparse(str(source)).scheme in ("http", "https")
+
+
+def ingest(
+    source: str | Path, dest_wav: Path, *, max_duration_s: float, progress: ProgressFn | None = None
+) -> IngestResult:
+    """Decode `source` (a path or an http(s) link) to a 44.1 kHz float WAV at `dest_wav`."""
+    report = progress or (lambda _f: None)
+    if is_url(str(source)):
+        with tempfile.TemporaryDirectory(prefix="drumscribe-dl-") as tmp:
+            downloaded, title = download_audio(str(source), Path(tmp), max_duration_s=max_duration_s)
+            report(0.5)
+            try:
+                result = decode_file(downloaded, dest_wav, max_duration_s=max_duration_s, title=title)
+            except NotAudioError as exc:
+                raise UnsupportedSiteError(
+                    f"{source} does not lead to audio DrumScribe can read; paste a YouTube link "
+                    "(or another site yt-dlp supports) or upload the file instead"
+                ) from exc
+            result = IngestResult(result.title, result.duration_s, result.channels, str(source))
+    else:
+        result = decode_file(Path(source), dest_wav, max_duration_s=max_duration_s)
+    report(1.0)
+    return result
+
+
+def probe(path: Path) -> dict:
+    """ffprobe's JSON description of `path`; NotAudioError/CorruptAudioError when it cannot be read."""
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file; check the path")
+    if path.stat().st_size == 0:
+        raise EmptyAudioError(f"{path.name} is an empty file (0 bytes); choose a recording with sound in it")
+    proc = subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        reason = _last_line(proc.stderr)
+        if path.suffix.lower() in AUDIO_EXTENSIONS:
+            raise CorruptAudioError(
+                f"{path.name} looks like a {path.suffix} file but cannot be read ({reason}); "
+                "it may be damaged or incomplete: export or download it again"
+            )
+        raise NotAudioError(
+            f"{path.name} is not an audio or video file DrumScribe can read ({reason}); "
+            "upload mp3, wav, flac, ogg, m4a, opus or a video file"
+        )
+    return json.loads(proc.stdout or "{}")
+
+
+def decode_file(path: Path, dest_wav: Path, *, max_duration_s: float, title: str | None = None) -> IngestResult:
+    """Check limits from the container header, then decode the first audio stream to `dest_wav`."""
+    info = probe(path)
+    streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
+    if not streams:
+        raise NotAudioError(
+            f"{path.name} has no audio track; upload a song file (mp3, wav, flac, ogg, m4a, opus) "
+            "or a video that has sound"
+        )
+    declared = _float_or_none(info.get("format", {}).get("duration")) or _float_or_none(streams[0].get("duration"))
+    if declared is not None and declared > max_duration_s:
+        raise TooLongError(_too_long_message(path.name, declared, max_duration_s))
+    channels = 2 if int(streams[0].get("channels") or 1) >= 2 else 1
+
+    with atomic_path(dest_wav) as tmp:
+        # Decode a little past the limit so a file whose header understates its length is still caught.
+        cmd = [
+            "ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(path), "-map", "0:a:0", "-vn",
+            "-ac", str(channels), "-ar", str(SAMPLE_RATE), "-t", f"{max_duration_s + 1:.3f}",
+            "-c:a", "pcm_f32le", "-f", "wav", str(tmp),
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise CorruptAudioError(
+                f"{path.name} could not be decoded ({_last_line(proc.stderr)}); "
+                "it may be damaged: export or download it again"
+            )
+        frames, peak = _measure(tmp)
+        duration = frames / SAMPLE_RATE
+        if frames == 0:
+            raise EmptyAudioError(f"{path.name} contains no audio samples; choose a recording with sound in it")
+        if duration > max_duration_s:
+            raise TooLongError(_too_long_message(path.name, duration, max_duration_s))
+        if peak < SILENCE_PEAK:
+            raise EmptyAudioError(f"{path.name} is silent (peak below -70 dBFS); choose a recording with drums")
+    tags = info.get("format", {}).get("tags", {}) or {}
+    name = title or tags.get("title") or tags.get("TITLE") or path.stem
+    log.info("ingest_decoded", file=path.name, duration_s=round(duration, 3), channels=channels)
+    return IngestResult(title=str(name), duration_s=duration, channels=channels, source=str(path))
+
+
+def download_audio(url: str, folder: Path, *, max_duration_s: float) -> tuple[Path, str]:
+    """Fetch the best audio of `url` into `folder` with yt-dlp; returns the file and the title."""
+    import yt_dlp
+    from yt_dlp.utils import DownloadError, UnsupportedError
+
+    options = {
+        "format": "bestaudio/best",
+        "outtmpl": str(folder / "download.%(ext)s"),
+        "noplaylist": True,
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "socket_timeout": 30,
+        "retries": 2,
+        "logger": _SilentLogger(),
+    }
+    try:
+        with yt_dlp.YoutubeDL(options) as ydl:
+            info = ydl.extract_info(url, download=False)
+            if info is None:
+                raise UnreachableURLError(f"{url} returned nothing to download; check the link")
+            if info.get("_type") == "playlist":
+                raise UnsupportedSiteError(f"{url} is a playlist; paste the link of a single song")
+            duration = _float_or_none(info.get("duration"))
+            if duration is not None and duration > max_duration_s:
+                raise TooLongError(_too_long_message(info.get("title") or url, duration, max_duration_s))
+            ydl.process_info(info)
+    except DownloadError as exc:
+        cause = exc.exc_info[1] if exc.exc_info else None
+        message = str(exc).removeprefix("ERROR: ")
+        if isinstance(cause, UnsupportedError) or "Unsupported URL" in message:
+            raise UnsupportedSiteError(
+                f"{url} is not a page DrumScribe can take audio from; paste a YouTube link "
+                "(or another site yt-dlp supports) or upload the file instead"
+            ) from exc
+        reason = message.split(" (caused by", 1)[0]
+        raise UnreachableURLError(f"could not fetch {url} ({reason}); check the link and your connection") from exc
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl"))]
+    if not files:
+        raise UnreachableURLError(f"{url} yielded no audio file; check the link")
+    return files[0], str(info.get("title") or Path(urlparse(url).path).stem or "Untitled")
+
+
+class _SilentLogger:
+    """yt-dlp would print to the terminal; DrumScribe reports errors itself."""
+
+    def debug(self, msg: str) -> None:
+        pass
+
+    def info(self, msg: str) -> None:
+        pass
+
+    def warning(self, msg: str) -> None:
+        log.debug("yt_dlp_warning", message=msg)
+
+    def error(self, msg: str) -> None:
+        log.debug("yt_dlp_error", message=msg)
+
+
+def _measure(wav: Path) -> tuple[int, float]:
+    """Frame count and peak level, read in blocks so long files stay cheap."""
+    peak = 0.0
+    frames = 0
+    with sf.SoundFile(wav) as f:
+        for block in f.blocks(blocksize=SAMPLE_RATE * 10, dtype="float32"):
+            frames += len(block)
+            if len(block):
+                peak = max(peak, float(np.max(np.abs(block))))
+    return frames, peak
+
+
+def _too_long_message(name: str, duration: float, limit: float) -> str:
+    return (
+        f"{name} is {_mmss(duration)} long; the limit is {_mmss(limit)} (MAX_DURATION_SECONDS={int(limit)}); "
+        "trim the song or transcribe it in parts"
+    )
+
+
+def _mmss(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "unknown error"

@@ -1,0 +1,126 @@
+"""The four pipeline stages, as the operations manual names them.
+
+Each stage reads and writes files in one job folder, so the command line, the Celery tasks and the
+tests drive the very same functions. Every file is written atomically and a stage may run twice
+(a re-queued Celery task) without harm.
+
+    ingest_audio          source → input.wav, source.json
+    separate_drums        input.wav → drums.wav, separation.json
+    predict_hits          drums.wav → hits.json (hits, separator, model)
+    transcribe_and_export hits.json → hits.json (tempo, metre), sheet_music.musicxml, sheet_music.pdf, drums.mid
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from app.core.config import Settings
+from app.core.errors import PredictionError, TranscriptionError
+from app.pipeline import constants as c
+from app.pipeline.atomic import write_text_atomic
+from app.pipeline.hits import HitsDocument
+from app.pipeline.ingest import IngestResult, ingest
+from app.pipeline.separation import SeparationResult, separate
+
+ProgressFn = Callable[[float], None]
+
+SOURCE_META = "source.json"
+SEPARATION_META = "separation.json"
+
+STAGES: tuple[str, ...] = ("ingest_audio", "separate_drums", "predict_hits", "transcribe_and_export")
+"""Stage names in pipeline order; also the Celery task names."""
+
+ARTIFACTS: tuple[str, ...] = (c.DRUMS_AUDIO, c.HITS_JSON, c.MUSICXML, c.PDF, c.MIDI)
+"""What a finished job hands back."""
+
+
+def ingest_audio(
+    source: str | Path, work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None
+) -> IngestResult:
+    """Stage 1: decode a file or a link to work_dir/input.wav (44.1 kHz) and record its title and length."""
+    result = ingest(source, work_dir / c.INPUT_AUDIO, max_duration_s=settings.MAX_DURATION_SECONDS, progress=progress)
+    _write_json(work_dir / SOURCE_META, asdict(result))
+    return result
+
+
+def separate_drums(
+    work_dir: Path,
+    *,
+    settings: Settings,
+    separator: str | None = None,
+    progress: ProgressFn | None = None,
+) -> SeparationResult:
+    """Stage 2: isolate the drums of input.wav into drums.wav with SEPARATOR (or `separator`)."""
+    result = separate(
+        work_dir / c.INPUT_AUDIO,
+        work_dir / c.DRUMS_AUDIO,
+        separator=separator or settings.SEPARATOR,
+        settings=settings,
+        progress=progress,
+    )
+    _write_json(work_dir / SEPARATION_META, asdict(result))
+    return result
+
+
+def predict_hits(work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None) -> HitsDocument:
+    """Stage 3: find every drum hit in drums.wav and write hits.json."""
+    from app.pipeline.prediction.factory import load_predictor
+
+    predictor = load_predictor(settings)
+    audio, sr = sf.read(work_dir / c.DRUMS_AUDIO, dtype="float32", always_2d=True)
+    mono = np.ascontiguousarray(audio.mean(axis=1))
+    try:
+        hits = predictor.predict(mono, sr, progress=progress)
+    except PredictionError:
+        raise
+    except Exception as exc:
+        raise PredictionError(f"the drum-hit model {predictor.name} failed on {c.DRUMS_AUDIO}: {exc}") from exc
+    separation = _read_json(work_dir / SEPARATION_META)
+    document = HitsDocument(
+        duration_s=len(mono) / sr,
+        separator=str(separation["separator"]),
+        model=predictor.name,
+        hits=sorted(hits, key=lambda h: (h.time, h.instrument)),
+    )
+    document.save(work_dir / c.HITS_JSON)
+    return document
+
+
+def transcribe_and_export(
+    work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None
+) -> HitsDocument:
+    """Stage 4: tempo, metre and notation; writes the sheet (MusicXML, PDF), the MIDI file and final hits.json."""
+    from app.pipeline.notation import export_all, transcribe
+
+    report = progress or (lambda _f: None)
+    document = HitsDocument.load(work_dir / c.HITS_JSON)
+    title = str(_read_json(work_dir / SOURCE_META).get("title") or "Untitled")
+    audio, sr = sf.read(work_dir / c.DRUMS_AUDIO, dtype="float32", always_2d=True)
+    try:
+        transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio.mean(axis=1), sr=sr)
+        report(0.3)
+        export_all(transcription, document.hits, work_dir, title=title)
+    except TranscriptionError:
+        raise
+    except Exception as exc:
+        raise TranscriptionError(f"could not write the drum sheet for {title!r}: {exc}") from exc
+    document.tempo_bpm = round(float(transcription.tempo_bpm), 2)
+    document.time_signature = transcription.time_signature
+    document.save(work_dir / c.HITS_JSON)
+    report(1.0)
+    return document
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())

@@ -1,0 +1,51 @@
+"""Fixtures shared by the unit and integration tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from app.core.config import Settings
+from app.pipeline.constants import SAMPLE_RATE
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED = REPO_ROOT.parent / "shared"
+ANNOTEATOR_H5 = SHARED / "models" / "annoteator" / "complete_network.h5"
+MDB_DEV = SHARED / "data" / "mdb-dev"
+
+
+@pytest.fixture
+def annoteator_uri() -> str:
+    """file:// URI of the manual's CNN in ../shared; the test skips where it is absent."""
+    if not ANNOTEATOR_H5.is_file():
+        pytest.skip(f"the reference CNN is not at {ANNOTEATOR_H5} (../shared/models/annoteator)")
+    return ANNOTEATOR_H5.as_uri()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with every folder inside the test's tmp_path and no separation."""
+    return Settings(
+        MODEL_CACHE_DIR=tmp_path / "models",
+        ARTIFACTS_DIR=tmp_path / "artifacts",
+        SEPARATOR="none",
+    )
+
+
+def write_wav(path: Path, audio: np.ndarray, sr: int = SAMPLE_RATE) -> Path:
+    """Write float audio as a 16-bit WAV."""
+    sf.write(path, audio, sr, subtype="PCM_16")
+    return path
+
+
+def ffmpeg_convert(src: Path, dest: Path, *extra: str) -> Path:
+    """Encode `src` into `dest`'s format with ffmpeg."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), *extra, str(dest)], check=True)
+    return dest

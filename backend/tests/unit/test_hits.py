@@ -1,0 +1,41 @@
+"""hits.json: the document every later stage and the API read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.pipeline.hits import Hit, HitsDocument
+
+
+def test_round_trip_keeps_the_documented_shape(tmp_path: Path) -> None:
+    doc = HitsDocument(
+        duration_s=212.4,
+        separator="demucs",
+        model="annoteator-cnn",
+        hits=[Hit(time=0.512, instrument="snare", velocity=96, confidence=0.91)],
+        tempo_bpm=120.0,
+        time_signature="4/4",
+    )
+    doc.save(tmp_path / "hits.json")
+    data = json.loads((tmp_path / "hits.json").read_text())
+    assert list(data) == ["tempo_bpm", "time_signature", "duration_s", "separator", "model", "hits"]
+    assert data["hits"] == [{"time": 0.512, "instrument": "snare", "velocity": 96, "confidence": 0.91}]
+    assert HitsDocument.load(tmp_path / "hits.json") == doc
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"instrument": "cowbell"}, "unknown instrument"),
+        ({"velocity": 0}, "outside 1–127"),
+        ({"velocity": 128}, "outside 1–127"),
+        ({"confidence": 1.5}, "outside 0–1"),
+    ],
+)
+def test_invalid_hits_are_refused(kwargs: dict[str, object], message: str) -> None:
+    values: dict[str, object] = {"time": 0.0, "instrument": "kick", "velocity": 100, "confidence": 0.5, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        Hit(**values)  # type: ignore[arg-type]

@@ -1,0 +1,127 @@
+"""Stage 1 on local files: every format decodes to 44.1 kHz; bad input gets the right error."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.core.errors import CorruptAudioError, EmptyAudioError, IngestError, NotAudioError, TooLongError
+from app.pipeline.ingest import ingest
+from app.synth.grooves import ROCK_BEAT, groove_from_pattern
+from app.synth.kits import SynthKit, render_groove
+from tests.conftest import ffmpeg_convert, write_wav
+
+
+@pytest.fixture(scope="module")
+def groove_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    audio = render_groove(groove_from_pattern(ROCK_BEAT, bpm=120, bars=1), SynthKit(sr=48_000), sr=48_000)
+    return write_wav(tmp_path_factory.mktemp("src") / "groove.wav", np.stack([audio, audio], axis=1), 48_000)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec"),
+    [(".mp3", []), (".flac", []), (".ogg", ["-c:a", "libvorbis"]), (".m4a", []), (".opus", [])],
+)
+def test_decodes_common_formats_to_44k(groove_wav: Path, tmp_path: Path, suffix: str, codec: list[str]) -> None:
+    src = ffmpeg_convert(groove_wav, tmp_path / f"song{suffix}", *codec)
+    result = ingest(src, tmp_path / "input.wav", max_duration_s=900)
+    info = sf.info(tmp_path / "input.wav")
+    assert info.samplerate == 44_100
+    assert info.channels == 2 == result.channels
+    assert result.duration_s == pytest.approx(3.0, abs=0.1)  # one bar at 120 bpm plus a 1 s tail
+    assert result.title == "song"
+
+
+def test_takes_the_audio_of_a_video(groove_wav: Path, tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=3", "-i", str(groove_wav),
+         "-shortest", "-c:v", "libx264", "-c:a", "aac", str(video)],
+        check=True,
+    )  # fmt: skip
+    result = ingest(video, tmp_path / "input.wav", max_duration_s=900)
+    assert result.duration_s == pytest.approx(3.0, abs=0.1)
+
+
+def test_mono_stays_mono_and_keeps_the_title_tag(tmp_path: Path) -> None:
+    audio = render_groove(groove_from_pattern(ROCK_BEAT, bpm=100, bars=1), SynthKit())
+    src = ffmpeg_convert(write_wav(tmp_path / "a.wav", audio), tmp_path / "b.flac", "-metadata", "title=Back Beat")
+    result = ingest(src, tmp_path / "input.wav", max_duration_s=900)
+    assert result.channels == 1
+    assert result.title == "Back Beat"
+
+
+def test_text_file_is_not_audio(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("verse, chorus, verse\n" * 50)
+    with pytest.raises(NotAudioError, match=r"notes\.txt (has no audio track|is not an audio or video file)"):
+        ingest(notes, tmp_path / "input.wav", max_duration_s=900)
+    assert not (tmp_path / "input.wav").exists()
+
+
+def test_image_without_sound_has_no_audio_track(tmp_path: Path) -> None:
+    image = tmp_path / "cover.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1",
+                    str(image)], check=True)  # fmt: skip
+    with pytest.raises(NotAudioError, match="no audio track"):
+        ingest(image, tmp_path / "input.wav", max_duration_s=900)
+
+
+def test_garbage_with_an_audio_extension_is_corrupt(tmp_path: Path) -> None:
+    bad = tmp_path / "song.flac"
+    bad.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    with pytest.raises(CorruptAudioError, match=r"song\.flac .*damaged"):
+        ingest(bad, tmp_path / "input.wav", max_duration_s=900)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp3"
+    empty.touch()
+    with pytest.raises(EmptyAudioError, match="empty file"):
+        ingest(empty, tmp_path / "input.wav", max_duration_s=900)
+
+
+def test_silence_is_rejected(tmp_path: Path) -> None:
+    silent = write_wav(tmp_path / "silence.wav", np.zeros(44_100 * 2, dtype=np.float32))
+    with pytest.raises(EmptyAudioError, match="silent"):
+        ingest(silent, tmp_path / "input.wav", max_duration_s=900)
+    assert not any(tmp_path.glob("input.wav*")), "nothing half-written may remain"
+
+
+def test_too_long_is_rejected_from_the_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    long_song = tmp_path / "long.flac"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=220:duration=20",
+                    str(long_song)], check=True)  # fmt: skip
+    decoded: list[object] = []
+    monkeypatch.setattr("app.pipeline.ingest.subprocess.run", _spy(decoded))
+    with pytest.raises(TooLongError, match=r"0:20 long; the limit is 0:10 \(MAX_DURATION_SECONDS=10\)"):
+        ingest(long_song, tmp_path / "input.wav", max_duration_s=10)
+    assert not any(cmd[0] == "ffmpeg" for cmd in decoded), "a too-long file must be refused before decoding"
+
+
+def test_too_long_is_caught_while_decoding_when_the_header_is_silent(tmp_path: Path) -> None:
+    # Raw ADTS AAC carries no duration in its header, so only decoding can tell.
+    raw = tmp_path / "stream.aac"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=220:duration=6",
+                    "-c:a", "aac", "-f", "adts", str(raw)], check=True)  # fmt: skip
+    with pytest.raises(TooLongError, match="the limit is 0:04"):
+        ingest(raw, tmp_path / "input.wav", max_duration_s=4)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="no such file"):
+        ingest(tmp_path / "nope.mp3", tmp_path / "input.wav", max_duration_s=900)
+
+
+def _spy(calls: list[object]):  # type: ignore[no-untyped-def]
+    real = subprocess.run
+
+    def run(cmd, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(cmd)
+        return real(cmd, *args, **kwargs)
+
+    return run

@@ -63,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the scores as one JSON line")
     evaluate.set_defaults(handler=_evaluate)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the web app, the API and the workers on this machine",
+        description="Runs the whole system with SQLite and an embedded broker: no PostgreSQL, Redis or Docker. "
+        "DATABASE_URL and CELERY_BROKER_URL point it elsewhere.",
+    )
+    serve.add_argument("--host", help="address to listen on (default: API_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: API_PORT or 8000)")
+    serve.add_argument(
+        "--concurrency", type=int, default=2, help="processes for the light queue (ingest, notation); default 2"
+    )
+    serve.set_defaults(handler=_serve)
     return parser
 
 
@@ -129,6 +142,17 @@ def _evaluate(args: argparse.Namespace) -> int:
         return _fail(exc, as_json=args.json)
     print(json.dumps(report.to_dict()) if args.json else format_report(report))
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from app.serve import ServeOptions, serve
+
+    settings = Settings()
+    configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
+    options = ServeOptions(
+        host=args.host or settings.API_HOST, port=args.port or settings.API_PORT, default_concurrency=args.concurrency
+    )
+    return serve(settings, options)
 
 
 def _fail(exc: DrumScribeError, *, as_json: bool) -> int:

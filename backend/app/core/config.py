@@ -50,13 +50,43 @@ class Settings(BaseSettings):
     MAX_DURATION_SECONDS: int = 900
     MAX_UPLOAD_MB: int = 100
 
-    # Artifacts and service
+    # Artifacts
     ARTIFACTS_DIR: Path = Field(default_factory=lambda: _user_data_dir() / "artifacts")
     STORAGE_BACKEND: Literal["local", "s3"] = "local"
+    S3_BUCKET: str = "drumscribe-artifacts"
+    S3_PREFIX: str = "jobs/"
     ARTIFACT_TTL_HOURS: int = 24
+
+    # State and broker. The defaults are the embedded mode of `drumscribe serve` (SQLite files and
+    # kombu's SQLAlchemy transport); the compose stack points them at PostgreSQL and Redis.
+    DATABASE_URL: str = Field(default_factory=lambda: f"sqlite:///{_user_data_dir() / 'drumscribe.sqlite'}")
+    CELERY_BROKER_URL: str = Field(default_factory=lambda: f"sqla+sqlite:///{_user_data_dir() / 'broker.sqlite'}")
+    CELERY_RESULT_BACKEND: str = Field(
+        default_factory=lambda: f"db+sqlite:///{_user_data_dir() / 'celery-results.sqlite'}"
+    )
+    # Seconds before Redis hands an unacknowledged task to another worker; longer than any job.
+    BROKER_VISIBILITY_TIMEOUT: int = 7200
+    # A job whose stage has not reported for this long, with no worker holding it, is marked failed.
+    JOB_STALL_MINUTES: int = 30
+
+    # API
     MAX_CONCURRENT_JOBS_PER_USER: int = 3
+    API_HOST: str = "127.0.0.1"
+    API_PORT: int = 8000
+    # The static export of the web UI, served on the API's port when it exists.
+    FRONTEND_DIR: Path | None = None
+    COOKIE_SECURE: bool = False
+
+    # Operations
     LOG_LEVEL: str = "INFO"
+    LOG_JSON: bool = True
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    OTEL_SERVICE_NAME: str = "drumscribe"
+
+    @property
+    def embedded(self) -> bool:
+        """True when state and broker are local SQLite files (the single-machine mode)."""
+        return self.DATABASE_URL.startswith("sqlite") and self.CELERY_BROKER_URL.startswith("sqla+sqlite")
 
     @property
     def demucs_repo(self) -> Path:

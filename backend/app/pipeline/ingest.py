@@ -33,8 +33,24 @@ from app.pipeline.constants import SAMPLE_RATE
 log = get_logger(__name__)
 
 AUDIO_EXTENSIONS = frozenset(
-    {".mp3", ".wav", ".flac", ".ogg", ".oga", ".m4a", ".aac", ".opus", ".aif", ".aiff", ".wma", ".webm",
-     ".mp4", ".mkv", ".mov", ".avi"}
+    {
+        ".mp3",
+        ".wav",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".m4a",
+        ".aac",
+        ".opus",
+        ".aif",
+        ".aiff",
+        ".wma",
+        ".webm",
+        ".mp4",
+        ".mkv",
+        ".mov",
+        ".avi",
+    }
 )
 """Extensions whose files we expect to hold audio: an unreadable one is called corrupt, not 'not audio'."""
 
@@ -60,9 +76,17 @@ def is_url(source: str) -> bool:
 
 
 def ingest(
-    source: str | Path, dest_wav: Path, *, max_duration_s: float, progress: ProgressFn | None = None
+    source: str | Path,
+    dest_wav: Path,
+    *,
+    max_duration_s: float,
+    progress: ProgressFn | None = None,
+    fallback_title: str | None = None,
 ) -> IngestResult:
-    """Decode `source` (a path or an http(s) link) to a 44.1 kHz float WAV at `dest_wav`."""
+    """Decode `source` (a path or an http(s) link) to a 44.1 kHz float WAV at `dest_wav`.
+
+    The title is the link's title, else the file's title tag, else `fallback_title`, else the file name.
+    """
     report = progress or (lambda _f: None)
     if is_url(str(source)):
         with tempfile.TemporaryDirectory(prefix="drumscribe-dl-") as tmp:
@@ -77,7 +101,7 @@ def ingest(
                 ) from exc
             result = IngestResult(result.title, result.duration_s, result.channels, str(source))
     else:
-        result = decode_file(Path(source), dest_wav, max_duration_s=max_duration_s)
+        result = decode_file(Path(source), dest_wav, max_duration_s=max_duration_s, fallback_title=fallback_title)
     report(1.0)
     return result
 
@@ -108,7 +132,14 @@ def probe(path: Path) -> dict:
     return json.loads(proc.stdout or "{}")
 
 
-def decode_file(path: Path, dest_wav: Path, *, max_duration_s: float, title: str | None = None) -> IngestResult:
+def decode_file(
+    path: Path,
+    dest_wav: Path,
+    *,
+    max_duration_s: float,
+    title: str | None = None,
+    fallback_title: str | None = None,
+) -> IngestResult:
     """Check limits from the container header, then decode the first audio stream to `dest_wav`."""
     info = probe(path)
     streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
@@ -144,7 +175,7 @@ def decode_file(path: Path, dest_wav: Path, *, max_duration_s: float, title: str
         if peak < SILENCE_PEAK:
             raise EmptyAudioError(f"{path.name} is silent (peak below -70 dBFS); choose a recording with drums")
     tags = info.get("format", {}).get("tags", {}) or {}
-    name = title or tags.get("title") or tags.get("TITLE") or path.stem
+    name = title or tags.get("title") or tags.get("TITLE") or fallback_title or path.stem
     log.info("ingest_decoded", file=path.name, duration_s=round(duration, 3), channels=channels)
     return IngestResult(title=str(name), duration_s=duration, channels=channels, source=str(path))
 

@@ -42,10 +42,21 @@ ARTIFACTS: tuple[str, ...] = (c.DRUMS_AUDIO, c.HITS_JSON, c.MUSICXML, c.PDF, c.M
 
 
 def ingest_audio(
-    source: str | Path, work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None
+    source: str | Path,
+    work_dir: Path,
+    *,
+    settings: Settings,
+    progress: ProgressFn | None = None,
+    fallback_title: str | None = None,
 ) -> IngestResult:
     """Stage 1: decode a file or a link to work_dir/input.wav (44.1 kHz) and record its title and length."""
-    result = ingest(source, work_dir / c.INPUT_AUDIO, max_duration_s=settings.MAX_DURATION_SECONDS, progress=progress)
+    result = ingest(
+        source,
+        work_dir / c.INPUT_AUDIO,
+        max_duration_s=settings.MAX_DURATION_SECONDS,
+        progress=progress,
+        fallback_title=fallback_title,
+    )
     _write_json(work_dir / SOURCE_META, asdict(result))
     return result
 
@@ -93,9 +104,7 @@ def predict_hits(work_dir: Path, *, settings: Settings, progress: ProgressFn | N
     return document
 
 
-def transcribe_and_export(
-    work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None
-) -> HitsDocument:
+def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None) -> HitsDocument:
     """Stage 4: tempo, metre and notation; writes the sheet (MusicXML, PDF), the MIDI file and final hits.json."""
     from app.pipeline.notation import export_all, transcribe
 

@@ -1,0 +1,44 @@
+"""Injected dependencies, as Annotated aliases so handlers stay short."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings, get_settings
+from app.core.db import get_sessionmaker
+from app.jobs.service import owner_of
+from app.storage import Storage, get_storage
+
+
+def _session() -> Iterator[Session]:
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _owner(request: Request) -> str:
+    # AnonymousTokenMiddleware guarantees a token on every /api request.
+    return owner_of(request.state.token)
+
+
+@lru_cache(maxsize=1)
+def _storage() -> Storage:
+    # One client for the process: creating a boto3 client costs more than most requests.
+    return get_storage(get_settings())
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(_session)]
+OwnerDep = Annotated[str, Depends(_owner)]
+StorageDep = Annotated[Storage, Depends(_storage)]

@@ -1,0 +1,240 @@
+"""/api/v1/jobs: create a transcription from an upload or a link, follow it, download its results."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from app.api.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
+from app.core.errors import DrumScribeError, NotAudioError, TooLongError
+from app.jobs import service
+from app.pipeline.ingest import probe
+from app.schemas import ErrorOut, JobFromUrl, JobList, JobOut
+from app.storage import ArtifactNotFound
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 404, 413, 415, 422, 429)}
+
+CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "An audio or video file"}
+                    },
+                }
+            },
+            "application/json": {"schema": {"$ref": "#/components/schemas/JobFromUrl"}},
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses=ERRORS,
+    openapi_extra=CREATE_BODY,
+    summary='Transcribe an uploaded song (multipart field `file`) or a link (JSON `{"url": ...}`)',
+)
+async def create_job(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    owner: OwnerDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> JobOut:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return await _create_from_upload(request, response, session, owner, settings, storage)
+    if content_type.startswith("application/json"):
+        try:
+            body = JobFromUrl.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
+        job = _create(session, owner, settings, "url", str(body.url))
+        return _enqueued(job, request, response, session, storage)
+    raise HTTPException(415, 'send the song as multipart/form-data (field `file`) or a link as JSON {"url": ...}')
+
+
+async def _create_from_upload(
+    request: Request, response: Response, session: SessionDep, owner: str, settings: SettingsDep, storage: StorageDep
+) -> JobOut:
+    form = await request.form(max_files=1, max_fields=4)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise HTTPException(422, "attach the song as the multipart field `file`")
+    filename = Path(upload.filename).name
+    with tempfile.TemporaryDirectory(prefix="drumscribe-upload-") as tmp:
+        local = Path(tmp) / service.upload_name(filename)
+        with local.open("wb") as sink:
+            await run_in_threadpool(shutil.copyfileobj, upload.file, sink, 1 << 20)
+        if local.stat().st_size > settings.MAX_UPLOAD_MB * 1024 * 1024:
+            raise HTTPException(413, _too_large(filename, settings))
+        await run_in_threadpool(_check_audio, local, filename, settings)
+        job = _create(session, owner, settings, "upload", filename)
+        await run_in_threadpool(storage.put_file, job.id, service.upload_name(filename), local)
+    return _enqueued(job, request, response, session, storage)
+
+
+def _check_audio(path: Path, filename: str, settings: SettingsDep) -> None:
+    """Refuse what is plainly not a usable song now, rather than after a trip through the queue."""
+    try:
+        info = probe(path)
+    except NotAudioError as exc:
+        raise HTTPException(415, str(exc).replace(path.name, filename)) from exc
+    except DrumScribeError as exc:
+        raise HTTPException(422, str(exc).replace(path.name, filename)) from exc
+    if not any(s.get("codec_type") == "audio" for s in info.get("streams", [])):
+        raise HTTPException(415, f"{filename} has no audio track; upload a song file (mp3, wav, flac, ogg, m4a, opus)")
+    try:
+        duration = float(info.get("format", {}).get("duration"))
+    except (TypeError, ValueError):
+        return  # the ingest stage measures it while decoding
+    if duration > settings.MAX_DURATION_SECONDS:
+        limit = settings.MAX_DURATION_SECONDS
+        raise HTTPException(
+            422,
+            str(
+                TooLongError(
+                    f"{filename} is {int(duration) // 60}:{int(duration) % 60:02d} long; the limit is "
+                    f"{limit // 60}:{limit % 60:02d} (MAX_DURATION_SECONDS={limit}); "
+                    "trim the song or transcribe it in parts"
+                )
+            ),
+        )
+
+
+def _too_large(filename: str, settings: SettingsDep) -> str:
+    return (
+        f"{filename} is larger than {settings.MAX_UPLOAD_MB} MB (MAX_UPLOAD_MB); "
+        "upload a compressed file (mp3, ogg, m4a) or a shorter excerpt"
+    )
+
+
+def _create(session: SessionDep, owner: str, settings: SettingsDep, kind: str, source: str) -> Any:
+    try:
+        job = service.create_job(session, owner=owner, source_kind=kind, source=source, settings=settings)
+    except service.QuotaExceeded as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": "30"}) from exc
+    session.commit()
+    return job
+
+
+def _enqueued(job: Any, request: Request, response: Response, session: SessionDep, storage: StorageDep) -> JobOut:
+    from app.worker import enqueue_pipeline
+
+    enqueue_pipeline(job.id)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return service.job_out(job, storage)
+
+
+@router.get("", response_model=JobList, summary="Your jobs, newest first")
+def list_jobs(
+    session: SessionDep,
+    owner: OwnerDep,
+    storage: StorageDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    jobs, total = service.list_owned_jobs(session, owner, limit=limit, offset=offset)
+    return JobList(jobs=[service.job_out(j, storage) for j in jobs], total=total)
+
+
+@router.get("/{job_id}", response_model=JobOut, responses=ERRORS, summary="One job: status, progress, results")
+def get_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: StorageDep) -> JobOut:
+    return service.job_out(_owned(session, job_id, owner), storage)
+
+
+@router.delete(
+    "/{job_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS,
+    summary="Cancel a running job, or delete a finished one with its files",
+)
+def delete_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: StorageDep) -> Response:
+    service.delete_job(session, _owned(session, job_id, owner), storage)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{job_id}/artifacts/{name}",
+    responses={**ERRORS, 206: {"description": "Partial content"}, 416: {"model": ErrorOut}},
+    response_class=StreamingResponse,
+    summary="Download a result: drums.wav, hits.json, sheet_music.musicxml, sheet_music.pdf or drums.mid",
+)
+def get_artifact(job_id: str, name: str, request: Request, session: SessionDep, owner: OwnerDep, storage: StorageDep):  # type: ignore[no-untyped-def]
+    job = _owned(session, job_id, owner)
+    if name not in service.CONTENT_TYPES:
+        raise HTTPException(404, f"no artifact called {name}; choose one of {', '.join(service.CONTENT_TYPES)}")
+    if job.status != "completed":
+        raise HTTPException(404, f"{name} is not ready: the job is {job.status}")
+    try:
+        size = storage.size(job.id, name)
+    except ArtifactNotFound as exc:
+        raise HTTPException(404, f"{name} is missing for this job") from exc
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": f'attachment; filename="{_download_name(job.title, name)}"',
+        "Cache-Control": "private, max-age=3600",
+    }
+    start, end = 0, size - 1
+    status_code = 200
+    requested = request.headers.get("range")
+    if requested:
+        parsed = _parse_range(requested, size)
+        if parsed is None:
+            raise HTTPException(
+                416, f"invalid range {requested!r} for {size} bytes", headers={"Content-Range": f"bytes */{size}"}
+            )
+        start, end = parsed
+        status_code = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    return StreamingResponse(
+        storage.read_range(job.id, name, start, end),
+        status_code=status_code,
+        media_type=service.CONTENT_TYPES[name],
+        headers=headers,
+    )
+
+
+def _owned(session: SessionDep, job_id: str, owner: str) -> Any:
+    job = service.get_owned_job(session, job_id, owner)
+    if job is None:
+        raise HTTPException(404, "no such job (it may have expired, been deleted, or belong to another browser)")
+    return job
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """One byte range of 'bytes=a-b', 'bytes=a-' or 'bytes=-n'; None when it cannot be satisfied."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.strip())
+    if not match or size == 0 or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if first == "":
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    return (start, end) if start <= end < size else None
+
+
+def _download_name(title: str | None, name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9 ._-]+", "", title or "").strip()[:80]
+    return f"{stem} - {name}" if stem else name

@@ -1,0 +1,1 @@
+"""The life of a job: created by the API, carried through the stages by the workers, cleaned up by beat."""

@@ -1,0 +1,241 @@
+"""Running one pipeline stage for one job inside a worker.
+
+A task hands in a job id; this module loads the job, runs the stage function in the job's storage
+workspace, reports progress and a heartbeat to the database, and records the outcome (status, timings,
+metrics). Running a stage twice is harmless: the stage functions overwrite their files atomically.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+import structlog
+
+from app.core.config import Settings
+from app.core.db import session_scope
+from app.core.errors import DrumScribeError
+from app.core.logging import get_logger
+from app.jobs.service import upload_name
+from app.models import Job, JobStatus, utcnow
+from app.observability import metrics
+from app.pipeline import constants as c
+from app.pipeline import stages
+from app.storage import Storage
+
+log = get_logger(__name__)
+
+HEARTBEAT_SECONDS = 15.0
+PROGRESS_INTERVAL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """How a stage shows in the job's status and in the failure metrics."""
+
+    status: JobStatus
+    label: str
+
+
+STAGES: dict[str, StageSpec] = {
+    "ingest_audio": StageSpec(JobStatus.processing, "ingest"),
+    "separate_drums": StageSpec(JobStatus.separating_drums, "separation"),
+    "predict_hits": StageSpec(JobStatus.predicting, "prediction"),
+    "transcribe_and_export": StageSpec(JobStatus.transcribing, "transcription"),
+}
+
+
+def stage_inputs(stage: str, source: dict[str, str]) -> tuple[str, ...]:
+    """The job files a stage reads (what a remote storage must fetch into the workspace)."""
+    if stage == "ingest_audio":
+        return () if source["kind"] == "url" else (upload_name(source["source"]),)
+    if stage == "separate_drums":
+        return (c.INPUT_AUDIO,)
+    if stage == "predict_hits":
+        return (c.DRUMS_AUDIO, stages.SEPARATION_META)
+    return (c.HITS_JSON, c.DRUMS_AUDIO, stages.SOURCE_META)
+
+
+class JobCancelled(Exception):
+    """The owner deleted the job while it ran."""
+
+
+def run_stage(stage: str, job_id: str, *, settings: Settings, storage: Storage, worker: str) -> bool:
+    """Run `stage` for `job_id`; True when the chain should go on to the next stage."""
+    spec = STAGES[stage]
+    structlog.contextvars.bind_contextvars(job_id=job_id, stage=stage)
+    try:
+        source = _start(job_id, spec, worker)
+        if source is None:
+            return False
+        log.info("stage_start")
+        started = time.perf_counter()
+        reporter = _ProgressReporter(job_id)
+        heartbeat = _Heartbeat(job_id, reporter)
+        heartbeat.start()
+        try:
+            with storage.workspace(job_id, stage_inputs(stage, source)) as folder:
+                outcome = _call(stage, folder, source, settings, reporter)
+        # Log events are the manual's: separation_failed, prediction_failed (and ingest_, transcription_).
+        except JobCancelled:
+            log.info("job_cancelled")
+            _forget(job_id, storage)
+            return False
+        except DrumScribeError as exc:
+            _fail(job_id, exc.stage, str(exc))
+            log.warning(f"{spec.label}_failed", status="failed", error=str(exc))
+            return False
+        except Exception as exc:
+            _fail(job_id, spec.label, f"internal error while {spec.status.value.replace('_', ' ')}: {exc}")
+            log.exception(f"{spec.label}_failed", status="failed", error=str(exc))
+            return False
+        finally:
+            heartbeat.stop()
+        elapsed = time.perf_counter() - started
+        _finish(job_id, stage, spec, elapsed, outcome)
+        log.info("stage_done", seconds=round(elapsed, 3))
+        return stage != "transcribe_and_export"
+    finally:
+        structlog.contextvars.unbind_contextvars("job_id", "stage")
+
+
+def _start(job_id: str, spec: StageSpec, worker: str) -> dict[str, str] | None:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.cancelled:
+            log.info("job_skipped", reason="deleted")
+            return None
+        if job.status in (JobStatus.completed, JobStatus.failed):
+            log.info("job_skipped", reason=job.status)
+            return None
+        job.status = spec.status.value
+        job.stage_progress = 0
+        job.worker = worker
+        job.started_at = job.started_at or utcnow()
+        return {"kind": job.source_kind, "source": job.source}
+
+
+def _call(stage: str, folder: Path, source: dict[str, str], settings: Settings, report: Callable[[float], None]) -> Any:
+    if stage == "ingest_audio":
+        if source["kind"] == "url":
+            return stages.ingest_audio(source["source"], folder, settings=settings, progress=report)
+        return stages.ingest_audio(
+            folder / upload_name(source["source"]),
+            folder,
+            settings=settings,
+            progress=report,
+            fallback_title=PurePath(source["source"]).stem,
+        )
+    if stage == "separate_drums":
+        return stages.separate_drums(folder, settings=settings, progress=report)
+    if stage == "predict_hits":
+        return stages.predict_hits(folder, settings=settings, progress=report)
+    return stages.transcribe_and_export(folder, settings=settings, progress=report)
+
+
+def _finish(job_id: str, stage: str, spec: StageSpec, elapsed: float, outcome: Any) -> None:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        job.timings = {**(job.timings or {}), stage: round(elapsed, 3)}
+        job.stage_progress = 100
+        job.worker = None
+        metrics.observe_stage_latency(session, spec.label, elapsed)
+        if stage == "ingest_audio":
+            job.title, job.duration_s = outcome.title, outcome.duration_s
+        elif stage == "separate_drums":
+            job.separator = outcome.separator
+        elif stage == "predict_hits":
+            job.model, job.hit_count = outcome.model, len(outcome.hits)
+        else:
+            job.tempo_bpm, job.time_signature = outcome.tempo_bpm, outcome.time_signature
+            job.status = JobStatus.completed.value
+            job.finished_at = utcnow()
+            metrics.record_job_finished(session, JobStatus.completed.value)
+            metrics.record_audio_processed(session, job.duration_s or 0.0)
+
+
+def _fail(job_id: str, label: str, message: str) -> None:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        mark_failed(session, job, label, message)
+
+
+def mark_failed(session: Any, job: Job, label: str, message: str) -> None:
+    """Record a failure of `job` in stage `label`, with its metrics (used by the reaper too)."""
+    job.status = JobStatus.failed.value
+    job.failed_stage = label
+    job.error_message = message
+    job.worker = None
+    job.finished_at = utcnow()
+    metrics.record_job_finished(session, JobStatus.failed.value)
+    metrics.record_stage_failure(session, label)
+
+
+def _forget(job_id: str, storage: Storage) -> None:
+    storage.delete_job(job_id)
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            session.delete(job)
+
+
+class _ProgressReporter:
+    """Writes the stage's progress at most once a second and stops the stage if the job was deleted."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.cancelled = threading.Event()
+        self._last = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        if self.cancelled.is_set():
+            raise JobCancelled(self.job_id)
+        now = time.monotonic()
+        if now - self._last < PROGRESS_INTERVAL_SECONDS and fraction < 1.0:
+            return
+        self._last = now
+        self.touch(round(max(0.0, min(1.0, fraction)) * 100))
+        if self.cancelled.is_set():
+            raise JobCancelled(self.job_id)
+
+    def touch(self, percent: int | None = None) -> None:
+        """Refresh the heartbeat (and the progress), and notice a deletion."""
+        with session_scope() as session:
+            job = session.get(Job, self.job_id)
+            if job is None or job.cancelled:
+                self.cancelled.set()
+                return
+            if percent is not None:
+                job.stage_progress = percent
+            job.updated_at = utcnow()
+
+
+class _Heartbeat:
+    """Keeps updated_at fresh while a long step (a Demucs chunk) reports no progress, for the reaper."""
+
+    def __init__(self, job_id: str, reporter: _ProgressReporter) -> None:
+        self.reporter = reporter
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id[:8]}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self.reporter.touch()
+            except Exception as exc:  # a database hiccup must not kill the stage
+                log.warning("heartbeat_failed", error=str(exc))

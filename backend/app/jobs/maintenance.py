@@ -1,0 +1,82 @@
+"""Periodic housekeeping run by celery-beat: expired artifacts and jobs no worker holds any more."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.core.config import Settings
+from app.core.db import session_scope
+from app.core.logging import get_logger
+from app.jobs.execution import STAGES, mark_failed
+from app.models import ACTIVE_STATUSES, RUNNING_STATUSES, Job, JobStatus, utcnow
+from app.storage import Storage
+
+log = get_logger(__name__)
+
+LABEL_BY_STATUS = {spec.status.value: spec.label for spec in STAGES.values()}
+
+
+def cleanup_old_artifacts(*, settings: Settings, storage: Storage) -> int:
+    """Delete finished jobs (rows and files) older than ARTIFACT_TTL_HOURS, and deleted jobs' leftovers."""
+    now = utcnow()
+    cutoff = now - timedelta(hours=settings.ARTIFACT_TTL_HOURS)
+    removed = 0
+    with session_scope() as session:
+        finished = session.scalars(
+            select(Job).where(
+                ((Job.status.in_([JobStatus.completed.value, JobStatus.failed.value])) & (Job.updated_at < cutoff))
+                # A deleted job whose worker never came back to clean up after it.
+                | (Job.cancelled.is_(True) & (Job.updated_at < now - timedelta(minutes=settings.JOB_STALL_MINUTES)))
+            )
+        ).all()
+        for job in finished:
+            storage.delete_job(job.id)
+            session.delete(job)
+            removed += 1
+        known = set(session.scalars(select(Job.id)).all())
+    # Files with no job row at all (a crash between upload and commit, or rows removed by hand).
+    for job_id in storage.job_ids_older_than(cutoff):
+        if job_id not in known:
+            storage.delete_job(job_id)
+            removed += 1
+    log.info("cleanup_old_artifacts", removed=removed, ttl_hours=settings.ARTIFACT_TTL_HOURS)
+    return removed
+
+
+def reap_stalled_jobs(*, settings: Settings) -> int:
+    """Mark failed the jobs that no worker holds any more.
+
+    A running stage refreshes its job's heartbeat every few seconds; a job in a running state whose
+    heartbeat is older than JOB_STALL_MINUTES has lost its worker (and the broker did not hand the task
+    to another). A job that waited in the queue for longer than ARTIFACT_TTL_HOURS was never picked up.
+    """
+    now = utcnow()
+    stalled_before = now - timedelta(minutes=settings.JOB_STALL_MINUTES)
+    queued_before = now - timedelta(hours=settings.ARTIFACT_TTL_HOURS)
+    reaped = 0
+    with session_scope() as session:
+        candidates = session.scalars(
+            select(Job).where(Job.status.in_([s.value for s in ACTIVE_STATUSES]), Job.cancelled.is_(False))
+        ).all()
+        for job in candidates:
+            updated = _aware(job.updated_at)
+            running = job.status in {s.value for s in RUNNING_STATUSES} and job.worker is not None
+            if running and updated < stalled_before:
+                message = f"the worker stopped responding while {job.status.replace('_', ' ')}; please try again"
+            elif updated < queued_before:
+                message = "no worker picked the job up; please try again"
+            else:
+                continue
+            mark_failed(session, job, LABEL_BY_STATUS.get(job.status, "ingest"), message)
+            log.warning("job_reaped", job_id=job.id, status="failed", error=message)
+            reaped += 1
+    return reaped
+
+
+def _aware(stamp):  # type: ignore[no-untyped-def]
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    from datetime import UTC
+
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

@@ -1,0 +1,110 @@
+"""Job operations of the API: create within the owner's quota, list, delete, and describe artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import PurePath
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.models import ACTIVE_STATUSES, Job
+from app.pipeline import stages
+from app.schemas import Artifact, JobOut
+from app.storage import ArtifactNotFound, Storage
+
+CONTENT_TYPES: dict[str, str] = {
+    "drums.wav": "audio/wav",
+    "hits.json": "application/json",
+    "sheet_music.musicxml": "application/vnd.recordare.musicxml+xml",
+    "sheet_music.pdf": "application/pdf",
+    "drums.mid": "audio/midi",
+}
+assert set(CONTENT_TYPES) == set(stages.ARTIFACTS)
+
+
+class QuotaExceeded(Exception):
+    """The owner already has MAX_CONCURRENT_JOBS_PER_USER jobs running."""
+
+
+def upload_name(filename: str) -> str:
+    """The storage name of an uploaded file: 'upload' plus its (sanitised) extension."""
+    suffix = PurePath(filename).suffix.lower()
+    return "upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else "")
+
+
+def owner_of(token: str) -> str:
+    """Tokens are never stored: jobs carry the token's SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_job(session: Session, *, owner: str, source_kind: str, source: str, settings: Settings) -> Job:
+    """Insert a pending job, unless the owner has reached MAX_CONCURRENT_JOBS_PER_USER."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise the check-then-insert of one owner across API replicas.
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+    active = session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.owner == owner, Job.status.in_([s.value for s in ACTIVE_STATUSES]), Job.cancelled.is_(False))
+    )
+    if (active or 0) >= settings.MAX_CONCURRENT_JOBS_PER_USER:
+        raise QuotaExceeded(
+            f"you already have {active} songs in progress (the limit is {settings.MAX_CONCURRENT_JOBS_PER_USER}); "
+            "wait for one to finish or delete one"
+        )
+    job = Job(owner=owner, source_kind=source_kind, source=source, timings={})
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_owned_job(session: Session, job_id: str, owner: str) -> Job | None:
+    """The job if it exists, is not deleted and belongs to `owner`; else None (the API answers 404)."""
+    job = session.get(Job, job_id)
+    if job is None or job.owner != owner or job.cancelled:
+        return None
+    return job
+
+
+def list_owned_jobs(session: Session, owner: str, *, limit: int, offset: int) -> tuple[list[Job], int]:
+    """The owner's jobs, newest first, and how many there are in all."""
+    where = (Job.owner == owner, Job.cancelled.is_(False))
+    total = session.scalar(select(func.count()).select_from(Job).where(*where)) or 0
+    jobs = session.scalars(
+        select(Job).where(*where).order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
+    ).all()
+    return list(jobs), total
+
+
+def delete_job(session: Session, job: Job, storage: Storage) -> None:
+    """Delete a finished job with its files; a running one is flagged and its worker stops and cleans up."""
+    if job.status in {s.value for s in ACTIVE_STATUSES}:
+        job.cancelled = True
+        return
+    storage.delete_job(job.id)
+    session.delete(job)
+
+
+def job_out(job: Job, storage: Storage) -> JobOut:
+    """The API view of a job, with download links for the artifacts that exist."""
+    artifacts = []
+    if job.status == "completed":
+        for name in stages.ARTIFACTS:
+            try:
+                size = storage.size(job.id, name)
+            except ArtifactNotFound:
+                continue
+            artifacts.append(
+                Artifact(
+                    name=name,
+                    url=f"/api/v1/jobs/{job.id}/artifacts/{name}",
+                    content_type=CONTENT_TYPES[name],
+                    size_bytes=size,
+                )
+            )
+    return JobOut.model_validate(
+        {**{c.key: getattr(job, c.key) for c in Job.__table__.columns}, "artifacts": artifacts}  # type: ignore[attr-defined]
+    )

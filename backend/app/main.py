@@ -1,0 +1,41 @@
+"""The FastAPI application (and nothing else): `uvicorn app.main:app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app.api.auth import AnonymousTokenMiddleware, BodySizeLimitMiddleware
+from app.api.routes import health, jobs, metrics
+from app.core.config import get_settings
+from app.core.logging import configure_logging
+from app.observability.tracing import instrument_fastapi
+from app.web import mount_frontend
+
+
+def create_app() -> FastAPI:
+    """Build the API with its middleware, routers and, when built, the web UI."""
+    settings = get_settings()
+    configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
+    app = FastAPI(
+        title="DrumScribe",
+        version="0.1.0",
+        description="Automatic drum transcription: upload a song or paste a link, get drum sheet music back.",
+        docs_url="/docs",
+    )
+    app.include_router(health.router)
+    app.include_router(jobs.router)
+    app.include_router(metrics.router)
+    app.add_middleware(AnonymousTokenMiddleware, secure=settings.COOKIE_SECURE)
+    limit_mb = settings.MAX_UPLOAD_MB
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=limit_mb * 1024 * 1024 + 64 * 1024,  # room for the multipart envelope
+        message=f"the upload is larger than {limit_mb} MB (MAX_UPLOAD_MB); upload a compressed file "
+        "(mp3, ogg, m4a) or a shorter excerpt",
+    )
+    instrument_fastapi(app, settings)
+    mount_frontend(app, settings.FRONTEND_DIR)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,82 @@
+"""Database tables: jobs and the system-wide metric counters."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the only clock the tables use."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table (Alembic reads its metadata)."""
+
+
+class JobStatus(enum.StrEnum):
+    """Job states, as the operations manual names them."""
+
+    pending = "pending"
+    processing = "processing"
+    separating_drums = "separating_drums"
+    predicting = "predicting"
+    transcribing = "transcribing"
+    completed = "completed"
+    failed = "failed"
+
+
+ACTIVE_STATUSES = frozenset(
+    {JobStatus.pending, JobStatus.processing, JobStatus.separating_drums, JobStatus.predicting, JobStatus.transcribing}
+)
+"""States of a job that still holds a place in its owner's quota."""
+
+RUNNING_STATUSES = ACTIVE_STATUSES - {JobStatus.pending}
+"""States in which a worker has started on the job."""
+
+
+class Job(Base):
+    """One transcription: who owns it, where it stands, and what it produced."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True, default=JobStatus.pending.value)
+    stage_progress: Mapped[int] = mapped_column(Integer, default=0)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    failed_stage: Mapped[str | None] = mapped_column(String(32), default=None)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    source_kind: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    separator: Mapped[str | None] = mapped_column(String(16), default=None)
+    model: Mapped[str | None] = mapped_column(String(64), default=None)
+    duration_s: Mapped[float | None] = mapped_column(Float, default=None)
+    tempo_bpm: Mapped[float | None] = mapped_column(Float, default=None)
+    time_signature: Mapped[str | None] = mapped_column(String(8), default=None)
+    hit_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    worker: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class MetricCounter(Base):
+    """A monotonic counter shared by every process, so /metrics speaks for the whole system."""
+
+    __tablename__ = "metric_counters"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    labels: Mapped[str] = mapped_column(String(256), primary_key=True, default="")
+    value: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,0 +1,70 @@
+"""API schemas: what the JSON of /api/v1 looks like."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, HttpUrl
+
+from app.models import JobStatus
+
+
+class JobFromUrl(BaseModel):
+    """Body of POST /api/v1/jobs when transcribing a link."""
+
+    url: HttpUrl = Field(description="A YouTube link, or another page yt-dlp supports, or a direct audio link")
+
+
+class Artifact(BaseModel):
+    """One downloadable result."""
+
+    name: str
+    url: str
+    content_type: str
+    size_bytes: int
+
+
+class JobOut(BaseModel):
+    """A job as its owner sees it."""
+
+    id: str
+    status: JobStatus
+    stage_progress: int = Field(ge=0, le=100, description="Progress of the current stage, 0–100")
+    error_message: str | None
+    failed_stage: str | None = Field(description="ingest, separation, prediction or transcription")
+    source_kind: str = Field(description="upload or url")
+    source: str = Field(description="The uploaded file's name or the link")
+    title: str | None
+    duration_s: float | None
+    tempo_bpm: float | None
+    time_signature: str | None
+    separator: str | None
+    model: str | None
+    hit_count: int | None
+    timings: dict[str, float] = Field(description="Seconds per finished stage")
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    artifacts: list[Artifact]
+
+
+class JobList(BaseModel):
+    """The caller's jobs, newest first."""
+
+    jobs: list[JobOut]
+    total: int
+
+
+class Health(BaseModel):
+    """Health of the API's dependencies."""
+
+    status: str = Field(description="ok or unavailable")
+    database: str
+    broker: str
+
+
+class ErrorOut(BaseModel):
+    """Every error response."""
+
+    detail: str

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl
 
 from app.models import JobStatus
+
+
+def _as_utc(value: datetime) -> datetime:
+    # SQLite returns naive datetimes; every stamp DrumScribe stores is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class JobFromUrl(BaseModel):
@@ -42,10 +51,10 @@ class JobOut(BaseModel):
     model: str | None
     hit_count: int | None
     timings: dict[str, float] = Field(description="Seconds per finished stage")
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
     artifacts: list[Artifact]
 
 

@@ -83,8 +83,7 @@ def score_track(
 ) -> dict[str, Counts]:
     """Per-class counts of one track; both sides are {class: onset times in seconds}."""
     return {
-        cls: match_counts(merge_close(reference.get(cls, ())), merge_close(estimated.get(cls, ())))
-        for cls in CLASSES
+        cls: match_counts(merge_close(reference.get(cls, ())), merge_close(estimated.get(cls, ()))) for cls in CLASSES
     }
 
 

@@ -33,8 +33,14 @@ class EvaluationReport:
             "model": self.model,
             "tracks": self.per_track,
             "classes": {
-                cls: {"precision": c.precision, "recall": c.recall, "f_measure": c.f_measure,
-                      "tp": c.tp, "fp": c.fp, "fn": c.fn}
+                cls: {
+                    "precision": c.precision,
+                    "recall": c.recall,
+                    "f_measure": c.f_measure,
+                    "tp": c.tp,
+                    "fp": c.fp,
+                    "fn": c.fn,
+                }
                 for cls, c in self.per_class.items()
             },
             "overall_f_measure": overall.f_measure,
@@ -88,8 +94,6 @@ def format_report(report: EvaluationReport) -> str:
     ]
     rows = [*report.per_class.items(), ("all", total(report.per_class))]
     for cls, c in rows:
-        lines.append(
-            f"{cls:<8}{c.precision:>7.3f}{c.recall:>7.3f}{c.f_measure:>7.3f}{c.tp:>7}{c.fp:>7}{c.fn:>7}"
-        )
+        lines.append(f"{cls:<8}{c.precision:>7.3f}{c.recall:>7.3f}{c.f_measure:>7.3f}{c.tp:>7}{c.fp:>7}{c.fn:>7}")
     lines.append("per track F: " + ", ".join(f"{name} {f:.3f}" for name, f in report.per_track.items()))
     return "\n".join(lines)

@@ -5,6 +5,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
+# shellcheck source=scripts/test-services.sh
+. "$root/scripts/test-services.sh"
 
 cd "$root/backend"
 export TF_CPP_MIN_LOG_LEVEL=2

@@ -1,0 +1,78 @@
+"""HTTP details of the API that need no workers: tokens, the upload size limit, byte ranges."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+
+from app.api.auth import COOKIE_NAME, AnonymousTokenMiddleware, BodySizeLimitMiddleware
+from app.api.routes.jobs import _parse_range
+from app.jobs.service import owner_of, upload_name
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/api/v1/whoami")
+    def whoami(request: Request) -> dict[str, str]:
+        return {"token": request.state.token}
+
+    @app.post("/api/v1/upload")
+    async def upload(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    app.add_middleware(AnonymousTokenMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=1000, message="too big: MAX_UPLOAD_MB")
+    return app
+
+
+def test_first_request_gets_an_httponly_token_cookie(app: FastAPI) -> None:
+    with TestClient(app) as http:
+        first = http.get("/api/v1/whoami")
+        cookie = first.headers["set-cookie"]
+        assert cookie.startswith(f"{COOKIE_NAME}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        token = first.json()["token"]
+        second = http.get("/api/v1/whoami")
+        assert second.json()["token"] == token and "set-cookie" not in second.headers
+
+
+def test_bearer_token_wins_and_gets_no_cookie(app: FastAPI) -> None:
+    with TestClient(app) as http:
+        response = http.get("/api/v1/whoami", headers={"Authorization": "Bearer script-token"})
+    assert response.json()["token"] == "script-token" and "set-cookie" not in response.headers
+
+
+def test_body_over_the_limit_is_refused_while_streaming(app: FastAPI) -> None:
+    with TestClient(app) as http:
+        assert http.post("/api/v1/upload", content=b"x" * 1000).json() == {"bytes": 1000}
+        declared = http.post("/api/v1/upload", content=b"x" * 1001)
+        assert declared.status_code == 413 and declared.json() == {"detail": "too big: MAX_UPLOAD_MB"}
+        chunked = http.post("/api/v1/upload", content=iter([b"x" * 600, b"x" * 600]))
+        assert chunked.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("bytes=0-99", (0, 99)),
+        ("bytes=100-", (100, 999)),
+        ("bytes=-100", (900, 999)),
+        ("bytes=900-5000", (900, 999)),
+        ("bytes=1000-", None),
+        ("bytes=5-2", None),
+        ("bytes=-", None),
+        ("items=0-1", None),
+        ("bytes=0-1,5-6", None),
+    ],
+)
+def test_range_parsing(header: str, expected: tuple[int, int] | None) -> None:
+    assert _parse_range(header, 1000) == expected
+
+
+def test_owner_is_a_hash_and_upload_names_are_safe() -> None:
+    assert owner_of("t") != "t" and len(owner_of("t")) == 64
+    assert upload_name("My Song.MP3") == "upload.mp3"
+    assert upload_name("../../etc/passwd") == "upload"
+    assert upload_name("weird.<script>") == "upload"

@@ -1,0 +1,85 @@
+"""Beat's housekeeping on a real (SQLite) database: the reaper and the artifact cleanup."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.core import config, db
+from app.core.config import Settings
+from app.db_migrate import upgrade
+from app.jobs.maintenance import cleanup_old_artifacts, reap_stalled_jobs
+from app.models import Job, JobStatus, MetricCounter, utcnow
+from app.storage import LocalStorage
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    upgrade(url)
+    yield Settings(DATABASE_URL=url, ARTIFACTS_DIR=tmp_path / "artifacts", JOB_STALL_MINUTES=30, ARTIFACT_TTL_HOURS=24)
+    db.get_engine.cache_clear()
+    config.get_settings.cache_clear()
+
+
+def add_job(status: JobStatus, *, age: timedelta, worker: str | None = None, cancelled: bool = False) -> str:
+    stamp = utcnow() - age
+    with db.session_scope() as session:
+        job = Job(owner="o", source_kind="upload", source="a.mp3", status=status.value, timings={}, worker=worker,
+                  cancelled=cancelled, created_at=stamp, updated_at=stamp)  # fmt: skip
+        session.add(job)
+        session.flush()
+        return job.id
+
+
+def status_of(job_id: str) -> tuple[str, str | None, str | None] | None:
+    with db.session_scope() as session:
+        job = session.get(Job, job_id)
+        return None if job is None else (job.status, job.failed_stage, job.error_message)
+
+
+def test_reaper_fails_jobs_whose_worker_went_silent(database: Settings) -> None:
+    lost = add_job(JobStatus.separating_drums, age=timedelta(minutes=45), worker="heavy@host")
+    busy = add_job(JobStatus.separating_drums, age=timedelta(minutes=1), worker="heavy@host")
+    queued = add_job(JobStatus.processing, age=timedelta(hours=2))  # between stages, waiting in a queue
+    forgotten = add_job(JobStatus.pending, age=timedelta(hours=30))
+    done = add_job(JobStatus.completed, age=timedelta(hours=2))
+    assert reap_stalled_jobs(settings=database) == 2
+    lost_state = status_of(lost)
+    assert lost_state is not None and lost_state[:2] == ("failed", "separation")
+    assert "worker stopped responding" in str(lost_state[2])
+    assert status_of(busy) == ("separating_drums", None, None)
+    assert status_of(queued) == ("processing", None, None)
+    assert status_of(forgotten) == ("failed", "ingest", "no worker picked the job up; please try again")
+    assert status_of(done) == ("completed", None, None)
+    with db.session_scope() as session:
+        counters = {(c.name, c.labels): c.value for c in session.query(MetricCounter)}
+    assert counters[("drumscribe_jobs_total", "status=failed")] == 2
+    assert counters[("drumscribe_jobs_failed_total", "stage=separation")] == 1
+
+
+def test_cleanup_removes_expired_jobs_and_orphaned_files(database: Settings) -> None:
+    storage = LocalStorage(database.ARTIFACTS_DIR)
+    old = add_job(JobStatus.completed, age=timedelta(hours=25))
+    fresh = add_job(JobStatus.completed, age=timedelta(hours=1))
+    running = add_job(JobStatus.predicting, age=timedelta(hours=25), worker="heavy@host")
+    abandoned = add_job(JobStatus.predicting, age=timedelta(hours=1), cancelled=True)
+    for job_id in (old, fresh, running, abandoned, "0rphan-files"):
+        folder = storage.job_dir(job_id)
+        folder.mkdir(parents=True)
+        (folder / "hits.json").write_text("{}")
+    stale = (utcnow() - timedelta(hours=30)).timestamp()
+    os.utime(storage.job_dir("0rphan-files") / "hits.json", (stale, stale))
+    assert cleanup_old_artifacts(settings=database, storage=storage) == 3
+    assert status_of(old) is None and not storage.job_dir(old).exists()
+    assert status_of(abandoned) is None and not storage.job_dir(abandoned).exists()
+    assert not storage.job_dir("0rphan-files").exists()
+    assert status_of(fresh) is not None and storage.job_dir(fresh).exists()
+    assert status_of(running) is not None, "a running job is the reaper's business, not cleanup's"

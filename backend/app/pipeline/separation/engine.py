@@ -1,0 +1,137 @@
+"""The separate_drums stage: turn the ingested mix into a drums-only WAV.
+
+torch, demucs and librosa are imported only when a separator needs them: the API process imports the
+pipeline's stages but never separates, and should not pay seconds of start-up and memory for them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile as sf
+
+from app.core.config import Settings
+from app.core.errors import SeparationError
+from app.core.logging import get_logger
+from app.pipeline.atomic import atomic_path
+from app.pipeline.constants import SAMPLE_RATE
+from app.pipeline.separation.windows import process_in_windows
+
+log = get_logger(__name__)
+
+SEPARATORS = ("demucs", "hpss", "none")
+OUTPUT_SUBTYPE = "PCM_16"
+"""16-bit PCM: half the size of float for downloads; its rounding noise (-96 dB) is far below the drums."""
+COPY_CHUNK_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class SeparationResult:
+    """What ran: the separator's name and, for Demucs, the model's name."""
+
+    separator: str
+    model: str | None = None
+
+
+def preload_separator(settings: Settings, *, allow_download: bool = True) -> None:
+    """Load what SEPARATOR needs once, at worker start-up, so the first job does not pay for it.
+
+    Raises SeparatorUnavailableError when Demucs weights cannot be had.
+    """
+    if settings.SEPARATOR == "demucs":
+        from app.pipeline.separation.demucs_weights import load_demucs_model
+
+        _set_threads(settings)
+        load_demucs_model(settings, allow_download=allow_download)
+
+
+def separate(
+    input_wav: Path,
+    output_wav: Path,
+    *,
+    separator: str,
+    settings: Settings,
+    progress: Callable[[float], None] | None = None,
+    allow_download: bool = True,
+) -> SeparationResult:
+    """Write the drums of `input_wav` (44.1 kHz WAV) to `output_wav` as a 16-bit WAV with the same channels.
+
+    `separator` is "demucs", "hpss" or "none" (a plain copy). `progress` receives fractions from 0 to 1.
+    With `allow_download` false, Demucs weights must already be in `settings.demucs_repo`. The output
+    appears complete or not at all. Raises SeparationError (SeparatorUnavailableError when the chosen
+    separator cannot run here); nothing falls back to another separator.
+    """
+    model_name = settings.DEMUCS_MODEL if separator == "demucs" else None
+    started = time.monotonic()
+    try:
+        if separator not in SEPARATORS:
+            raise SeparationError(
+                f"Unknown separator '{separator}'; choose one of {', '.join(SEPARATORS)} (SEPARATOR)."
+            )
+        model = None
+        if separator == "demucs":
+            from app.pipeline.separation.demucs_weights import load_demucs_model
+
+            _set_threads(settings)
+            model = load_demucs_model(settings, allow_download=allow_download)
+        with sf.SoundFile(input_wav) as src:
+            _check_input(src, input_wav)
+            log.info(
+                "separation_start",
+                separator=separator,
+                model=model_name,
+                duration_s=round(src.frames / src.samplerate, 3),
+            )
+            with (
+                atomic_path(output_wav) as tmp,
+                # The temporary name ends in .part, so the format cannot be guessed from it.
+                sf.SoundFile(
+                    tmp, "w", samplerate=SAMPLE_RATE, channels=src.channels, subtype=OUTPUT_SUBTYPE, format="WAV"
+                ) as sink,
+            ):
+                if model is not None:
+                    from app.pipeline.separation.demucs_runner import separate_demucs
+
+                    separate_demucs(
+                        src, sink, model, chunk_seconds=settings.DEMUCS_CHUNK_SECONDS, progress=progress
+                    )
+                elif separator == "hpss":
+                    from app.pipeline.separation.hpss import separate_hpss
+
+                    separate_hpss(src, sink, progress=progress)
+                else:
+                    hop = round(COPY_CHUNK_SECONDS * SAMPLE_RATE)
+                    process_in_windows(
+                        src, sink, lambda block: block, hop=hop, context=0, progress=progress
+                    )
+    except SeparationError as exc:
+        log.error("separation_failed", error=str(exc), separator=separator, model=model_name)
+        raise
+    except (OSError, sf.SoundFileError) as exc:
+        error = SeparationError(f"Could not read {input_wav} or write {output_wav}: {exc}")
+        log.error("separation_failed", error=str(error), separator=separator, model=model_name)
+        raise error from exc
+    log.info(
+        "separation_done",
+        separator=separator,
+        model=model_name,
+        elapsed_s=round(time.monotonic() - started, 2),
+    )
+    return SeparationResult(separator=separator, model=model_name)
+
+
+def _set_threads(settings: Settings) -> None:
+    if settings.DEMUCS_THREADS > 0:
+        import torch
+
+        torch.set_num_threads(settings.DEMUCS_THREADS)
+
+
+def _check_input(src: sf.SoundFile, path: Path) -> None:
+    if src.samplerate != SAMPLE_RATE:
+        raise SeparationError(f"{path} is at {src.samplerate} Hz; separation expects {SAMPLE_RATE} Hz.")
+    if src.frames == 0:
+        raise SeparationError(f"{path} holds no audio.")

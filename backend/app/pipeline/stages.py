@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
@@ -27,7 +27,9 @@ from app.pipeline import constants as c
 from app.pipeline.atomic import write_text_atomic
 from app.pipeline.hits import HitsDocument
 from app.pipeline.ingest import IngestResult, ingest
-from app.pipeline.separation import SeparationResult, separate
+
+if TYPE_CHECKING:
+    from app.pipeline.separation import SeparationResult
 
 ProgressFn = Callable[[float], None]
 
@@ -69,6 +71,9 @@ def separate_drums(
     progress: ProgressFn | None = None,
 ) -> SeparationResult:
     """Stage 2: isolate the drums of input.wav into drums.wav with SEPARATOR (or `separator`)."""
+    # Imported here, like the model and notation modules below, so the API never loads torch.
+    from app.pipeline.separation import separate
+
     result = separate(
         work_dir / c.INPUT_AUDIO,
         work_dir / c.DRUMS_AUDIO,

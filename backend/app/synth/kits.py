@@ -91,6 +91,9 @@ class SynthKit:
             x = 0.4 * _highpass(_highpass(_noise(n, seed))) * _decay(n, sr, tau)
         else:
             raise ValueError(f"SynthKit has no sound for {instrument!r}")
+        # A 5 ms fade-out, so the end of a one-shot is not a click an onset detector would hear.
+        fade = min(len(x), int(0.005 * sr))
+        x[len(x) - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
         return (gain * x).astype(np.float32)
 
 

@@ -65,34 +65,35 @@ class SynthKit:
         sr = self.sr
         gain = velocity / 127.0
         if instrument == "kick":
-            n = int(0.35 * sr)
+            n = int(0.8 * sr)
             t = np.arange(n) / sr
             freq = 50 + 90 * np.exp(-t / 0.03)
             x = np.sin(2 * np.pi * np.cumsum(freq) / sr).astype(np.float32) * _decay(n, sr, 0.12)
         elif instrument == "snare":
-            n = int(0.25 * sr)
+            n = int(0.5 * sr)
             t = np.arange(n) / sr
             body = np.sin(2 * np.pi * 190 * t).astype(np.float32) * _decay(n, sr, 0.05)
             x = 0.6 * body + 0.5 * _noise(n, 1) * _decay(n, sr, 0.07)
         elif instrument in ("tom_high", "tom_mid", "tom_low"):
             base = {"tom_high": 220.0, "tom_mid": 160.0, "tom_low": 110.0}[instrument]
-            n = int(0.4 * sr)
+            n = int(1.0 * sr)
             t = np.arange(n) / sr
             freq = base * (1 + 0.3 * np.exp(-t / 0.05))
             x = np.sin(2 * np.pi * np.cumsum(freq) / sr).astype(np.float32) * _decay(n, sr, 0.15)
         elif instrument in ("hihat_closed", "hihat_open", "ride", "crash"):
             tau, length, seed = {
-                "hihat_closed": (0.02, 0.1, 2),
-                "hihat_open": (0.25, 0.6, 3),
-                "ride": (0.4, 1.0, 4),
-                "crash": (0.8, 1.5, 5),
+                "hihat_closed": (0.02, 0.15, 2),
+                "hihat_open": (0.25, 1.8, 3),
+                "ride": (0.4, 2.8, 4),
+                "crash": (0.8, 4.0, 5),
             }[instrument]
             n = int(length * sr)
             x = 0.4 * _highpass(_highpass(_noise(n, seed))) * _decay(n, sr, tau)
         else:
             raise ValueError(f"SynthKit has no sound for {instrument!r}")
-        # A 5 ms fade-out, so the end of a one-shot is not a click an onset detector would hear.
-        fade = min(len(x), int(0.005 * sr))
+        # Every one-shot is long enough to decay about 60 dB; the last 20 ms fade to silence so its end is
+        # not a click an onset detector would rightly report.
+        fade = min(len(x), int(0.02 * sr))
         x[len(x) - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
         return (gain * x).astype(np.float32)
 

@@ -28,23 +28,6 @@ from app.synth.kits import SynthKit, render_groove
 SR = SAMPLE_RATE
 
 
-@dataclass
-class FadedSynthKit:
-    """SynthKit with a 5 ms fade at the end of each one-shot.
-
-    SynthKit cuts its one-shots off while they still sound (a kick stops at 0.35 s at about 5% of its
-    level); the cut is a click that an onset detector rightly reports. Real kits decay to silence.
-    """
-
-    kit: SynthKit = field(default_factory=SynthKit)
-
-    def sample(self, instrument: str, velocity: int) -> np.ndarray:
-        audio = self.kit.sample(instrument, velocity).copy()
-        fade = round(0.005 * SR)
-        audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-        return audio
-
-
 def written_onsets(groove: Groove) -> np.ndarray:
     """The distinct times at which the groove's strokes start."""
     return np.unique(np.round([e.time for e in groove.events], 6))
@@ -71,7 +54,7 @@ def match(expected: np.ndarray, found: np.ndarray, tolerance: float = 0.02) -> t
 def test_onsets_of_a_synth_groove_are_found_within_20_ms(pattern: Pattern, bpm: int) -> None:
     groove = groove_from_pattern(pattern, bpm=bpm, bars=2, start_s=0.5)
     expected = written_onsets(groove)
-    errors, extras = match(expected, detect_onsets(render_groove(groove, FadedSynthKit()), SR))
+    errors, extras = match(expected, detect_onsets(render_groove(groove, SynthKit()), SR))
     assert len(errors) == len(expected), f"found {len(errors)} of {len(expected)} onsets"
     assert extras == 0
     assert np.max(np.abs(errors)) <= 0.02
@@ -181,7 +164,7 @@ def test_predictor_feeds_all_clips_in_one_batch_and_reports_progress() -> None:
     groove = groove_from_pattern({"kick": [(0.0, 110), (1.0, 70)]}, bpm=120, bars=2, start_s=0.5)
     model = FakeModel([0.0, 0.0, 0.9, 0.0, 0.0, 0.0])
     progress: list[float] = []
-    hits = AnnoteatorPredictor(model).predict(render_groove(groove, FadedSynthKit()), SR, progress.append)
+    hits = AnnoteatorPredictor(model).predict(render_groove(groove, SynthKit()), SR, progress.append)
     assert len(model.batches) == 1 and model.batches[0].shape == (4, *INPUT_SHAPE)
     assert [h.instrument for h in hits] == ["kick"] * 4
     errors, extras = match(written_onsets(groove), np.array([h.time for h in hits]))

@@ -76,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, default=2, help="processes for the light queue (ingest, notation); default 2"
     )
     serve.set_defaults(handler=_serve)
+
+    download = commands.add_parser(
+        "download-models",
+        help="pre-seed the drum-hit model and the Demucs weights (needs internet once)",
+        description="Fetches MODEL_URI into MODEL_DIR/complete_network/MODEL_VERSION/ and the Demucs model "
+        "DEMUCS_MODEL into MODEL_DIR/demucs/, so workers start without downloading.",
+    )
+    download.add_argument("model_dir", type=Path, help="the MODEL_CACHE_DIR to fill")
+    download.add_argument("--skip-demucs", action="store_true", help="only fetch the drum-hit model")
+    download.set_defaults(handler=_download_models)
     return parser
 
 
@@ -153,6 +163,22 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or settings.API_HOST, port=args.port or settings.API_PORT, default_concurrency=args.concurrency
     )
     return serve(settings, options)
+
+
+def _download_models(args: argparse.Namespace) -> int:
+    from app.pipeline.models import ModelResolver
+    from app.pipeline.separation.demucs_weights import seed_demucs_weights
+
+    settings = Settings().model_copy(update={"MODEL_CACHE_DIR": args.model_dir.absolute(), "DEMUCS_REPO": None})
+    try:
+        path = ModelResolver.from_settings(settings).get_model_path()
+        print(f"drum-hit model: {path}")
+        if not args.skip_demucs:
+            seed_demucs_weights(settings.DEMUCS_MODEL, settings.demucs_repo)
+            print(f"Demucs {settings.DEMUCS_MODEL}: {settings.demucs_repo}")
+    except DrumScribeError as exc:
+        return _fail(exc, as_json=False)
+    return 0
 
 
 def _fail(exc: DrumScribeError, *, as_json: bool) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import h5py
 import pytest
 
 from app.cli import _parser, _settings, main
@@ -44,3 +47,17 @@ def test_usage_errors_exit_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+def test_download_models_fills_the_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "model.h5"
+    with h5py.File(source, "w") as f:
+        f["weights"] = [1.0, 2.0]
+    monkeypatch.setenv("MODEL_URI", str(source))
+    monkeypatch.setenv("MODEL_VERSION", "v9")
+    assert main(["download-models", str(tmp_path / "cache"), "--skip-demucs"]) == 0
+    cached = tmp_path / "cache" / "complete_network" / "v9" / "complete_network.h5"
+    assert cached.read_bytes() == source.read_bytes()
+    assert str(cached) in capsys.readouterr().out

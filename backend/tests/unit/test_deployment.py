@@ -167,3 +167,17 @@ def test_worker_image_uses_cpu_only_torch() -> None:
 
 def _queue(command: list[str]) -> str:
     return command[command.index("-Q") + 1]
+
+
+def test_ci_workflow_has_the_manual_jobs() -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"compose-validate", "backend-test", "frontend-test", "docker-build", "security-scan"}
+    builds = {entry["name"] for entry in jobs["docker-build"]["strategy"]["matrix"]["include"]}
+    assert builds == {"api", "worker", "frontend"}
+    build_step = next(s for s in jobs["docker-build"]["steps"] if "build-push-action" in s.get("uses", ""))
+    assert build_step["with"]["cache-from"] == "type=gha,scope=${{ matrix.name }}"
+    trivy = next(s for s in jobs["security-scan"]["steps"] if "trivy-action" in s.get("uses", ""))
+    assert trivy["with"]["exit-code"] == 0 and trivy["with"]["severity"] == "HIGH,CRITICAL"
+    frontend = " ".join(step.get("run", "") for step in jobs["frontend-test"]["steps"])
+    assert "npm run lint" in frontend and "npm run test" in frontend

@@ -31,6 +31,7 @@ import httpx
 from app.core.config import Settings, get_settings
 from app.core.errors import ModelUnavailableError
 from app.core.logging import get_logger
+from app.core.native_output import native_stderr_silenced
 from app.pipeline.atomic import atomic_path
 
 if TYPE_CHECKING:
@@ -133,7 +134,8 @@ class ModelResolver:
                 if self._model is None:
                     path = self.get_model_path()
                     # Imported here: TensorFlow takes seconds to import and only predicting processes need it.
-                    import keras
+                    with native_stderr_silenced():
+                        import keras
 
                     try:
                         with warnings.catch_warnings():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import numpy as np
@@ -22,10 +25,43 @@ from tests.integration.stack import Stack, fresh_database, require_redis, wait_f
 pytestmark = pytest.mark.integration
 
 MAX_UPLOAD_MB = 2
+STAGE_TASKS = ("ingest_audio", "separate_drums", "predict_hits", "transcribe_and_export")
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """A minimal OTLP/HTTP trace receiver: decodes the protobuf export requests and keeps the spans."""
+
+    spans: ClassVar[list[dict[str, str]]] = []
+
+    def do_POST(self) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(self.rfile.read(int(self.headers["Content-Length"])))
+        for resource_spans in request.resource_spans:
+            service = next(a.value.string_value for a in resource_spans.resource.attributes if a.key == "service.name")
+            for scope in resource_spans.scope_spans:
+                for span in scope.spans:
+                    self.spans.append({"service": service, "name": span.name, "trace": span.trace_id.hex()})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def collector() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, collector: str) -> Iterator[Stack]:
     if not ANNOTEATOR_H5.is_file():
         pytest.skip(f"the reference CNN is not at {ANNOTEATOR_H5}")
     folder = tmp_path_factory.mktemp("stack")
@@ -48,6 +84,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
             "MAX_CONCURRENT_JOBS_PER_USER": "3",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector,
         }
         running = Stack(env=env, folder=folder)
         try:
@@ -238,6 +275,27 @@ def test_logs_are_json_with_the_job_id(stack: Stack) -> None:
     lines = [json.loads(line) for line in stack.processes["worker-heavy"].log().splitlines() if line.startswith("{")]
     stage_lines = [entry for entry in lines if entry.get("event") in ("stage_start", "stage_done")]
     assert stage_lines and all(entry.get("job_id") for entry in stage_lines)
+
+
+def test_one_trace_spans_the_request_and_every_task(stack: Stack, songs: dict[str, Path]) -> None:
+    with client(stack) as http:
+        job_id = upload(http, songs["rock"]).json()["id"]
+        wait_finished(http, job_id, stack)
+
+    def traced() -> bool:
+        posts = [s for s in _Collector.spans if s["service"] == "drumscribe-api" and s["name"].startswith("POST")]
+        for post in posts:
+            names = {
+                s["name"]
+                for s in _Collector.spans
+                if s["trace"] == post["trace"] and s["service"] == "drumscribe-worker"
+            }
+            if {f"run/app.worker.{stage}" for stage in STAGE_TASKS} <= names:
+                return True
+        return False
+
+    # Span processors export in batches every few seconds.
+    wait_for(traced, 60, "the API request and the four tasks in one trace")
 
 
 def _sample(text: str, name: str) -> float:

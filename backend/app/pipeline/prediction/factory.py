@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from app.core.config import Settings, get_settings
 from app.core.errors import ModelUnavailableError
 from app.pipeline.models.resolver import get_model_resolver
-from app.pipeline.prediction import annoteator
+from app.pipeline.prediction import annoteator, frame
 from app.pipeline.prediction.base import HitPredictor
 
 if TYPE_CHECKING:
@@ -29,6 +29,13 @@ class ModelKind:
 
 
 MODEL_KINDS: tuple[ModelKind, ...] = (
+    ModelKind(
+        name=frame.KIND,
+        description=f"a frame-level model taking (None, None, {frame.N_MELS}) log-mel frames with "
+        f"{len(frame.CLASSES)} sigmoid outputs per frame, like DrumScribe's bundled drumscribe_frame.h5",
+        matches=frame.is_frame_model,
+        build=frame.FramePredictor,
+    ),
     ModelKind(
         name=annoteator.KIND,
         description="an onset classifier taking (None, 128, 18, 1) mel clips with 6 sigmoid outputs, "

@@ -119,7 +119,7 @@ def probe(path: Path) -> dict:
         check=False,
     )
     if proc.returncode != 0:
-        reason = _last_line(proc.stderr)
+        reason = _last_line(proc.stderr).replace(f"{path}: ", "")
         if path.suffix.lower() in AUDIO_EXTENSIONS:
             raise CorruptAudioError(
                 f"{path.name} looks like a {path.suffix} file but cannot be read ({reason}); "

@@ -1,0 +1,66 @@
+import type { Artifact, Job } from "@/lib/api/client";
+import { formatBytes, formatClock, formatTempo } from "@/lib/format";
+
+import { ScoreView } from "./ScoreView";
+
+const DOWNLOADS: { name: string; label: string; kind: string }[] = [
+  { name: "sheet_music.pdf", label: "PDF", kind: "Sheet music to print" },
+  { name: "sheet_music.musicxml", label: "MusicXML", kind: "For MuseScore, Sibelius, Finale…" },
+  { name: "drums.mid", label: "MIDI", kind: "For a DAW or drum module" },
+  { name: "drums.wav", label: "drums.wav", kind: "The separated drums" },
+];
+
+/** A finished job: tempo and metre, downloads, and the sheet with its player. */
+export function JobResult({ job }: { job: Job }) {
+  const byName = new Map<string, Artifact>(job.artifacts.map((a) => [a.name, a]));
+  const downloads = DOWNLOADS.filter((d) => byName.has(d.name));
+  return (
+    <div className="result">
+      <div className="result__top">
+        <dl className="facts">
+          <div className="fact">
+            <dt>Tempo</dt>
+            <dd>{formatTempo(job.tempo_bpm)}</dd>
+          </div>
+          <div className="fact">
+            <dt>Time signature</dt>
+            <dd>{job.time_signature ?? "–"}</dd>
+          </div>
+          <div className="fact">
+            <dt>Length</dt>
+            <dd>{job.duration_s != null ? formatClock(job.duration_s) : "–"}</dd>
+          </div>
+          <div className="fact">
+            <dt>Hits</dt>
+            <dd>{job.hit_count ?? "–"}</dd>
+          </div>
+        </dl>
+        <section className="downloads" aria-labelledby="downloads-title">
+          <h2 id="downloads-title" className="section-title">
+            Downloads
+          </h2>
+          {downloads.length ? (
+            <ul className="downloads__list">
+              {downloads.map((d) => {
+                const artifact = byName.get(d.name)!;
+                return (
+                  <li key={d.name}>
+                    <a className="download" href={artifact.url} download>
+                      <span className="download__label">{d.label}</span>
+                      <span className="download__kind">
+                        {d.kind} · {formatBytes(artifact.size_bytes)}
+                      </span>
+                    </a>
+                  </li>
+                );
+              })}
+            </ul>
+          ) : (
+            <p className="hint">The files of this job are no longer available.</p>
+          )}
+        </section>
+      </div>
+      <ScoreView job={job} />
+    </div>
+  );
+}

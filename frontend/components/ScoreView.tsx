@@ -1,0 +1,231 @@
+"use client";
+
+import { useCallback, useEffect, useRef, useState } from "react";
+
+import { ApiError, artifactText, type Job } from "@/lib/api/client";
+import { audioOffsetS, cueIndexAt, cuesFrom, firstHitTime, type Cue } from "@/lib/timemap";
+import { layoutFor, loadVerovio } from "@/lib/verovio";
+
+type Sheet = { pages: string[]; cues: Cue[]; width: number };
+type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; sheet: Sheet };
+
+const PLAYING = "is-playing";
+
+function reducedMotion(): boolean {
+  return typeof window !== "undefined" && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+}
+
+/**
+ * The drum sheet, engraved in the page by verovio from the job's MusicXML (one SVG per page), and the
+ * separated drums' player; while it plays, the notes being heard are highlighted.
+ */
+export function ScoreView({ job }: { job: Job }) {
+  const audioUrl = job.artifacts.find((a) => a.name === "drums.wav")?.url ?? null;
+  const hasSheet = job.artifacts.some((a) => a.name === "sheet_music.musicxml");
+  const box = useRef<HTMLDivElement>(null);
+  const audio = useRef<HTMLAudioElement>(null);
+  const source = useRef<{ musicxml: string; offsetS: number } | null>(null);
+  const lit = useRef<Element[]>([]);
+  const cueIndex = useRef(-1);
+  const [load, setLoad] = useState<Load>({ state: "loading" });
+  const [width, setWidth] = useState(0);
+  const [follow, setFollow] = useState(true);
+  const [offsetS, setOffsetS] = useState(0);
+
+  // The container's width, for the layout (re-engraved when it changes noticeably).
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => setWidth((prev) => {
+      const next = Math.round(el.clientWidth);
+      return Math.abs(next - prev) > Math.max(24, prev * 0.08) ? next : prev;
+    });
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  const engrave = useCallback(async () => {
+    const el = box.current;
+    const src = source.current;
+    if (!el || !src) return;
+    const w = Math.round(el.clientWidth);
+    try {
+      const tk = await loadVerovio();
+      const layout = layoutFor(w);
+      tk.setOptions({
+        ...layout,
+        adjustPageHeight: true,
+        breaks: "auto",
+        svgViewBox: true,
+        svgRemoveXlink: true,
+        header: "auto",
+        footer: "none",
+        pageMarginLeft: 40,
+        pageMarginRight: 40,
+        pageMarginTop: 40,
+        pageMarginBottom: 40,
+      });
+      if (!tk.loadData(src.musicxml)) throw new Error("verovio could not read the MusicXML");
+      const pages = Array.from({ length: tk.getPageCount() }, (_, i) => tk.renderToSVG(i + 1));
+      const cues = cuesFrom(tk.renderToTimemap({ includeMeasures: false, includeRests: false }));
+      setOffsetS(audioOffsetS(cues, src.offsetS));
+      lit.current = [];
+      cueIndex.current = -1;
+      setLoad({ state: "ready", sheet: { pages, cues, width: w } });
+    } catch (exc) {
+      setLoad({
+        state: "error",
+        message: `The sheet could not be shown here (${exc instanceof Error ? exc.message : String(exc)}). Download the PDF instead.`,
+      });
+    }
+  }, []);
+
+  // Fetch the MusicXML and the first hit's time once.
+  useEffect(() => {
+    if (!hasSheet) return;
+    const controller = new AbortController();
+    (async () => {
+      try {
+        const [musicxml, hits] = await Promise.all([
+          artifactText(job.id, "sheet_music.musicxml", controller.signal),
+          artifactText(job.id, "hits.json", controller.signal).then(
+            (text) => JSON.parse(text) as unknown,
+            () => null,
+          ),
+        ]);
+        source.current = { musicxml, offsetS: firstHitTime(hits) ?? 0 };
+        await engrave();
+      } catch (exc) {
+        if (controller.signal.aborted) return;
+        setLoad({ state: "error", message: exc instanceof ApiError ? exc.message : "Could not load the sheet." });
+      }
+    })();
+    return () => controller.abort();
+  }, [job.id, hasSheet, engrave]);
+
+  // Re-engrave when the width changes noticeably.
+  useEffect(() => {
+    if (width && source.current && load.state === "ready" && Math.abs(load.sheet.width - width) > 24) void engrave();
+  }, [width, load, engrave]);
+
+  const sheet = load.state === "ready" ? load.sheet : null;
+  const shown: Load = hasSheet ? load : { state: "error", message: "This job has no MusicXML to show." };
+
+  const highlight = useCallback(
+    (index: number) => {
+      if (!sheet || index === cueIndex.current || !box.current) return;
+      cueIndex.current = index;
+      for (const el of lit.current) el.classList.remove(PLAYING);
+      lit.current = [];
+      if (index < 0) return;
+      for (const id of sheet.cues[index].ids) {
+        const el = box.current.querySelector(`[id="${CSS.escape(id)}"]`);
+        if (el) {
+          el.classList.add(PLAYING);
+          lit.current.push(el);
+        }
+      }
+      const first = lit.current[0];
+      if (first && follow && audio.current && !audio.current.paused) {
+        const r = first.getBoundingClientRect();
+        const top = 96;
+        if (r.top < top || r.bottom > window.innerHeight - 24) {
+          first.scrollIntoView({ block: "center", behavior: reducedMotion() ? "auto" : "smooth" });
+        }
+      }
+    },
+    [sheet, follow],
+  );
+
+  // Follow the audio: on every frame while it plays, and on seeks.
+  useEffect(() => {
+    const player = audio.current;
+    if (!player || !sheet) return;
+    let frame = 0;
+    const update = () => highlight(cueIndexAt(sheet.cues, (player.currentTime - offsetS) * 1000));
+    const loop = () => {
+      update();
+      frame = requestAnimationFrame(loop);
+    };
+    const start = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(loop);
+    };
+    const stop = () => {
+      cancelAnimationFrame(frame);
+      update();
+    };
+    player.addEventListener("play", start);
+    player.addEventListener("pause", stop);
+    player.addEventListener("ended", stop);
+    player.addEventListener("seeked", update);
+    if (!player.paused) start();
+    return () => {
+      cancelAnimationFrame(frame);
+      player.removeEventListener("play", start);
+      player.removeEventListener("pause", stop);
+      player.removeEventListener("ended", stop);
+      player.removeEventListener("seeked", update);
+    };
+  }, [sheet, offsetS, highlight]);
+
+  // Clicking a note plays from there.
+  const seekToNote = (target: EventTarget) => {
+    if (!sheet || !audio.current || !(target instanceof Element)) return;
+    const note = target.closest("g.note, g.chord");
+    if (!note) return;
+    const ids = new Set([note.id, ...Array.from(note.querySelectorAll("g.note"), (n) => n.id)]);
+    const cue = sheet.cues.find((c) => c.ids.some((id) => ids.has(id)));
+    if (cue) audio.current.currentTime = Math.max(0, offsetS + cue.ms / 1000);
+  };
+
+  return (
+    <section className="score" aria-labelledby="sheet-title">
+      {audioUrl && (
+        <div className="player">
+          <audio
+            ref={audio}
+            className="player__audio"
+            controls
+            preload="metadata"
+            src={audioUrl}
+            aria-label="Separated drums"
+          />
+          {sheet && sheet.cues.length > 0 && (
+            <label className="checkbox">
+              <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
+              Scroll with the music
+            </label>
+          )}
+        </div>
+      )}
+      <h2 id="sheet-title" className="section-title">
+        Drum sheet
+      </h2>
+      <div ref={box} className="sheet" data-state={shown.state} onClick={(e) => seekToNote(e.target)}>
+        {shown.state === "loading" && (
+          <p className="state state--loading" role="status">
+            Engraving the sheet…
+          </p>
+        )}
+        {shown.state === "error" && (
+          <p className="message message--error" role="alert">
+            {shown.message}
+          </p>
+        )}
+        {sheet?.pages.map((svg, i) => (
+          <figure key={`${sheet.width}-${i}`} className="sheet__page" aria-label={`Sheet music, page ${i + 1} of ${sheet.pages.length}`}>
+            <div className="sheet__svg" dangerouslySetInnerHTML={{ __html: svg }} />
+            {sheet.pages.length > 1 && (
+              <figcaption className="sheet__caption">
+                Page {i + 1} of {sheet.pages.length}
+              </figcaption>
+            )}
+          </figure>
+        ))}
+      </div>
+    </section>
+  );
+}

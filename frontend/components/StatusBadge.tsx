@@ -1,0 +1,7 @@
+import type { JobStatus } from "@/lib/api/client";
+import { isActive, statusLabel } from "@/lib/steps";
+
+export function StatusBadge({ status }: { status: JobStatus }) {
+  const tone = status === "completed" ? "done" : status === "failed" ? "failed" : isActive(status) ? "active" : "neutral";
+  return <span className={`badge badge--${tone}`}>{statusLabel(status)}</span>;
+}

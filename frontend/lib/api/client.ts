@@ -1,0 +1,129 @@
+/**
+ * The only way the UI talks to the DrumScribe API: openapi-fetch over the types generated from
+ * openapi.json (`npm run api:generate`). Requests go to the page's own origin (`drumscribe serve`
+ * serves UI and API on one port; server.mjs proxies /api), so the API's HttpOnly ownership cookie
+ * rides along with every request.
+ */
+import createClient from "openapi-fetch";
+
+import type { components, paths } from "./schema";
+import { xhrFetch, type UploadProgress } from "./xhrFetch";
+
+export type Job = components["schemas"]["JobOut"];
+export type JobStatus = components["schemas"]["JobStatus"];
+export type Artifact = components["schemas"]["Artifact"];
+export type JobList = components["schemas"]["JobList"];
+
+export const api = createClient<paths>({ baseUrl: "" });
+
+/** An API refusal or a network failure, with the message to show the user. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly retryAfterS: number | null = null,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/**
+ * The message of an error body: the API's `detail` verbatim when it is a string, FastAPI's validation
+ * errors joined, else a plain description of the status.
+ */
+export function errorMessage(body: unknown, status: number): string {
+  if (body && typeof body === "object" && "detail" in body) {
+    const detail = (body as { detail: unknown }).detail;
+    if (typeof detail === "string" && detail.trim()) return detail;
+    if (Array.isArray(detail)) {
+      const parts = detail
+        .map((d) => (d && typeof d === "object" && "msg" in d ? String((d as { msg: unknown }).msg) : ""))
+        .filter(Boolean);
+      if (parts.length) return parts.join("; ");
+    }
+  }
+  if (typeof body === "string" && body.trim() && body.length < 300 && !body.trim().startsWith("<")) return body.trim();
+  if (status === 0) return "Could not reach DrumScribe. Check your connection and try again.";
+  if (status === 404) return "Not found.";
+  if (status === 429) return "Too many transcriptions are running. Wait for one to finish and try again.";
+  if (status >= 500) return `DrumScribe had a problem (HTTP ${status}). Try again in a moment.`;
+  return `The request was refused (HTTP ${status}).`;
+}
+
+function refusal(error: unknown, response: Response): ApiError {
+  const retry = Number(response.headers.get("Retry-After"));
+  return new ApiError(errorMessage(error, response.status), response.status, Number.isFinite(retry) && retry > 0 ? retry : null);
+}
+
+/** Runs a call of the typed client, turning a thrown network error into an ApiError. */
+async function call<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (exc) {
+    if (exc instanceof ApiError || (exc instanceof DOMException && exc.name === "AbortError")) throw exc;
+    throw new ApiError(errorMessage(null, 0), 0);
+  }
+}
+
+/** Uploads a song; `onProgress` sees the bytes sent. Resolves to the new job (202). */
+export async function uploadSong(file: File, onProgress?: (p: UploadProgress) => void, signal?: AbortSignal): Promise<Job> {
+  const { data, error, response } = await call(() =>
+    api.POST("/api/v1/jobs", {
+      body: { file },
+      // Sent as multipart/form-data, with the file's own name (a plain Blob would be called "blob").
+      bodySerializer: () => {
+        const form = new FormData();
+        form.append("file", file, file.name);
+        return form;
+      },
+      fetch: xhrFetch(onProgress),
+      signal,
+    }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** Transcribes a link (YouTube or a direct audio link). Resolves to the new job (202). */
+export async function submitLink(url: string): Promise<Job> {
+  const { data, error, response } = await call(() => api.POST("/api/v1/jobs", { body: { url } }));
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** One job, and the server's clock at the time of the answer (for elapsed times). */
+export async function getJob(id: string, signal?: AbortSignal): Promise<{ job: Job; serverNow: number | null }> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs/{job_id}", { params: { path: { job_id: id } }, signal, cache: "no-store" }),
+  );
+  if (!data) throw refusal(error, response);
+  const date = Date.parse(response.headers.get("Date") ?? "");
+  return { job: data, serverNow: Number.isNaN(date) ? null : date };
+}
+
+/** This browser's jobs, newest first. */
+export async function listJobs(limit = 100): Promise<JobList> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs", { params: { query: { limit } }, cache: "no-store" }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** Cancels a running job or deletes a finished one with its files. */
+export async function deleteJob(id: string): Promise<void> {
+  const { error, response } = await call(() => api.DELETE("/api/v1/jobs/{job_id}", { params: { path: { job_id: id } } }));
+  if (!response.ok && response.status !== 404) throw refusal(error, response);
+}
+
+export type ArtifactName = "drums.wav" | "hits.json" | "sheet_music.musicxml" | "sheet_music.pdf" | "drums.mid";
+
+/** The text of a finished job's artifact (the MusicXML, hits.json). */
+export async function artifactText(id: string, name: ArtifactName, signal?: AbortSignal): Promise<string> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs/{job_id}/artifacts/{name}", { params: { path: { job_id: id, name } }, parseAs: "text", signal }),
+  );
+  if (data === undefined) throw refusal(error, response);
+  return data;
+}

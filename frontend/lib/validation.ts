@@ -1,0 +1,69 @@
+/** Checks made in the browser before anything is sent; the API checks again and has the last word. */
+
+/** File types the API decodes (it takes any audio, and the audio track of a video). */
+export const AUDIO_EXTENSIONS = [
+  "mp3", "wav", "flac", "ogg", "oga", "opus", "m4a", "aac", "aif", "aiff", "wma", "webm", "mp4", "m4v", "mov", "mkv", "mka",
+] as const; // prettier-ignore
+
+/** The API's MAX_UPLOAD_MB (100 by default); set NEXT_PUBLIC_MAX_UPLOAD_MB at build time if it differs. */
+export const MAX_UPLOAD_MB = Number(process.env.NEXT_PUBLIC_MAX_UPLOAD_MB) || 100;
+
+/** What the file picker offers. */
+export const ACCEPT = ["audio/*", "video/*", ...AUDIO_EXTENSIONS.map((ext) => `.${ext}`)].join(",");
+
+export type FileLike = { name: string; size: number; type: string };
+
+function extension(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
+}
+
+function megabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 10 ? `${Math.round(mb)} MB` : `${mb.toFixed(1)} MB`;
+}
+
+/** null when the file may be uploaded, else why not (a sentence for the user). */
+export function checkFile(file: FileLike, maxMb: number = MAX_UPLOAD_MB): string | null {
+  const ext = extension(file.name);
+  const mediaType = file.type.toLowerCase();
+  const known = (AUDIO_EXTENSIONS as readonly string[]).includes(ext);
+  const audioOrVideo = mediaType.startsWith("audio/") || mediaType.startsWith("video/");
+  if (!known && !audioOrVideo) {
+    return `“${file.name}” is not an audio file. Choose a song: mp3, wav, flac, ogg, m4a or opus.`;
+  }
+  if (file.size === 0) {
+    return `“${file.name}” is empty. Choose another file.`;
+  }
+  if (file.size > maxMb * 1024 * 1024) {
+    return (
+      `“${file.name}” is ${megabytes(file.size)}; the limit is ${maxMb} MB. ` +
+      "Upload a compressed file (mp3, ogg, m4a) or a shorter excerpt."
+    );
+  }
+  return null;
+}
+
+export type LinkCheck = { url: string; error: null } | { url: null; error: string };
+
+/** A pasted link, normalised (a missing https:// is added), or why it cannot be used. */
+export function checkLink(text: string): LinkCheck {
+  let value = text.trim();
+  if (!value) return { url: null, error: "Paste a link to a song, for example a YouTube video." };
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && /^[\w-]+(\.[\w-]+)+(:\d+)?(\/|$)/.test(value)) {
+    value = `https://${value}`;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    return { url: null, error: "That is not a link. Paste an address that starts with https://" };
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    return { url: null, error: "Only http:// and https:// links can be transcribed." };
+  }
+  if (!parsed.hostname) {
+    return { url: null, error: "That link has no website in it." };
+  }
+  return { url: parsed.toString(), error: null };
+}

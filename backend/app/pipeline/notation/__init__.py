@@ -1,31 +1,43 @@
-"""The transcribe_and_export stage's engine: tempo, metre and quantization (rhythm), drum-set notation
-(score), engraving to PDF (render) and the performance as General MIDI (midi)."""
+"""The transcribe_and_export stage's engine.
+
+`transcribe` finds tempo, metre and bars in the hits and quantizes them (rhythm.py, no notation
+software involved); `build_score` engraves that as drum-set notation with music21 (score.py);
+`write_musicxml`, `write_pdf` (verovio → cairosvg → pypdf, render.py) and `write_midi` (the
+performance as General MIDI, midi.py) write the files; `export_all` writes all three.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from app.pipeline import constants as c
-from app.pipeline.atomic import atomic_path
+from app.pipeline import constants
 from app.pipeline.hits import Hit
 from app.pipeline.notation.midi import write_midi
 from app.pipeline.notation.render import write_pdf
-from app.pipeline.notation.rhythm import Transcription, transcribe
-from app.pipeline.notation.score import build_score
+from app.pipeline.notation.rhythm import Bar, QuantizedHit, Transcription, transcribe
+from app.pipeline.notation.score import build_score, write_musicxml
 
-__all__ = ["Transcription", "build_score", "export_all", "transcribe", "write_midi", "write_musicxml", "write_pdf"]
+__all__ = [
+    "Bar",
+    "QuantizedHit",
+    "Transcription",
+    "build_score",
+    "export_all",
+    "transcribe",
+    "write_midi",
+    "write_musicxml",
+    "write_pdf",
+]
 
 
-def write_musicxml(score, path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Write a music21 score as MusicXML, atomically."""
-    with atomic_path(path) as tmp:
-        score.write("musicxml", fp=str(tmp))
+def export_all(transcription: Transcription, hits: list[Hit], out_dir: Path, title: str) -> dict[str, Path]:
+    """Write sheet_music.musicxml, sheet_music.pdf and drums.mid into `out_dir`; returns them by file name.
 
-
-def export_all(transcription: Transcription, hits: list[Hit], out_dir: Path, *, title: str) -> dict[str, Path]:
-    """Write sheet_music.musicxml, sheet_music.pdf and drums.mid into `out_dir`."""
-    paths = {name: Path(out_dir) / name for name in (c.MUSICXML, c.PDF, c.MIDI)}
-    write_musicxml(build_score(transcription, title), paths[c.MUSICXML])
-    write_pdf(paths[c.MUSICXML], paths[c.PDF])
-    write_midi(hits, transcription.tempo_bpm, paths[c.MIDI])
+    Each file appears complete or not at all. Raises TranscriptionError when one cannot be written.
+    """
+    out_dir = Path(out_dir)
+    paths = {name: out_dir / name for name in (constants.MUSICXML, constants.PDF, constants.MIDI)}
+    write_musicxml(build_score(transcription, title), paths[constants.MUSICXML])
+    write_pdf(paths[constants.MUSICXML], paths[constants.PDF])
+    write_midi(hits, transcription.tempo_bpm, paths[constants.MIDI], time_signature=transcription.time_signature)
     return paths

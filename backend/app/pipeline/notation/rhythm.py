@@ -396,7 +396,8 @@ class _Evidence:
         marks = [h for h in hits if h.instrument in _MARKS] or hits
         snares = [h for h in hits if h.instrument == "snare"]
         return cls(
-            times, accents,
+            times,
+            accents,
             np.asarray([h.time for h in marks]),
             np.asarray([_ACCENT_WEIGHT[h.instrument] * h.velocity / 127 for h in marks]),
             np.asarray([h.time for h in snares]),
@@ -404,8 +405,9 @@ class _Evidence:
         )
 
 
-def _beat_grid(hits: list[Hit], times: np.ndarray, accents: np.ndarray,
-               audio: np.ndarray | None, sr: int | None) -> np.ndarray:
+def _beat_grid(
+    hits: list[Hit], times: np.ndarray, accents: np.ndarray, audio: np.ndarray | None, sr: int | None
+) -> np.ndarray:
     """The beat times that best explain the hits, among every candidate period and phase."""
     evidence = _Evidence.of(hits, times, accents)
     best, best_score = np.empty(0), -1.0
@@ -452,15 +454,18 @@ def _level_score(grid: np.ndarray, evidence: _Evidence) -> float:
     if np.any(on_beat) and np.any(off_beat):
         contrast = min(1.0, float(np.mean(accents[on_beat]) / np.mean(accents[off_beat])))
     v = np.interp(evidence.mark_times, grid, index)
-    share = float(np.sum(evidence.mark_weights * (np.abs(v - np.round(v)) < _SNAP_TOL_BEATS))
-                  / np.sum(evidence.mark_weights))
+    share = float(
+        np.sum(evidence.mark_weights * (np.abs(v - np.round(v)) < _SNAP_TOL_BEATS)) / np.sum(evidence.mark_weights)
+    )
     backbeat = 0.0
     if len(evidence.snare_times):
         w = np.interp(evidence.snare_times, grid, index)
         on = np.abs(w - np.round(w)) < _SNAP_TOL_BEATS
         beats_with_snare = {round(x) for x in w[on]}
-        paired = np.array([on[i] and ({round(w[i]) - 2, round(w[i]) + 2} & beats_with_snare != set())
-                           for i in range(len(w))], dtype=bool)
+        paired = np.array(
+            [on[i] and ({round(w[i]) - 2, round(w[i]) + 2} & beats_with_snare != set()) for i in range(len(w))],
+            dtype=bool,
+        )
         backbeat = float(np.sum(evidence.snare_weights[paired]) / np.sum(evidence.snare_weights))
     bpm = 60.0 / float(np.median(np.diff(grid)))
     return float(_prior(bpm)) * (fit**2 * share * contrast) ** 2 * (1.0 + backbeat)

@@ -1,86 +1,302 @@
-"""Engraving a Transcription as drum-set notation with music21."""
+"""Engrave a Transcription as a drum-set score with music21, and write it as MusicXML.
+
+Conventions (those of published drum charts): one five-line staff with a percussion clef; voice 1
+holds the hands (cymbals, snare, toms) with stems up, voice 2 the feet (kick) with stems down. A
+note lasts until the voice's next stroke within the beat, so beats never tie into each other and
+beams group by beat. Ghost notes (quiet snare strokes) are in parentheses, an open hi-hat carries
+an "o". A voice with nothing to play for a whole bar gets one bar rest, hidden for the feet.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from fractions import Fraction
+from pathlib import Path
 
-from music21 import clef, expressions, instrument, metadata, meter, note, percussion, stream, tempo
+import numpy as np
+from music21 import (
+    articulations,
+    clef,
+    duration,
+    instrument,
+    metadata,
+    meter,
+    note,
+    percussion,
+    stream,
+    tempo,
+)
+from music21 import bar as music21_bar
+from music21.musicxml.m21ToXml import GeneralObjectExporter
 
+from app.core.errors import TranscriptionError
+from app.pipeline.atomic import write_bytes_atomic
+from app.pipeline.notation.kit import KIT
 from app.pipeline.notation.rhythm import Bar, QuantizedHit, Transcription
 
-# Staff position (display step and octave on a five-line staff read like treble clef), notehead and voice.
-NOTATION: dict[str, tuple[str, str, int]] = {
-    "crash": ("A5", "x", 1),
-    "hihat_open": ("G5", "circle-x", 1),
-    "hihat_closed": ("G5", "x", 1),
-    "ride": ("F5", "x", 1),
-    "tom_high": ("E5", "normal", 1),
-    "tom_mid": ("D5", "normal", 1),
-    "snare": ("C5", "normal", 1),
-    "tom_low": ("A4", "normal", 1),
-    "kick": ("F4", "normal", 2),
+TRANSCRIBER = "DrumScribe"
+
+_GHOST_MAX_VELOCITY = 64
+_GHOST_FRACTION = 0.5
+"""A snare stroke is a ghost note when it is softer than half the song's loud snare strokes (and
+below mezzo-forte): the quiet in-between strokes of funk and shuffle grooves."""
+
+
+class _KitPiece(instrument.UnpitchedPercussion):
+    """A drum of the kit, always on the GM percussion channel (10, index 9)."""
+
+    def autoAssignMidiChannel(self, usedChannels: list[int], maxMidi: int = 16) -> int:
+        # music21 hands each instrument of a part its own channel; every drum shares channel 10.
+        self.midiChannel = 9
+        return 9
+
+
+# music21 writes one <score-instrument> per instrument *class*, so each drum needs a class of its own
+# for its notes to carry their own <instrument id>.
+_PIECE_CLASSES: dict[str, type[_KitPiece]] = {
+    name: type(f"_{name.title().replace('_', '')}", (_KitPiece,), {}) for name in KIT
 }
-HANDS, FEET = 1, 2
+
+
+def _instrument_id(name: str) -> str:
+    return f"P1-I{KIT[name].gm_note + 1}"  # the scheme notation programs use: GM key + 1
+
+
+def _piece(name: str) -> _KitPiece:
+    drum = KIT[name]
+    piece = _PIECE_CLASSES[name]()
+    piece.instrumentName = drum.name
+    piece.instrumentAbbreviation = drum.abbreviation
+    piece.instrumentId = _instrument_id(name)
+    piece.percMapPitch = drum.gm_note
+    piece.midiChannel = 9
+    return piece
 
 
 def build_score(transcription: Transcription, title: str) -> stream.Score:
+    """A music21 Score of the transcription: one drum-set staff, two voices, tempo mark and title."""
+    if not transcription.bars:
+        raise TranscriptionError("There are no bars to engrave.")
     score = stream.Score()
-    score.metadata = metadata.Metadata(title=title, composer="Transcribed by DrumScribe")
+    score.metadata = metadata.Metadata()
+    score.metadata.title = title
+    score.metadata.movementName = title
+    score.metadata.add("transcriber", TRANSCRIBER)
+
     part = stream.Part()
-    kit = instrument.UnpitchedPercussion()
-    kit.instrumentName = "Drum Set"
-    kit.midiChannel = 9
-    part.insert(0, kit)
+    part.partName = "Drums"
+    part.partAbbreviation = "Dr."
+    pieces = {name: _piece(name) for name in KIT}
+    for piece in pieces.values():
+        part.insert(0, piece)
+
+    ghost_limit = _ghost_limit(transcription)
+    beats_per_bar = transcription.beats_per_bar
     for bar in transcription.bars:
         measure = stream.Measure(number=bar.number)
-        if bar.number == transcription.bars[0].number:
+        if bar is transcription.bars[0]:
             measure.insert(0, clef.PercussionClef())
-            measure.insert(0, meter.TimeSignature(transcription.time_signature))
-            measure.insert(0, tempo.MetronomeMark(number=round(transcription.tempo_bpm)))
-        for voice_number, stem in ((HANDS, "up"), (FEET, "down")):
-            measure.insert(0, _voice(bar, voice_number, stem, transcription.beats_per_bar))
+            signature = meter.TimeSignature(transcription.time_signature)
+            signature.beamSequence = meter.MeterSequence(transcription.time_signature, beats_per_bar)
+            measure.insert(0, signature)
+            bpm = transcription.tempo_bpm
+            mark = tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm, referent=note.Note(type="quarter"))
+            measure.insert(0, mark)
+        for voice_number, hands in ((1, True), (2, False)):
+            voice = stream.Voice(id=str(voice_number))
+            hits = [h for h in bar.hits if KIT[h.instrument].hands == hands]
+            for element in _voice_elements(bar, hits, beats_per_bar, hands, pieces, ghost_limit):
+                voice.append(element)
+            measure.insert(0, voice)
+        if bar is transcription.bars[-1]:
+            measure.rightBarline = music21_bar.Barline("final")
         part.append(measure)
+
+    # Beams by beat (the time signature's beam sequence); stems stay as the voices set them, and
+    # tuplet brackets as _beat_elements set them (one per beat).
+    part.makeBeams(inPlace=True, setStemDirections=False)
     score.insert(0, part)
     return score
 
 
-def _voice(bar: Bar, number: int, stem: str, beats: int) -> stream.Voice:
-    voice = stream.Voice(id=str(number))
-    hits = [h for h in bar.hits if NOTATION[h.instrument][2] == number]
-    if not hits:
-        rest = note.Rest(quarterLength=beats)
-        rest.style.hideObjectOnPrint = number == FEET
-        voice.append(rest)
-        return voice
-    by_offset: dict[Fraction, list[QuantizedHit]] = defaultdict(list)
-    for hit in hits:
-        by_offset[Fraction(hit.offset)].append(hit)
-    for beat in range(beats):
-        start, end = Fraction(beat), Fraction(beat + 1)
-        points = sorted(o for o in by_offset if start <= o < end)
-        if not points:
-            voice.append(note.Rest(quarterLength=1))
+def write_musicxml(score: stream.Score, path: Path) -> None:
+    """Write `score` as uncompressed MusicXML, atomically."""
+    try:
+        data = GeneralObjectExporter(score).parse()
+    except Exception as exc:  # music21 raises many types; all mean the same to the user
+        raise TranscriptionError(f"Could not write the sheet music as MusicXML: {exc}") from exc
+    write_bytes_atomic(Path(path), _label_instruments(data))
+
+
+def _label_instruments(data: bytes) -> bytes:
+    """Give every note the <instrument> of its drum.
+
+    music21 labels a chord's notes with one instrument for the whole chord (so a snare under a hi-hat
+    would claim to be whatever the chord resolves to); staff position and notehead name the drum
+    unambiguously, so the labels are rewritten from those.
+    """
+    by_look = {(drum.display, drum.notehead): _instrument_id(name) for name, drum in KIT.items()}
+    start = data.index(b"<score-partwise")
+    root = ET.fromstring(data[start:])
+    for element in root.iter("note"):
+        unpitched = element.find("unpitched")
+        if unpitched is None:
             continue
-        if points[0] > start:
-            voice.append(note.Rest(quarterLength=points[0] - start))
-        for i, offset in enumerate(points):
-            length = (points[i + 1] if i + 1 < len(points) else end) - offset
-            voice.append(_stroke(by_offset[offset], length, stem))
-    return voice
+        display = unpitched.findtext("display-step", "") + unpitched.findtext("display-octave", "")
+        look = (display, element.findtext("notehead", "normal"))
+        label = element.find("instrument")
+        if look not in by_look:
+            continue
+        if label is None:
+            label = ET.Element("instrument")
+            voice = element.find("voice")
+            element.insert(list(element).index(voice) if voice is not None else len(element), label)
+        label.set("id", by_look[look])
+    ET.indent(root, space="  ")
+    return data[:start] + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
 
 
-def _stroke(hits: list[QuantizedHit], length: Fraction, stem: str) -> note.GeneralNote:
+# ---------------------------------------------------------------------------------------------------
+
+
+def _ghost_limit(transcription: Transcription) -> float:
+    """Velocity below which a snare stroke is written as a ghost note."""
+    snares = [h.velocity for bar in transcription.bars for h in bar.hits if h.instrument == "snare"]
+    if not snares:
+        return 0.0
+    loud = float(np.percentile(snares, 90))
+    return min(_GHOST_MAX_VELOCITY, _GHOST_FRACTION * loud)
+
+
+def _voice_elements(
+    bar: Bar,
+    hits: list[QuantizedHit],
+    beats_per_bar: int,
+    hands: bool,
+    pieces: dict[str, _KitPiece],
+    ghost_limit: float,
+) -> Iterable[note.GeneralNote]:
+    """Notes, chords and rests of one voice in one bar, in order."""
+    if not hits:
+        rest = note.Rest(quarterLength=beats_per_bar)
+        rest.fullMeasure = True
+        # An empty foot voice under busy hands is noise to a reader: keep it in the file, don't print it.
+        rest.style.hideObjectOnPrint = not hands
+        return [rest]
+
+    by_offset: dict[Fraction, list[QuantizedHit]] = {}
+    for hit in hits:
+        by_offset.setdefault(hit.offset, []).append(hit)
+    elements: list[note.GeneralNote] = []
+    empty_run: list[int] = []
+    for beat in range(beats_per_bar):
+        in_beat = {o - beat: hs for o, hs in by_offset.items() if beat <= o < beat + 1}
+        if not in_beat:
+            empty_run.append(beat)
+            continue
+        elements += _rests_for_empty_beats(empty_run, beats_per_bar)
+        empty_run = []
+        elements += _beat_elements(in_beat, bar.subdivisions[beat], hands, pieces, ghost_limit)
+    return elements + _rests_for_empty_beats(empty_run, beats_per_bar)
+
+
+def _beat_elements(
+    strokes: dict[Fraction, list[QuantizedHit]],
+    subdivision: int,
+    hands: bool,
+    pieces: dict[str, _KitPiece],
+    ghost_limit: float,
+) -> list[note.GeneralNote]:
+    """One beat of one voice: each stroke lasts until the next (or the beat's end), rests fill gaps.
+
+    The voice is written on the simplest grid that holds its strokes (a lone kick under hi-hat
+    triplets is a plain quarter), and a tuplet bracket spans exactly the beat.
+    """
+    # Simplest first: straight 16ths (which hold quarters and 8ths too), then 8th triplets, which a
+    # 16th-triplet beat also contains. The beat's own grid always holds its strokes.
+    grids = {4: (4,), 3: (4, 3), 6: (4, 3, 6)}[subdivision]
+    n = next(g for g in grids if all((offset * g).denominator == 1 for offset in strokes))
+    ticks = sorted(int(o * n) for o in strokes)
+    elements: list[note.GeneralNote] = [note.Rest(duration=_duration(r, n)) for r in _rest_lengths(0, ticks[0], n)]
+    for i, start in enumerate(ticks):
+        end = ticks[i + 1] if i + 1 < len(ticks) else n
+        length = max(x for x in _NOTE_TICKS[n] if x <= end - start)
+        stroke = _stroke(strokes[Fraction(start, n)], hands, pieces, ghost_limit)
+        stroke.duration = _duration(length, n)
+        elements.append(stroke)
+        elements += [note.Rest(duration=_duration(r, n)) for r in _rest_lengths(start + length, end, n)]
+    if n != 4:
+        elements[0].duration.tuplets[0].type = "start"
+        elements[-1].duration.tuplets[0].type = "stop" if len(elements) > 1 else "startStop"
+        for element in elements:
+            element.duration.tuplets[0].placement = "above" if hands else "below"
+    return elements
+
+
+_NOTE_TICKS = {4: (1, 2, 3, 4), 3: (1, 2, 3), 6: (1, 2, 3, 4, 6)}
+"""Stroke lengths (in ticks of 1/n beat) that are one note value: everything but 5/6 of a beat."""
+
+_TYPES = {1: ("16th", 0), 2: ("eighth", 0), 3: ("eighth", 1), 4: ("quarter", 0), 6: ("quarter", 1)}
+_TRIPLET_TYPES = {1: ("eighth", 0), 2: ("quarter", 0), 3: ("quarter", 1)}
+
+
+def _duration(ticks: int, n: int) -> duration.Duration:
+    """The note value of `ticks` 1/n-beats: plain 16th-based values, or under a 3:2 (8th triplet) or
+    6:4 (16th sextuplet) bracket."""
+    kind, dots = (_TRIPLET_TYPES if n == 3 else _TYPES)[ticks]
+    value = duration.Duration(type=kind, dots=dots)
+    if n == 3:
+        value.appendTuplet(duration.Tuplet(3, 2, "eighth"))
+    elif n == 6:
+        value.appendTuplet(duration.Tuplet(6, 4, "16th"))
+    return value
+
+
+def _rests_for_empty_beats(beats: list[int], beats_per_bar: int) -> list[note.Rest]:
+    """Rests for a run of silent beats: a half rest for beats 1–2 or 3–4 of 4/4, else quarters."""
+    rests = []
+    i = 0
+    while i < len(beats):
+        pair = i + 1 < len(beats) and beats[i + 1] == beats[i] + 1
+        if beats_per_bar == 4 and pair and beats[i] % 2 == 0:
+            rests.append(note.Rest(quarterLength=2))
+            i += 2
+        else:
+            rests.append(note.Rest(quarterLength=1))
+            i += 1
+    return rests
+
+
+def _rest_lengths(start: int, end: int, n: int) -> list[int]:
+    """Rest durations (ticks) filling `start`..`end`.
+
+    With 8th triplets any gap is one rest; with 16ths (and 16th triplets) rests come in values that
+    start on the beat's 8ths (or 8th triplets), so the reader always sees where the half beat is.
+    """
+    lengths = []
+    tick = start
+    while tick < end:
+        length = end - tick if n == 3 else 2 if tick % 2 == 0 and end - tick >= 2 else 1
+        lengths.append(length)
+        tick += length
+    return lengths
+
+
+def _stroke(hits: list[QuantizedHit], hands: bool, pieces: dict[str, _KitPiece], ghost_limit: float) -> note.NotRest:
+    """One note (or chord of notes) for the strokes sounding together in a voice."""
     notes = []
-    for hit in sorted(hits, key=lambda h: h.instrument):
-        display, head, _ = NOTATION[hit.instrument]
-        n = note.Unpitched(displayName=display)
-        n.notehead = head
-        n.volume.velocity = hit.velocity
-        notes.append(n)
-    element: note.GeneralNote = notes[0] if len(notes) == 1 else percussion.PercussionChord(notes)
-    element.quarterLength = length
-    element.stemDirection = stem
+    for hit in sorted(hits, key=lambda h: KIT[h.instrument].display):
+        drum = KIT[hit.instrument]
+        unpitched = note.Unpitched(displayName=drum.display)
+        unpitched.notehead = drum.notehead
+        unpitched.storedInstrument = pieces[hit.instrument]
+        unpitched.volume.velocity = hit.velocity
+        if hit.instrument == "snare" and hit.velocity < ghost_limit:
+            unpitched.noteheadParenthesis = True
+        notes.append(unpitched)
+    stroke: note.NotRest = notes[0] if len(notes) == 1 else percussion.PercussionChord(notes)
+    stroke.stemDirection = "up" if hands else "down"
     if any(h.instrument == "hihat_open" for h in hits):
-        element.expressions.append(expressions.TextExpression("o"))
-    return element
+        stroke.articulations.append(articulations.OpenString())
+    return stroke

@@ -1,0 +1,194 @@
+"""Drum-set notation with music21 and its MusicXML (app.pipeline.notation.score)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from music21 import converter
+
+from app.core.errors import TranscriptionError
+from app.pipeline.hits import INSTRUMENTS, Hit
+from app.pipeline.notation import Transcription, build_score, transcribe, write_musicxml
+from app.pipeline.notation.kit import KIT
+from app.synth.grooves import CRASH_AND_RIDE, FUNK_SIXTEENTHS, ROCK_BEAT, TOM_FILL, Pattern, groove_from_pattern
+
+SHUFFLE: Pattern = {
+    "kick": [(0.0, 110), (2.0, 110)],
+    "snare": [(1.0, 105), (3.0, 105)],
+    "ride": [(b + t, 90) for b in range(4) for t in (0.0, 2 / 3)],
+}
+SEXTUPLETS: Pattern = {"kick": [(0.0, 110)], "snare": [(i / 6, 100) for i in range(6)]}
+
+BPM = 100
+BAR_S = 4 * 60 / BPM
+
+
+def song(*patterns: Pattern) -> list[Hit]:
+    """One bar of each pattern, in order, at 100 bpm."""
+    hits = []
+    for index, pattern in enumerate(patterns):
+        for e in groove_from_pattern(pattern, bpm=BPM, bars=1, start_s=index * BAR_S).events:
+            hits.append(Hit(e.time, e.instrument, e.velocity, 0.9))
+    return hits
+
+
+def engrave(tmp_path: Path, *patterns: Pattern) -> tuple[Transcription, ET.Element]:
+    hits = song(*patterns)
+    transcription = transcribe(hits, duration_s=len(patterns) * BAR_S)
+    path = tmp_path / "sheet_music.musicxml"
+    write_musicxml(build_score(transcription, "Kit Check"), path)
+    return transcription, ET.parse(path).getroot()
+
+
+@pytest.fixture(scope="module")
+def kit_song(tmp_path_factory: pytest.TempPathFactory) -> ET.Element:
+    """Rock, funk (open hi-hat, ghost notes), a tom fill and crash/ride: every drum of the kit."""
+    return engrave(tmp_path_factory.mktemp("kit"), ROCK_BEAT, FUNK_SIXTEENTHS, TOM_FILL, CRASH_AND_RIDE)[1]
+
+
+def notes(root: ET.Element) -> list[ET.Element]:
+    return [n for n in root.iter("note") if n.find("unpitched") is not None]
+
+
+def test_the_kit_covers_the_instrument_vocabulary() -> None:
+    assert tuple(KIT) == INSTRUMENTS
+
+
+def test_a_four_bar_groove_is_four_measures(tmp_path: Path) -> None:
+    _, root = engrave(tmp_path, ROCK_BEAT, ROCK_BEAT, ROCK_BEAT, ROCK_BEAT)
+    assert len(root.findall("part/measure")) == 4
+    assert root.find("part/measure[last()]/barline/bar-style").text == "light-heavy"
+
+
+def test_every_drum_has_its_staff_position_notehead_and_instrument(kit_song: ET.Element) -> None:
+    names = {i.get("id"): i.findtext("instrument-name") for i in kit_song.iter("score-instrument")}
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for element in notes(kit_song):
+        display = element.findtext("unpitched/display-step") + element.findtext("unpitched/display-octave")
+        instrument = names[element.find("instrument").get("id")]
+        seen.setdefault(instrument, set()).add((display, element.findtext("notehead", "normal")))
+    assert seen == {
+        "Bass Drum": {("F4", "normal")},  # bottom space
+        "Snare Drum": {("C5", "normal")},  # third space
+        "Closed Hi-Hat": {("G5", "x")},  # space above the staff
+        "Open Hi-Hat": {("G5", "circle-x")},
+        "Ride Cymbal": {("F5", "x")},  # top line
+        "Crash Cymbal": {("A5", "x")},  # ledger line above
+        "High Tom": {("E5", "normal")},
+        "Mid Tom": {("D5", "normal")},
+        "Floor Tom": {("A4", "normal")},
+    }
+
+
+def test_drums_play_on_midi_channel_10(kit_song: ET.Element) -> None:
+    channels = {m.findtext("midi-channel") for m in kit_song.iter("midi-instrument")}
+    unpitched = {m.get("id"): int(m.findtext("midi-unpitched")) - 1 for m in kit_song.iter("midi-instrument")}
+    assert channels == {"10"}
+    assert sorted(unpitched.values()) == sorted(drum.gm_note for drum in KIT.values())
+    assert kit_song.findtext("part-list/score-part/part-name") == "Drums"
+
+
+def test_hands_stems_up_feet_stems_down(kit_song: ET.Element) -> None:
+    stems: dict[str, set[str]] = {}
+    for element in notes(kit_song):
+        if element.find("chord") is None:  # a chord's stem is written on its first note
+            stems.setdefault(element.findtext("voice"), set()).add(element.findtext("stem"))
+    assert stems == {"1": {"up"}, "2": {"down"}}
+    kick_voices = {
+        n.findtext("voice")
+        for n in notes(kit_song)
+        if n.findtext("unpitched/display-octave") == "4" and n.findtext("unpitched/display-step") == "F"
+    }
+    assert kick_voices == {"2"}
+
+
+def test_every_measure_adds_up_in_both_voices(kit_song: ET.Element) -> None:
+    divisions = int(kit_song.findtext("part/measure/attributes/divisions"))
+    for measure in kit_song.iter("measure"):
+        for voice in ("1", "2"):
+            total = sum(
+                int(n.findtext("duration"))
+                for n in measure.iter("note")
+                if n.findtext("voice") == voice and n.find("chord") is None
+            )
+            assert total == 4 * divisions, f"measure {measure.get('number')} voice {voice}"
+
+
+def test_open_hi_hat_is_marked_and_ghost_notes_are_in_parentheses(kit_song: ET.Element) -> None:
+    open_hats = [n for n in notes(kit_song) if n.findtext("notehead") == "circle-x"]
+    assert open_hats and all(n.find("notations/technical/open-string") is not None for n in open_hats)
+    snares = [n for n in notes(kit_song) if n.findtext("unpitched/display-step") == "C"]
+    ghosts = [n for n in snares if n.find("notehead[@parentheses='yes']") is not None]
+    assert len(ghosts) == 2, "FUNK_SIXTEENTHS has two ghost strokes"
+    assert len(snares) - len(ghosts) == 2 + 2 + 2 + 2, "the backbeats and the fill's snares are plain"
+
+
+def test_beams_group_by_beat(kit_song: ET.Element) -> None:
+    rock = kit_song.find("part/measure[@number='1']")
+    hands = [n for n in rock.iter("note") if n.findtext("voice") == "1" and n.find("chord") is None]
+    assert [n.findtext("beam[@number='1']") for n in hands] == ["begin", "end"] * 4
+
+
+def test_an_empty_foot_voice_is_one_hidden_bar_rest(kit_song: ET.Element) -> None:
+    toms = kit_song.find("part/measure[@number='3']")
+    feet = [n for n in toms.iter("note") if n.findtext("voice") == "2"]
+    assert len(feet) == 1 and feet[0].find("rest").get("measure") == "yes"
+    assert feet[0].get("print-object") == "no"
+
+
+def test_silent_hands_show_a_whole_bar_rest(tmp_path: Path) -> None:
+    _, root = engrave(tmp_path, ROCK_BEAT, {"kick": [(float(b), 100) for b in range(4)]}, ROCK_BEAT)
+    hands = [n for n in root.find("part/measure[@number='2']").iter("note") if n.findtext("voice") == "1"]
+    assert len(hands) == 1 and hands[0].find("rest").get("measure") == "yes"
+    assert hands[0].get("print-object") != "no"
+
+
+def test_silent_beats_merge_into_half_rests(kit_song: ET.Element, tmp_path: Path) -> None:
+    crash = kit_song.find("part/measure[@number='4']")  # kick on 1 and 3 only
+    feet = [(n.find("rest") is not None, n.findtext("type")) for n in crash.iter("note") if n.findtext("voice") == "2"]
+    assert feet == [(False, "quarter"), (True, "quarter"), (False, "quarter"), (True, "quarter")]
+    _, root = engrave(tmp_path, {"kick": [(0.0, 100), (1.0, 100)], "snare": [(0.0, 100)]})
+    feet = [n.findtext("type") for n in root.find("part/measure").iter("note") if n.findtext("voice") == "2"]
+    assert feet == ["quarter", "quarter", "half"]
+
+
+def test_triplets_are_bracketed_per_beat(tmp_path: Path) -> None:
+    _, root = engrave(tmp_path, SHUFFLE, SHUFFLE)
+    ride = [n for n in root.find("part/measure").iter("note") if n.findtext("voice") == "1" and n.find("chord") is None]
+    assert [n.findtext("type") for n in ride] == ["quarter", "eighth"] * 4
+    assert [n.find("notations/tuplet").get("type") for n in ride] == ["start", "stop"] * 4
+    assert {n.findtext("time-modification/actual-notes") for n in ride} == {"3"}
+    feet = [n for n in root.find("part/measure").iter("note") if n.findtext("voice") == "2"]
+    assert all(n.find("time-modification") is None for n in feet), "a lone kick is a plain quarter"
+
+
+def test_sixteenth_triplets_are_sextuplets(tmp_path: Path) -> None:
+    _, root = engrave(tmp_path, ROCK_BEAT, SEXTUPLETS)
+    fill = [n for n in root.find("part/measure[@number='2']").iter("note") if n.findtext("voice") == "1"]
+    first_beat = fill[:6]
+    assert [n.findtext("type") for n in first_beat] == ["16th"] * 6
+    assert {n.findtext("time-modification/actual-notes") for n in first_beat} == {"6"}
+    assert [n.find("notations/tuplet") is not None for n in first_beat] == [True, False, False, False, False, True]
+
+
+def test_tempo_title_and_transcriber(kit_song: ET.Element) -> None:
+    assert kit_song.findtext("part/measure/direction/direction-type/metronome/per-minute") == str(BPM)
+    assert kit_song.find("part/measure/direction/sound").get("tempo") == str(BPM)
+    assert kit_song.findtext("movement-title") == "Kit Check"
+    assert kit_song.findtext("identification/creator[@type='transcriber']") == "DrumScribe"
+    assert kit_song.findtext("part/measure/attributes/clef/sign") == "percussion"
+
+
+def test_music21_reads_the_file_back(tmp_path: Path) -> None:
+    transcription, _ = engrave(tmp_path, ROCK_BEAT, ROCK_BEAT)
+    score = converter.parse(tmp_path / "sheet_music.musicxml")
+    measures = score.parts[0].getElementsByClass("Measure")
+    assert len(measures) == len(transcription.bars) == 2
+    assert all(len(m.voices) == 2 for m in measures)
+
+
+def test_no_bars_is_a_clear_error() -> None:
+    with pytest.raises(TranscriptionError, match="no bars"):
+        build_score(Transcription(tempo_bpm=120.0, time_signature="4/4", beat_times=(), bars=()), "Empty")

@@ -48,7 +48,8 @@ export function JobResult({ job }: { job: Job }) {
                     <a className="download" href={artifact.url} download>
                       <span className="download__label">{d.label}</span>
                       <span className="download__kind">
-                        {d.kind} · {formatBytes(artifact.size_bytes)}
+                        <span className="download__what">{d.kind} · </span>
+                        {formatBytes(artifact.size_bytes)}
                       </span>
                     </a>
                   </li>

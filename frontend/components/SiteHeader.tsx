@@ -4,8 +4,8 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 
 const LINKS = [
-  { href: "/", label: "New transcription" },
-  { href: "/history/", label: "History" },
+  { href: "/", label: "New transcription", short: "New" },
+  { href: "/history/", label: "History", short: "History" },
 ];
 
 export function SiteHeader() {
@@ -27,7 +27,8 @@ export function SiteHeader() {
             {LINKS.map((link) => (
               <li key={link.href}>
                 <Link href={link.href} className="nav__link" aria-current={current(link.href) ? "page" : undefined}>
-                  {link.label}
+                  <span className="nav__long">{link.label}</span>
+                  <span className="nav__short">{link.short}</span>
                 </Link>
               </li>
             ))}

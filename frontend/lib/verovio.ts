@@ -27,7 +27,7 @@ export function loadVerovio(): Promise<VerovioToolkit> {
 /** Layout for a sheet `widthPx` wide: bigger notes relative to the width on a phone. */
 export function layoutFor(widthPx: number): { scale: number; pageWidth: number; pageHeight: number } {
   const width = Math.max(280, widthPx);
-  const scale = width < 500 ? 32 : width < 800 ? 38 : 45;
+  const scale = width < 500 ? 34 : width < 800 ? 42 : 52;
   const pageWidth = Math.round((width * 100) / scale);
   // Pages about as tall as they are wide on a phone, A4-like on a laptop.
   const pageHeight = Math.round(pageWidth * (width < 500 ? 1.3 : 1.414));

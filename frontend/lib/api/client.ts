@@ -14,7 +14,12 @@ export type JobStatus = components["schemas"]["JobStatus"];
 export type Artifact = components["schemas"]["Artifact"];
 export type JobList = components["schemas"]["JobList"];
 
-export const api = createClient<paths>({ baseUrl: "" });
+// The page's own origin (a Request needs an absolute URL outside a browser, as in the unit tests).
+// fetch is looked up on each call rather than captured once, so tests and instrumentation can replace it.
+export const api = createClient<paths>({
+  baseUrl: globalThis.location?.origin ?? "",
+  fetch: (request) => globalThis.fetch(request),
+});
 
 /** An API refusal or a network failure, with the message to show the user. */
 export class ApiError extends Error {

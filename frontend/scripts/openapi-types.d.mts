@@ -1,0 +1,3 @@
+export const SCHEMA_FILE: string;
+export const TYPES_FILE: string;
+export function typesFor(schema: unknown): Promise<string>;

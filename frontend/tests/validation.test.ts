@@ -1,0 +1,73 @@
+import { describe, expect, test } from "vitest";
+
+import { ACCEPT, checkFile, checkLink } from "@/lib/validation";
+
+const MB = 1024 * 1024;
+
+describe("checkFile", () => {
+  test.each([
+    ["song.mp3", "audio/mpeg"],
+    ["song.WAV", ""],
+    ["take 3.flac", "audio/flac"],
+    ["voice memo.m4a", "audio/x-m4a"],
+    ["live.webm", "video/webm"],
+    ["clip.mov", "video/quicktime"],
+    ["no-extension", "audio/ogg"],
+  ])("accepts %s (%s)", (name, type) => {
+    expect(checkFile({ name, size: 3 * MB, type })).toBeNull();
+  });
+
+  test.each([
+    ["notes.txt", "text/plain"],
+    ["cover.png", "image/png"],
+    ["README", ""],
+    ["song.mp3.zip", "application/zip"],
+  ])("refuses %s (%s) as not audio", (name, type) => {
+    expect(checkFile({ name, size: 1000, type })).toBe(
+      `“${name}” is not an audio file. Choose a song: mp3, wav, flac, ogg, m4a or opus.`,
+    );
+  });
+
+  test("refuses an empty file", () => {
+    expect(checkFile({ name: "song.mp3", size: 0, type: "audio/mpeg" })).toMatch(/is empty/);
+  });
+
+  test("refuses a file over the limit, naming its size and the limit", () => {
+    expect(checkFile({ name: "album.wav", size: 150 * MB, type: "audio/wav" }, 100)).toBe(
+      "“album.wav” is 150 MB; the limit is 100 MB. Upload a compressed file (mp3, ogg, m4a) or a shorter excerpt.",
+    );
+    expect(checkFile({ name: "a.wav", size: 100 * MB, type: "audio/wav" }, 100)).toBeNull();
+    expect(checkFile({ name: "a.wav", size: 100 * MB + 1, type: "audio/wav" }, 100)).toMatch(/100 MB; the limit/);
+    expect(checkFile({ name: "a.wav", size: 5.5 * MB, type: "audio/wav" }, 5)).toMatch(/is 5\.5 MB; the limit is 5 MB/);
+  });
+
+  test("the picker offers audio and video and the known extensions", () => {
+    expect(ACCEPT.split(",")).toEqual(expect.arrayContaining(["audio/*", "video/*", ".mp3", ".flac", ".opus"]));
+  });
+});
+
+describe("checkLink", () => {
+  test("accepts http and https links as they are", () => {
+    expect(checkLink("https://www.youtube.com/watch?v=dQw4w9WgXcQ")).toEqual({
+      url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+      error: null,
+    });
+    expect(checkLink("  http://example.com/song.mp3 \n").url).toBe("http://example.com/song.mp3");
+  });
+
+  test("adds https:// to a bare address", () => {
+    expect(checkLink("youtu.be/dQw4w9WgXcQ").url).toBe("https://youtu.be/dQw4w9WgXcQ");
+    expect(checkLink("www.youtube.com").url).toBe("https://www.youtube.com/");
+  });
+
+  test.each([
+    ["", "Paste a link to a song, for example a YouTube video."],
+    ["   ", "Paste a link to a song, for example a YouTube video."],
+    ["not a link", "That is not a link. Paste an address that starts with https://"],
+    ["ftp://example.com/song.mp3", "Only http:// and https:// links can be transcribed."],
+    ["javascript:alert(1)", "Only http:// and https:// links can be transcribed."],
+    ["file:///etc/passwd", "Only http:// and https:// links can be transcribed."],
+  ])("refuses %j", (text, error) => {
+    expect(checkLink(text)).toEqual({ url: null, error });
+  });
+});

@@ -15,6 +15,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bundled" / "drumscribe_frame.h5"
+"""DrumScribe's own frame-level model, shipped in the package (backend/MODEL_CARD.md): the default, no download."""
+
 ANNOTEATOR_PUBLIC_URI = (
     "https://github.com/cb-42/AnNOTEator/raw/main/inference/pretrained_models/annoteators/complete_network.h5"
 )
@@ -31,10 +34,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore")
 
     # Drum-hit model (ModelResolver)
-    MODEL_URI: str = ANNOTEATOR_PUBLIC_URI
+    # The bundled model by default; MODEL_URI=ANNOTEATOR_PUBLIC_URI (or a copy of it) selects the manual's CNN.
+    MODEL_URI: str = BUNDLED_MODEL_PATH.as_uri()
     MODEL_VERSION: str = "v1.0.0"
     MODEL_CACHE_DIR: Path = Field(default_factory=lambda: _user_data_dir() / "models")
-    MODEL_KIND: Literal["auto", "annoteator-cnn"] = "auto"
+    MODEL_KIND: Literal["auto", "annoteator-cnn", "drumscribe-frame"] = "auto"
     MODEL_DOWNLOAD_TIMEOUT_SECONDS: float = 120.0
 
     # Separation

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -23,6 +24,21 @@ import {
 
 const missing = missingPrerequisite();
 if (missing) console.warn(`SKIPPING the end-to-end tests: ${missing}`);
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's serious and critical findings (WCAG 2.1 A and AA: labels, contrast, names, landmarks…). */
+async function accessibilityProblems(target: Page): Promise<string[]> {
+  await target.addScriptTag({ content: AXE });
+  return target.evaluate(async () => {
+    type Result = { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
+    const axe = (window as unknown as { axe: { run: (c: Document, o: object) => Promise<Result> } }).axe;
+    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+  });
+}
 
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -79,6 +95,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     expect(await page.getByLabel("Choose an audio file").count()).toBe(1);
     expect(await page.getByLabel("YouTube or audio link").count()).toBe(1);
     await shot(page, "home-laptop");
+    expect(await accessibilityProblems(page)).toEqual([]);
     const phone = await phonePage();
     await phone.goto("/");
     await shot(phone, "home-phone");
@@ -94,6 +111,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     await alert.waitFor();
     expect(await alert.textContent()).toContain("“notes.txt” is not an audio file");
     await shot(page, "home-refused-laptop");
+    expect(await accessibilityProblems(page)).toEqual([]);
   });
 
   test("a text file named like a song is refused by the API, whose message is shown verbatim", async () => {
@@ -113,8 +131,19 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
 
   test("an uploaded song goes through the four steps to a sheet, a player and downloads", async () => {
     await page.goto("/");
+    // A slow line (256 KB/s up), so that the upload's progress shows.
+    const cdp = await laptop.newCDPSession(page);
+    const line = (uploadThroughput: number) =>
+      cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput });
+    await line(256 * 1024);
     await upload(page, song);
+    await page.waitForFunction(() => Number(document.querySelector(".upload progress")?.getAttribute("value")) > 0, null, {
+      timeout: 20_000,
+    });
+    expect(await page.locator(".upload").textContent()).toMatch(/Uploading Rock Groove\.wav.*\d+% · [\d.]+ KB of 797 KB/);
+    await shot(page, "home-uploading-laptop");
     await page.waitForURL(/\/job\/\?id=/, { timeout: 60_000 });
+    await line(-1);
     songJobUrl = page.url();
     await page.locator("ol.steps").waitFor();
     expect(await page.locator("ol.steps > li").allTextContents()).toEqual([
@@ -125,6 +154,12 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     ]);
     expect(await page.locator(".elapsed").textContent()).toMatch(/^\d+:\d\d$/);
     await shot(page, "job-progress-laptop");
+    expect(await accessibilityProblems(page)).toEqual([]);
+    const phoneWhileRunning = await phonePage();
+    await phoneWhileRunning.goto(songJobUrl);
+    await phoneWhileRunning.locator("ol.steps").waitFor();
+    await shot(phoneWhileRunning, "job-progress-phone");
+    await phoneWhileRunning.context().close();
     // Catch it mid-way as well, while a later step runs.
     await page
       .locator(".step--done")
@@ -150,6 +185,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     });
     await page.locator(".sheet .is-playing").first().waitFor({ timeout: 10_000 });
     await shot(page, "result-laptop");
+    expect(await accessibilityProblems(page)).toEqual([]);
 
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -164,6 +200,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     await phone.locator(".sheet svg").first().waitFor({ timeout: 60_000 });
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await shot(phone, "result-phone");
+    expect(await accessibilityProblems(phone)).toEqual([]);
     await phone.context().close();
   }, JOB_DONE_MS + 60_000);
 
@@ -180,6 +217,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     expect(await failure.locator(".failure__message").textContent()).toContain("127.0.0.1:9");
     expect(await page.locator(".step--failed").count()).toBe(1);
     await shot(page, "job-failed-laptop");
+    expect(await accessibilityProblems(page)).toEqual([]);
     const phone = await phonePage();
     await phone.goto(firstUrl);
     await phone.locator(".failure").waitFor({ timeout: 30_000 });
@@ -201,6 +239,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     expect(await items.first().locator(".badge").textContent()).toBe("Failed");
     expect(await items.last().locator(".badge").textContent()).toBe("Done");
     await shot(page, "history-laptop");
+    expect(await accessibilityProblems(page)).toEqual([]);
     const phone = await phonePage();
     await phone.goto("/history/");
     await phone.locator(".history__item").first().waitFor();

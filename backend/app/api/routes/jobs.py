@@ -170,6 +170,7 @@ def get_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: StorageD
 )
 def delete_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: StorageDep) -> Response:
     service.delete_job(session, _owned(session, job_id, owner), storage)
+    session.commit()  # before the response: the caller's next request must not see the job
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of DrumScribe, installing what they need first (scripts/bootstrap.sh).
-# Extra arguments go to pytest, e.g. scripts/test.sh -k ingest
+# Runs every test of DrumScribe, installing what they need first: the backend's lint, unit and
+# integration tests (real PostgreSQL, Redis and celery workers), then the web UI's (scripts/test-frontend.sh).
+# Arguments go to pytest and run only the backend tests, e.g. scripts/test.sh -k ingest
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,3 +14,6 @@ cd "$root/backend"
 export TF_CPP_MIN_LOG_LEVEL=2
 "$root/.venv/bin/ruff" check app tests
 "$root/.venv/bin/python" -m pytest -q -ra "$@"
+if [ "$#" -eq 0 ]; then
+  "$root/scripts/test-frontend.sh"
+fi

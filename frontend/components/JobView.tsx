@@ -21,7 +21,8 @@ export function JobView() {
   const router = useRouter();
   const { job, error, offline, clockSkewMs } = useJob(id);
   const running = job !== null && !isFinished(job.status);
-  const now = useNow(running) + clockSkewMs;
+  // The Date header has a one-second resolution: correct only a clock that is clearly off.
+  const now = useNow(running) + (Math.abs(clockSkewMs) > 2000 ? clockSkewMs : 0);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
 

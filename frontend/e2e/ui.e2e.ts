@@ -112,6 +112,17 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     expect(await alert.textContent()).toContain("“notes.txt” is not an audio file");
     await shot(page, "home-refused-laptop");
     expect(await accessibilityProblems(page)).toEqual([]);
+
+    // The same check for a file dropped on the drop zone.
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["\x89PNG"], "cover.png", { type: "image/png" }));
+      const zone = document.querySelector(".dropzone") as HTMLElement;
+      for (const type of ["dragenter", "dragover", "drop"]) {
+        zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+      }
+    });
+    await page.locator(".new-job").getByRole("alert").filter({ hasText: "“cover.png” is not an audio file" }).waitFor();
   });
 
   test("a text file named like a song is refused by the API, whose message is shown verbatim", async () => {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -75,8 +75,6 @@ def reap_stalled_jobs(*, settings: Settings) -> int:
     return reaped
 
 
-def _aware(stamp):  # type: ignore[no-untyped-def]
+def _aware(stamp: datetime) -> datetime:
     # SQLite hands back naive datetimes even for timezone-aware columns.
-    from datetime import UTC
-
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

@@ -106,5 +106,5 @@ def job_out(job: Job, storage: Storage) -> JobOut:
                 )
             )
     return JobOut.model_validate(
-        {**{c.key: getattr(job, c.key) for c in Job.__table__.columns}, "artifacts": artifacts}  # type: ignore[attr-defined]
+        {**{c.key: getattr(job, c.key) for c in Job.__table__.columns}, "artifacts": artifacts}
     )

@@ -180,7 +180,9 @@ def delete_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: Stora
     response_class=StreamingResponse,
     summary="Download a result: drums.wav, hits.json, sheet_music.musicxml, sheet_music.pdf or drums.mid",
 )
-def get_artifact(job_id: str, name: str, request: Request, session: SessionDep, owner: OwnerDep, storage: StorageDep):  # type: ignore[no-untyped-def]
+def get_artifact(
+    job_id: str, name: str, request: Request, session: SessionDep, owner: OwnerDep, storage: StorageDep
+) -> StreamingResponse:
     job = _owned(session, job_id, owner)
     if name not in service.CONTENT_TYPES:
         raise HTTPException(404, f"no artifact called {name}; choose one of {', '.join(service.CONTENT_TYPES)}")

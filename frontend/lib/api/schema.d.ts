@@ -219,18 +219,6 @@ export interface components {
             /** Context */
             ctx?: Record<string, never>;
         };
-        /**
-         * JobFromUrl
-         * @description Body of POST /api/v1/jobs when transcribing a link.
-         */
-        JobFromUrl: {
-            /**
-             * Url
-             * Format: uri
-             * @description A YouTube link, or another page yt-dlp supports, or a direct audio link
-             */
-            url: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -317,7 +305,14 @@ export interface operations {
                      */
                     file: Blob;
                 };
-                "application/json": components["schemas"]["JobFromUrl"];
+                "application/json": {
+                    /**
+                     * Url
+                     * Format: uri
+                     * @description A YouTube link, or another page yt-dlp supports, or a direct audio link
+                     */
+                    url: string;
+                };
             };
         };
         responses: {
@@ -548,14 +543,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The file */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "audio/wav": Blob;
+                    "application/json": Blob;
+                    "application/vnd.recordare.musicxml+xml": Blob;
+                    "application/pdf": Blob;
+                    "audio/midi": Blob;
+                };
             };
-            /** @description Partial content */
+            /** @description The requested byte range (drums.wav for audio players) */
             206: {
                 headers: {
                     [name: string]: unknown;

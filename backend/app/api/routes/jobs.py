@@ -38,7 +38,8 @@ CREATE_BODY = {
                     },
                 }
             },
-            "application/json": {"schema": {"$ref": "#/components/schemas/JobFromUrl"}},
+            # Inline: FastAPI lists only models it sees in signatures, so a $ref here would dangle.
+            "application/json": {"schema": JobFromUrl.model_json_schema()},
         },
     }
 }
@@ -176,7 +177,17 @@ def delete_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: Stora
 
 @router.get(
     "/{job_id}/artifacts/{name}",
-    responses={**ERRORS, 206: {"description": "Partial content"}, 416: {"model": ErrorOut}},
+    responses={
+        **ERRORS,
+        200: {
+            "description": "The file",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in service.CONTENT_TYPES.values()
+            },
+        },
+        206: {"description": "The requested byte range (drums.wav for audio players)"},
+        416: {"model": ErrorOut},
+    },
     response_class=StreamingResponse,
     summary="Download a result: drums.wav, hits.json, sheet_music.musicxml, sheet_music.pdf or drums.mid",
 )

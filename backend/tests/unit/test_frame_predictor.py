@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -26,11 +27,14 @@ from app.pipeline.prediction.frame import (
 from app.synth.grooves import ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
 
+if TYPE_CHECKING:
+    import keras
+
 BUNDLED = Path(frame.__file__).resolve().parents[1] / "models" / "bundled" / "drumscribe_frame.h5"
 
 
 @pytest.fixture(scope="module")
-def tiny_model():  # type: ignore[no-untyped-def]
+def tiny_model() -> keras.Model:
     """An untrained model of the shipped architecture, small enough to build in a second."""
     from app.training.model import build_model
 
@@ -67,13 +71,15 @@ def test_activations_become_hits_with_times_classes_and_velocities() -> None:
     assert hits[0].confidence == pytest.approx(0.9)
 
 
-def test_the_shipped_architecture_is_recognised_as_the_frame_kind(tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_the_shipped_architecture_is_recognised_as_the_frame_kind(tiny_model: keras.Model) -> None:
     assert is_frame_model(tiny_model)
     assert detect_model_kind(tiny_model).name == frame.KIND
     assert isinstance(build_predictor(tiny_model, frame.KIND), FramePredictor)
 
 
-def test_chunked_activations_equal_whole_song_activations(tiny_model, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_chunked_activations_equal_whole_song_activations(
+    tiny_model: keras.Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
     audio = render_groove(groove_from_pattern(ROCK_BEAT, bpm=120, bars=2), SynthKit())
     whole = np.asarray(tiny_model(log_mel(audio)[np.newaxis], training=False))[0]
     monkeypatch.setattr(frame, "CHUNK_FRAMES", 150)
@@ -82,7 +88,7 @@ def test_chunked_activations_equal_whole_song_activations(tiny_model, monkeypatc
     np.testing.assert_allclose(chunked, whole, atol=1e-4)
 
 
-def test_predictor_handles_silence_and_other_rates(tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_predictor_handles_silence_and_other_rates(tiny_model: keras.Model) -> None:
     predictor = FramePredictor(tiny_model)
     assert predictor.predict(np.zeros(22_050, dtype=np.float32), 22_050) == []
     seen: list[float] = []
@@ -105,3 +111,13 @@ def test_bundled_model_loads_as_resolver_does_and_finds_a_rock_beat() -> None:
         found = np.array([h.time for h in hits if h.instrument == instrument])
         close = sum(bool(found.size) and np.min(np.abs(found - t)) <= 0.05 for t in expected)
         assert close >= 0.75 * len(expected), f"{instrument}: {close} of {len(expected)} found"
+
+
+def test_default_settings_use_the_bundled_model_and_accept_its_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.config import BUNDLED_MODEL_PATH, Settings
+
+    monkeypatch.delenv("MODEL_URI", raising=False)
+    assert BUNDLED.as_uri() == Settings().MODEL_URI
+    assert BUNDLED == BUNDLED_MODEL_PATH
+    assert BUNDLED.is_file(), "the bundled model must ship with the package"
+    assert Settings(MODEL_KIND="drumscribe-frame").MODEL_KIND == frame.KIND

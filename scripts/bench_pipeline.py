@@ -19,9 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_CNN = ROOT.parent / "shared" / "models" / "annoteator" / "complete_network.h5"
-
 
 def main() -> int:
     """Run every configuration in its own process and print a table."""
@@ -33,9 +30,9 @@ def main() -> int:
     if args.one:
         print(json.dumps(run_one(args.one[0], float(args.one[1]))))
         return 0
-    if "MODEL_URI" not in os.environ and not SHARED_CNN.is_file():
-        sys.exit(f"set MODEL_URI (the drum-hit model); {SHARED_CNN} is absent")
-    print(f"{os.cpu_count()} CPUs; model {os.environ.get('MODEL_URI', SHARED_CNN.as_uri())}")
+    from app.core.config import Settings
+
+    print(f"{os.cpu_count()} CPUs; drum-hit model {Settings().MODEL_URI} (MODEL_URI)")
     print(f"{'separator':<10}{'audio s':>8}{'ingest':>8}{'separate':>10}{'predict':>9}{'notation':>10}"
           f"{'total':>8}{'x real':>8}{'peak MB':>9}")  # fmt: skip
     for separator in args.separators:
@@ -78,8 +75,6 @@ def run_one(separator: str, seconds: float) -> dict[str, object]:
     sf.write(song, np.stack([drums + bass, drums + bass], axis=1).astype(np.float32), SAMPLE_RATE)
 
     updates: dict[str, object] = {"SEPARATOR": separator, "MODEL_CACHE_DIR": work / "models"}
-    if "MODEL_URI" not in os.environ:
-        updates["MODEL_URI"] = SHARED_CNN.as_uri()
     if separator == "demucs":
         updates.update(DEMUCS_MODEL="bench_htdemucs", DEMUCS_REPO=_random_htdemucs(work / "demucs"))
     settings = Settings().model_copy(update=updates)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bundled" / "drumscribe_frame.h5"
@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     LOG_JSON: bool = True
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
     OTEL_SERVICE_NAME: str = "drumscribe"
+
+    @field_validator("MODEL_URI", mode="after")
+    @classmethod
+    def _bundled_when_empty(cls, value: str) -> str:
+        # The compose file passes MODEL_URI through as an empty string when the operator sets none.
+        return value.strip() or BUNDLED_MODEL_PATH.as_uri()
 
     @property
     def embedded(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections import Counter
@@ -262,6 +263,19 @@ def test_local_model_is_copied_into_the_cache(form: str, model_bytes: bytes, tmp
     assert path.read_bytes() == model_bytes
     source.unlink()  # from now on the cache alone serves it
     assert ModelResolver(uri, "v1", cache).get_model_path() == path
+
+
+def test_a_changed_local_model_replaces_its_cached_copy(tmp_path: Path) -> None:
+    # The bundled model is a local file: a new release of it must not be shadowed by the old cached copy.
+    source = tmp_path / "bundled.h5"
+    first = make_h5(source)
+    cache = tmp_path / "cache"
+    path = ModelResolver(source.as_uri(), "v1", cache).get_model_path()
+    assert path.read_bytes() == first
+    with h5py.File(source, "w") as f:
+        f["weights"] = np.ones(30_000, dtype=np.float32)
+    os.utime(source, (1_900_000_000, 1_900_000_000))
+    assert ModelResolver(source.as_uri(), "v1", cache).get_model_path().read_bytes() == source.read_bytes()
 
 
 def test_a_missing_local_file_is_a_clear_error(tmp_path: Path) -> None:

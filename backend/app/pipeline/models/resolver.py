@@ -102,10 +102,10 @@ class ModelResolver:
     def get_model_path(self) -> Path:
         """The cached model file, fetched from MODEL_URI first if this version is not cached yet."""
         path = self.cache_path
-        if path.is_file():
+        if path.is_file() and not self._stale(path):
             return path
         with self._fetch_lock:
-            if path.is_file():  # another thread fetched it while this one waited
+            if path.is_file() and not self._stale(path):  # another thread fetched it while this one waited
                 return path
             log.info("model_cache_miss", uri=self.display_uri, version=self.version, cache_path=str(path))
             started = time.monotonic()
@@ -153,22 +153,41 @@ class ModelResolver:
 
     # Fetching -----------------------------------------------------------------------------------
 
-    def _fetch(self, dest: Path) -> None:
+    def _local_source(self) -> Path | None:
+        """The file MODEL_URI names when it is file:// or a plain path; None for remote URIs."""
         parts = urlsplit(self.uri)
         scheme = parts.scheme.lower()
-        if scheme in ("http", "https"):
-            self._download_http(dest)
-        elif scheme == "s3":
-            self._download_s3(parts.netloc, parts.path.lstrip("/"), dest)
-        elif scheme == "file":
+        if scheme == "file":
             if parts.netloc not in ("", "localhost"):
                 raise ModelUnavailableError(
                     f"MODEL_URI={self.uri} names host {parts.netloc!r}; a file:// URI must be local "
                     "(file:///path/to/complete_network.h5)"
                 )
-            self._copy_local(Path(url2pathname(parts.path)), dest)
-        elif scheme == "":
-            self._copy_local(Path(self.uri).expanduser(), dest)
+            return Path(url2pathname(parts.path))
+        return Path(self.uri).expanduser() if scheme == "" else None
+
+    def _stale(self, cached: Path) -> bool:
+        """True when MODEL_URI is a local file that changed since it was copied (a new bundled model).
+
+        Remote models are fetched once per MODEL_VERSION, as the operations manual says; a local file
+        costs one stat to check, and copy2 keeps its size and modification time on the cached copy.
+        """
+        source = self._local_source()
+        if source is None or not source.is_file():
+            return False
+        mine, theirs = cached.stat(), source.stat()
+        return (mine.st_size, int(mine.st_mtime)) != (theirs.st_size, int(theirs.st_mtime))
+
+    def _fetch(self, dest: Path) -> None:
+        parts = urlsplit(self.uri)
+        scheme = parts.scheme.lower()
+        local = self._local_source()
+        if local is not None:
+            self._copy_local(local, dest)
+        elif scheme in ("http", "https"):
+            self._download_http(dest)
+        elif scheme == "s3":
+            self._download_s3(parts.netloc, parts.path.lstrip("/"), dest)
         else:
             raise ModelUnavailableError(
                 f"MODEL_URI={self.display_uri} has the scheme {scheme!r}; use https://, http://, s3://, "

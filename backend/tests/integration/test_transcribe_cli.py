@@ -126,3 +126,19 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, rock_mp3: Path, caps
     assert main(["transcribe", str(rock_mp3), "--out", str(out), "--separator", "none"]) == 1
     assert "--force" in capsys.readouterr().err
     assert (out / "mine.txt").read_text() == "keep me"
+
+
+def test_the_default_model_gets_every_drum_of_the_groove(
+    tmp_path: Path, rock_mp3: Path, rock_groove: Groove, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No --model: the frame-level model bundled in the package, no download.
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "models"))
+    monkeypatch.delenv("MODEL_URI", raising=False)
+    assert main(["transcribe", str(rock_mp3), "--out", str(tmp_path / "out"), "--separator", "none", "--quiet"]) == 0
+    doc = json.loads((tmp_path / "out" / "hits.json").read_text())
+    assert doc["model"] == "drumscribe-frame"
+    for instrument in ("kick", "snare", "hihat_closed"):
+        expected = np.array([e.time for e in rock_groove.events if e.instrument == instrument])
+        found = np.array([h["time"] for h in doc["hits"] if h["instrument"] == instrument])
+        nearest = np.min(np.abs(expected[:, None] - found[None, :]), axis=1)
+        assert np.mean(nearest <= 0.02) >= 0.95, f"{instrument}: {np.round(nearest, 3)}"

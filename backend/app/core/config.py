@@ -18,10 +18,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bundled" / "drumscribe_frame.h5"
 """DrumScribe's own frame-level model, shipped in the package (backend/MODEL_CARD.md): the default, no download."""
 
-ANNOTEATOR_PUBLIC_URI = (
-    "https://github.com/cb-42/AnNOTEator/raw/main/inference/pretrained_models/annoteators/complete_network.h5"
-)
-
 
 def _user_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -34,7 +30,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore")
 
     # Drum-hit model (ModelResolver)
-    # The bundled model by default; MODEL_URI=ANNOTEATOR_PUBLIC_URI (or a copy of it) selects the manual's CNN.
+    # The bundled model by default; MODEL_URI naming the AnNOTEator CNN's .h5 selects the manual's CNN.
     MODEL_URI: str = BUNDLED_MODEL_PATH.as_uri()
     MODEL_VERSION: str = "v1.0.0"
     MODEL_CACHE_DIR: Path = Field(default_factory=lambda: _user_data_dir() / "models")

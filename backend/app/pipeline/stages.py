@@ -36,9 +36,6 @@ ProgressFn = Callable[[float], None]
 SOURCE_META = "source.json"
 SEPARATION_META = "separation.json"
 
-STAGES: tuple[str, ...] = ("ingest_audio", "separate_drums", "predict_hits", "transcribe_and_export")
-"""Stage names in pipeline order; also the Celery task names."""
-
 ARTIFACTS: tuple[str, ...] = (c.DRUMS_AUDIO, c.HITS_JSON, c.MUSICXML, c.PDF, c.MIDI)
 """What a finished job hands back."""
 

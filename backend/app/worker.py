@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from functools import lru_cache
 
 from celery import Celery, chain, signals
 from celery.exceptions import Ignore
@@ -19,7 +20,7 @@ from app.core.logging import configure_logging, get_logger
 from app.jobs import maintenance
 from app.jobs.execution import run_stage
 from app.observability.tracing import instrument_celery_process
-from app.storage import get_storage
+from app.storage import Storage, get_storage
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 settings = get_settings()
@@ -67,8 +68,14 @@ def _worker_name() -> str:
     return socket.gethostname()
 
 
+@lru_cache(maxsize=1)
+def _storage() -> Storage:
+    # One storage (and so one boto3 client) per process, not one per task.
+    return get_storage(settings)
+
+
 def _stage_task(stage: str, job_id: str) -> str:
-    if not run_stage(stage, job_id, settings=settings, storage=get_storage(settings), worker=_worker_name()):
+    if not run_stage(stage, job_id, settings=settings, storage=_storage(), worker=_worker_name()):
         raise Ignore()  # the job failed, finished or was deleted: the rest of the chain must not run
     return job_id
 
@@ -94,17 +101,13 @@ def predict_hits(job_id: str) -> str:
 @celery_app.task(name="app.worker.transcribe_and_export")
 def transcribe_and_export(job_id: str) -> str:
     """Stage 4 (queue default): write the sheet, the MIDI and hits.json."""
-    if not run_stage(
-        "transcribe_and_export", job_id, settings=settings, storage=get_storage(settings), worker=_worker_name()
-    ):
-        raise Ignore()
-    return job_id
+    return _stage_task("transcribe_and_export", job_id)
 
 
 @celery_app.task(name="app.worker.cleanup_old_artifacts")
 def cleanup_old_artifacts() -> int:
     """Hourly (beat): delete artifacts older than ARTIFACT_TTL_HOURS."""
-    return maintenance.cleanup_old_artifacts(settings=settings, storage=get_storage(settings))
+    return maintenance.cleanup_old_artifacts(settings=settings, storage=_storage())
 
 
 @celery_app.task(name="app.worker.reap_stalled_jobs")

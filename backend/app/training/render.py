@@ -8,12 +8,32 @@ from pathlib import Path
 import mido
 import numpy as np
 import soundfile as sf
+import soxr
 
 from app.pipeline.prediction.frame import MODEL_SR
 from app.training.grooves import Event
-from app.training.samples import GM_NOTES, SampleBank, Variant, render_midi
+from app.training.samples import GM_NOTES, SampleBank, Variant, render_midi, velocity_gain
 
 _CHOKE_FADE_S = 0.02
+
+TUNING_SEMITONES = 3.0
+"""Each song retunes each drum by up to this much: real kits are tuned anywhere, and the few sampled
+cymbals and toms we have sound like many more instruments this way."""
+
+_TUNED_SHARE = 0.7
+"""Share of (song, drum) pairs that are retuned; the rest keep the sample's own pitch."""
+
+
+def retune(audio: np.ndarray, ratio: float) -> np.ndarray:
+    """`audio` played `ratio` times faster: pitch up by `ratio`, length divided by it (a tape-speed change)."""
+    if ratio == 1.0:
+        return audio
+    return soxr.resample(audio, MODEL_SR * ratio, MODEL_SR).astype(np.float32)
+
+
+def _tuning_group(cls: str) -> str:
+    # Open and closed hi-hat are the same pair of cymbals.
+    return "hihat" if cls.startswith("hihat") else cls
 
 
 def _pick_variant(rng: np.random.Generator, variants: list[Variant], primary: int) -> Variant:
@@ -29,8 +49,9 @@ def render_drums(
     """Mono float32 audio of `events` played on `bank`, and the events that sounded.
 
     Classes the kit lacks borrow a random kit from `fallback` for the whole song (electronic kits
-    have no toms; a real drummer would add a cymbal from another set). An open hi-hat rings until the
-    next closed one, which chokes it, as a hi-hat stand does.
+    have no toms; a real drummer would add a cymbal from another set). Each drum is retuned for the
+    song (see TUNING_SEMITONES). An open hi-hat rings until the next closed one, which chokes it, as a
+    hi-hat stand does.
     """
     n = int(duration_s * MODEL_SR)
     out = np.zeros(n, dtype=np.float32)
@@ -41,6 +62,11 @@ def render_drums(
         if candidates:
             kits[cls] = candidates[int(rng.integers(len(candidates)))]
             primaries[cls] = int(rng.integers(len(kits[cls].variants[cls])))
+    ratios = {
+        group: 2.0 ** (rng.uniform(-TUNING_SEMITONES, TUNING_SEMITONES) / 12.0) if rng.random() < _TUNED_SHARE else 1.0
+        for group in sorted({_tuning_group(cls) for cls in kits})
+    }
+    tuned: dict[int, np.ndarray] = {}
     closed_times = np.array(sorted(e.time for e in events if e.instrument == "hihat_closed"))
     played = []
     for event in events:
@@ -49,7 +75,10 @@ def render_drums(
             continue
         variant = _pick_variant(rng, kit.variants[event.instrument], primaries[event.instrument])
         velocity = int(np.clip(event.velocity + rng.normal(0, 4), 1, 127))
-        hit = variant.sample(velocity)
+        layer = variant.layer(velocity)
+        if id(layer) not in tuned:
+            tuned[id(layer)] = retune(layer, ratios[_tuning_group(event.instrument)])
+        hit = tuned[id(layer)] * np.float32(velocity_gain(velocity))
         start = round(event.time * MODEL_SR)
         if start >= n:
             continue

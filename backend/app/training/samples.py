@@ -112,18 +112,22 @@ class Variant:
     name: str
     layers: list[tuple[float, np.ndarray]]
 
-    def sample(self, velocity: int) -> np.ndarray:
-        """The highest layer at or below `velocity` (its timbre), at a level set by `velocity` alone.
-
-        Every layer is normalised to a peak of 1, so loudness follows one curve for all kits: velocity 127
-        is 0 dB and velocity 1 is -VELOCITY_RANGE_DB.
-        """
+    def layer(self, velocity: int) -> np.ndarray:
+        """The highest layer at or below `velocity` (its timbre), at its normalised peak of 1."""
         v = velocity / 127.0
         chosen = self.layers[0][1]
         for low, audio in self.layers:
             if low <= v + 1e-6:
                 chosen = audio
-        return chosen * np.float32(velocity_gain(velocity))
+        return chosen
+
+    def sample(self, velocity: int) -> np.ndarray:
+        """`layer(velocity)` at a level set by `velocity` alone.
+
+        Every layer is normalised to a peak of 1, so loudness follows one curve for all kits: velocity 127
+        is 0 dB and velocity 1 is -VELOCITY_RANGE_DB.
+        """
+        return self.layer(velocity) * np.float32(velocity_gain(velocity))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from app.synth.kits import SynthKit
 from app.training import dataset
 from app.training.augment import augment, synthetic_ir
 from app.training.grooves import STYLES, Event, random_song
-from app.training.render import render_drums, write_label_midi
+from app.training.render import render_drums, retune, write_label_midi
 from app.training.samples import SampleBank, Variant, classify_instrument_name, velocity_gain
 from app.training.train import choose_thresholds, fold_thresholds, soft_targets, weighted_bce
 
@@ -86,6 +86,15 @@ def test_rendered_drums_start_at_their_labels_and_borrow_missing_classes() -> No
     # The open hi-hat is choked at the closed one: nothing of it is left 0.1 s after it.
     open_only, _ = render_drums(events[2:3] + events[3:], kick_only, [], np.random.default_rng(0), 3.0)
     assert np.abs(open_only[int(1.85 * 44_100) :]).max() < 1e-3
+
+
+def test_retuning_changes_pitch_and_length_together() -> None:
+    tone = np.sin(2 * np.pi * 440.0 * np.arange(44_100) / 44_100).astype(np.float32)
+    higher = retune(tone, 2.0 ** (3 / 12))
+    assert len(higher) == pytest.approx(44_100 / 2.0 ** (3 / 12), abs=2)
+    spectrum = np.abs(np.fft.rfft(higher * np.hanning(len(higher))))
+    assert np.argmax(spectrum) * 44_100 / len(higher) == pytest.approx(440.0 * 2.0 ** (3 / 12), rel=0.01)
+    assert retune(tone, 1.0) is tone
 
 
 def test_augmentation_keeps_length_and_stays_finite() -> None:

@@ -73,6 +73,17 @@ class Health(BaseModel):
     broker: str
 
 
+class Limits(BaseModel):
+    """What this deployment accepts; the API enforces each limit again on every request."""
+
+    max_upload_mb: int = Field(description="Largest upload in MB (MAX_UPLOAD_MB)")
+    max_duration_seconds: int = Field(description="Longest song in seconds (MAX_DURATION_SECONDS)")
+    max_concurrent_jobs_per_user: int = Field(
+        description="Unfinished jobs one user may have at a time (MAX_CONCURRENT_JOBS_PER_USER)"
+    )
+    artifact_ttl_hours: int = Field(description="Hours a finished job's results are kept (ARTIFACT_TTL_HOURS)")
+
+
 class ErrorOut(BaseModel):
     """Every error response."""
 

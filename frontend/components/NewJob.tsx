@@ -1,13 +1,13 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useId, useRef, useState, type DragEvent, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type DragEvent, type FormEvent } from "react";
 
-import { ApiError, submitLink, uploadSong } from "@/lib/api/client";
+import { ApiError, getLimits, submitLink, uploadSong } from "@/lib/api/client";
 import type { UploadProgress } from "@/lib/api/xhrFetch";
 import { formatBytes } from "@/lib/format";
 import { rememberUpload } from "@/lib/retry";
-import { ACCEPT, MAX_UPLOAD_MB, checkFile, checkLink } from "@/lib/validation";
+import { ACCEPT, DEFAULT_LIMITS, checkFile, checkLink, uploadHint, type InputLimits } from "@/lib/validation";
 
 type Busy = { kind: "upload"; file: File; progress: UploadProgress | null } | { kind: "link"; url: string } | null;
 
@@ -29,10 +29,19 @@ export function NewJob() {
   const [fileError, setFileError] = useState<string | null>(null);
   const [link, setLink] = useState("");
   const [linkError, setLinkError] = useState<string | null>(null);
+  const [limits, setLimits] = useState<InputLimits>(DEFAULT_LIMITS);
+
+  useEffect(() => {
+    // The operator may have changed the limits; until the API answers, its defaults stand (and the
+    // API checks every upload again in any case).
+    const controller = new AbortController();
+    getLimits(controller.signal).then(setLimits, () => undefined);
+    return () => controller.abort();
+  }, []);
 
   async function send(file: File) {
     setLinkError(null);
-    const problem = checkFile(file);
+    const problem = checkFile(file, limits.max_upload_mb);
     if (problem) {
       setFileError(problem);
       return;
@@ -154,7 +163,7 @@ export function NewJob() {
               Choose an audio file
             </label>
             <p className="hint" id={`${ids}-file-hint`}>
-              MP3, WAV, FLAC, OGG, M4A or OPUS, up to {MAX_UPLOAD_MB} MB and 15 minutes.
+              {uploadHint(limits)}
             </p>
           </>
         )}

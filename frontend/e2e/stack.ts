@@ -74,6 +74,9 @@ export function renderSong(path: string): void {
 
 export type Serve = { base: string; dataDir: string; log: string; stop: () => Promise<number | null> };
 
+/** The input limits the test deployment runs with. */
+export const E2E_LIMITS = { max_upload_mb: 50, max_duration_seconds: 600 };
+
 const INHERITED_STATE = ["DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "ARTIFACTS_DIR", "MODEL_CACHE_DIR"];
 
 /** Starts `drumscribe serve` on a free port, with all its state in a fresh folder. */
@@ -90,6 +93,9 @@ export async function startServe(): Promise<Serve> {
     FRONTEND_DIR: OUT,
     LOG_JSON: "false",
     TF_CPP_MIN_LOG_LEVEL: "2",
+    // Limits other than the defaults, so the tests see the page take them from /api/v1/limits.
+    MAX_UPLOAD_MB: String(E2E_LIMITS.max_upload_mb),
+    MAX_DURATION_SECONDS: String(E2E_LIMITS.max_duration_seconds),
   });
   const log = join(dataDir, "serve.log");
   const child: ChildProcess = spawn(PYTHON, ["-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", String(port)], {

@@ -94,6 +94,8 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toContain("drum sheet music");
     expect(await page.getByLabel("Choose an audio file").count()).toBe(1);
     expect(await page.getByLabel("YouTube or audio link").count()).toBe(1);
+    // The deployment's own limits (E2E_LIMITS), not the defaults built into the page.
+    await page.getByText("up to 50 MB and 10 minutes.").waitFor();
     await shot(page, "home-laptop");
     expect(await accessibilityProblems(page)).toEqual([]);
     const phone = await phonePage();

@@ -5,8 +5,28 @@ export const AUDIO_EXTENSIONS = [
   "mp3", "wav", "flac", "ogg", "oga", "opus", "m4a", "aac", "aif", "aiff", "wma", "webm", "mp4", "m4v", "mov", "mkv", "mka",
 ] as const; // prettier-ignore
 
-/** The API's MAX_UPLOAD_MB (100 by default); set NEXT_PUBLIC_MAX_UPLOAD_MB at build time if it differs. */
-export const MAX_UPLOAD_MB = Number(process.env.NEXT_PUBLIC_MAX_UPLOAD_MB) || 100;
+/** The input limits a deployment reports at /api/v1/limits (the subset the home page needs). */
+export type InputLimits = { max_upload_mb: number; max_duration_seconds: number };
+
+/** The API's defaults, used until /api/v1/limits has answered (or when it cannot be reached). */
+export const DEFAULT_LIMITS: InputLimits = { max_upload_mb: 100, max_duration_seconds: 900 };
+
+/** A duration limit in words: "15 minutes", "90 seconds", "1 hour 30 minutes". */
+export function durationInWords(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+  if (seconds < 60 || seconds % 60 !== 0) return plural(seconds, "second");
+  const minutes = seconds / 60;
+  if (minutes < 60 || minutes % 60 === 0) return minutes < 60 ? plural(minutes, "minute") : plural(minutes / 60, "hour");
+  return `${plural(Math.floor(minutes / 60), "hour")} ${plural(minutes % 60, "minute")}`;
+}
+
+/** The hint under the file picker, from the deployment's limits. */
+export function uploadHint(limits: InputLimits): string {
+  return (
+    `MP3, WAV, FLAC, OGG, M4A or OPUS, up to ${limits.max_upload_mb} MB ` +
+    `and ${durationInWords(limits.max_duration_seconds)}.`
+  );
+}
 
 /** What the file picker offers. */
 export const ACCEPT = ["audio/*", "video/*", ...AUDIO_EXTENSIONS.map((ext) => `.${ext}`)].join(",");
@@ -24,7 +44,7 @@ function megabytes(bytes: number): string {
 }
 
 /** null when the file may be uploaded, else why not (a sentence for the user). */
-export function checkFile(file: FileLike, maxMb: number = MAX_UPLOAD_MB): string | null {
+export function checkFile(file: FileLike, maxMb: number = DEFAULT_LIMITS.max_upload_mb): string | null {
   const ext = extension(file.name);
   const mediaType = file.type.toLowerCase();
   const known = (AUDIO_EXTENSIONS as readonly string[]).includes(ext);

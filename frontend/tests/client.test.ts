@@ -103,6 +103,14 @@ describe("typed calls", () => {
     await expect(client.getJob("gone")).rejects.toMatchObject({ status: 404, message: detail });
   });
 
+  test("getLimits reads the deployment's limits", async () => {
+    const limits = { max_upload_mb: 40, max_duration_seconds: 300, max_concurrent_jobs_per_user: 2, artifact_ttl_hours: 24 };
+    const fetch = vi.fn(async (_request: Request) => json(200, limits));
+    vi.stubGlobal("fetch", fetch);
+    expect(await client.getLimits()).toEqual(limits);
+    expect(fetch.mock.calls[0][0].url).toBe(`${ORIGIN}/api/v1/limits`);
+  });
+
   test("listJobs asks for the newest 100", async () => {
     const fetch = vi.fn(async (_request: Request) => json(200, { jobs: [JOB], total: 1 }));
     vi.stubGlobal("fetch", fetch);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 
-import { ACCEPT, checkFile, checkLink } from "@/lib/validation";
+import { ACCEPT, DEFAULT_LIMITS, checkFile, checkLink, durationInWords, uploadHint } from "@/lib/validation";
 
 const MB = 1024 * 1024;
 
@@ -69,5 +69,24 @@ describe("checkLink", () => {
     ["file:///etc/passwd", "Only http:// and https:// links can be transcribed."],
   ])("refuses %j", (text, error) => {
     expect(checkLink(text)).toEqual({ url: null, error });
+  });
+});
+
+describe("limits in words", () => {
+  test.each([
+    [900, "15 minutes"],
+    [60, "1 minute"],
+    [90, "90 seconds"],
+    [1, "1 second"],
+    [3600, "1 hour"],
+    [5400, "1 hour 30 minutes"],
+    [7200, "2 hours"],
+  ])("%i s is %s", (seconds, words) => {
+    expect(durationInWords(seconds)).toBe(words);
+  });
+
+  test("the upload hint names the deployment's limits", () => {
+    expect(uploadHint(DEFAULT_LIMITS)).toBe("MP3, WAV, FLAC, OGG, M4A or OPUS, up to 100 MB and 15 minutes.");
+    expect(uploadHint({ max_upload_mb: 40, max_duration_seconds: 300 })).toMatch(/up to 40 MB and 5 minutes\.$/);
   });
 });

@@ -76,3 +76,21 @@ def test_owner_is_a_hash_and_upload_names_are_safe() -> None:
     assert upload_name("My Song.MP3") == "upload.mp3"
     assert upload_name("../../etc/passwd") == "upload"
     assert upload_name("weird.<script>") == "upload"
+
+
+def test_limits_report_the_operators_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.api.routes.limits import router
+    from app.core.config import get_settings
+
+    monkeypatch.setenv("MAX_UPLOAD_MB", "40")
+    monkeypatch.setenv("MAX_DURATION_SECONDS", "300")
+    get_settings.cache_clear()
+    api = FastAPI()
+    api.include_router(router)
+    try:
+        with TestClient(api) as http:
+            body = http.get("/api/v1/limits").json()
+    finally:
+        get_settings.cache_clear()
+    assert body["max_upload_mb"] == 40 and body["max_duration_seconds"] == 300
+    assert body["max_concurrent_jobs_per_user"] >= 1 and body["artifact_ttl_hours"] >= 1

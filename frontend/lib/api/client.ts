@@ -13,6 +13,7 @@ export type Job = components["schemas"]["JobOut"];
 export type JobStatus = components["schemas"]["JobStatus"];
 export type Artifact = components["schemas"]["Artifact"];
 export type JobList = components["schemas"]["JobList"];
+export type Limits = components["schemas"]["Limits"];
 
 // The page's own origin (a Request needs an absolute URL outside a browser, as in the unit tests).
 // fetch is looked up on each call rather than captured once, so tests and instrumentation can replace it.
@@ -93,6 +94,13 @@ export async function uploadSong(file: File, onProgress?: (p: UploadProgress) =>
 /** Transcribes a link (YouTube or a direct audio link). Resolves to the new job (202). */
 export async function submitLink(url: string): Promise<Job> {
   const { data, error, response } = await call(() => api.POST("/api/v1/jobs", { body: { url } }));
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** What this deployment accepts (upload size, song length, jobs at a time). */
+export async function getLimits(signal?: AbortSignal): Promise<Limits> {
+  const { data, error, response } = await call(() => api.GET("/api/v1/limits", { signal }));
   if (!data) throw refusal(error, response);
   return data;
 }

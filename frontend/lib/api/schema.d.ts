@@ -76,6 +76,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Limits
+         * @description The operator's input limits (MAX_UPLOAD_MB, MAX_DURATION_SECONDS, MAX_CONCURRENT_JOBS_PER_USER).
+         */
+        get: operations["limits_api_v1_limits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -206,6 +226,32 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "pending" | "processing" | "separating_drums" | "predicting" | "transcribing" | "completed" | "failed";
+        /**
+         * Limits
+         * @description What this deployment accepts; the API enforces each limit again on every request.
+         */
+        Limits: {
+            /**
+             * Max Upload Mb
+             * @description Largest upload in MB (MAX_UPLOAD_MB)
+             */
+            max_upload_mb: number;
+            /**
+             * Max Duration Seconds
+             * @description Longest song in seconds (MAX_DURATION_SECONDS)
+             */
+            max_duration_seconds: number;
+            /**
+             * Max Concurrent Jobs Per User
+             * @description Unfinished jobs one user may have at a time (MAX_CONCURRENT_JOBS_PER_USER)
+             */
+            max_concurrent_jobs_per_user: number;
+            /**
+             * Artifact Ttl Hours
+             * @description Hours a finished job's results are kept (ARTIFACT_TTL_HOURS)
+             */
+            artifact_ttl_hours: number;
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -624,6 +670,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    limits_api_v1_limits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Limits"];
                 };
             };
         };

@@ -13,6 +13,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root/backend"
 export TF_CPP_MIN_LOG_LEVEL=2
 "$root/.venv/bin/ruff" check app tests
+"$root/.venv/bin/ruff" format --check app tests
 "$root/.venv/bin/mypy" app
 "$root/.venv/bin/python" -m pytest -q -ra "$@"
 if [ "$#" -eq 0 ]; then

@@ -60,9 +60,7 @@ class HitsDocument:
             "duration_s": round(self.duration_s, 3),
             "separator": self.separator,
             "model": self.model,
-            "hits": [
-                {**asdict(h), "time": round(h.time, 4), "confidence": round(h.confidence, 4)} for h in self.hits
-            ],
+            "hits": [{**asdict(h), "time": round(h.time, 4), "confidence": round(h.confidence, 4)} for h in self.hits],
         }
 
     @classmethod

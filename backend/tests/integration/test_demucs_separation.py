@@ -90,9 +90,7 @@ def test_chunked_demucs_matches_one_pass(tmp_path: Path, tiny_repo: Path, clip: 
     out_path = tmp_path / "drums.wav"
     progress: list[float] = []
 
-    result = separate(
-        source, out_path, separator="demucs", settings=tiny_settings(tiny_repo), progress=progress.append
-    )
+    result = separate(source, out_path, separator="demucs", settings=tiny_settings(tiny_repo), progress=progress.append)
 
     assert result == SeparationResult(separator="demucs", model="tiny")
     info = sf.info(out_path)
@@ -139,11 +137,18 @@ def test_missing_model_says_how_to_seed(
     out_path = tmp_path / "drums.wav"
     started = time.monotonic()
     with pytest.raises(SeparatorUnavailableError) as error:
-        separate(clip[0], out_path, separator="demucs", settings=tiny_settings(repo, name="htdemucs"),
-                 allow_download=False)
+        separate(
+            clip[0], out_path, separator="demucs", settings=tiny_settings(repo, name="htdemucs"), allow_download=False
+        )
     message = str(error.value)
-    for part in ("htdemucs", str(repo), "scripts/download_models.sh", "MODEL_CACHE_DIR/demucs", "DEMUCS_REPO",
-                 "SEPARATOR=hpss"):
+    for part in (
+        "htdemucs",
+        str(repo),
+        "scripts/download_models.sh",
+        "MODEL_CACHE_DIR/demucs",
+        "DEMUCS_REPO",
+        "SEPARATOR=hpss",
+    ):
         assert part in message
     assert not out_path.exists()
 

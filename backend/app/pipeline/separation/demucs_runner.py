@@ -47,9 +47,7 @@ def separate_demucs(
         raise SeparationError(f"DEMUCS_CHUNK_SECONDS must be positive, got {chunk_seconds}.")
     channels = model.audio_channels
     if src.channels not in (1, channels) and channels != 1:
-        raise SeparationError(
-            f"Demucs takes mono or {channels}-channel audio; the input has {src.channels} channels."
-        )
+        raise SeparationError(f"Demucs takes mono or {channels}-channel audio; the input has {src.channels} channels.")
     total = src.frames
     # Demucs expects the mix scaled to zero mean and unit variance over the whole song; a first pass
     # over the file gets those statistics without holding the song in memory.

@@ -46,9 +46,7 @@ def load_demucs_model(settings: Settings, *, allow_download: bool = True) -> Any
     key = (settings.DEMUCS_MODEL, settings.demucs_repo)
     with _models_lock:
         if key not in _models:
-            _models[key] = _load(
-                *key, allow_download=allow_download, timeout_s=settings.MODEL_DOWNLOAD_TIMEOUT_SECONDS
-            )
+            _models[key] = _load(*key, allow_download=allow_download, timeout_s=settings.MODEL_DOWNLOAD_TIMEOUT_SECONDS)
         return _models[key]
 
 
@@ -66,17 +64,14 @@ def _load(name: str, repo: Path, *, allow_download: bool, timeout_s: float) -> A
     if model is None:
         if not allow_download or _hf_offline():
             why = "HF_HUB_OFFLINE is set" if allow_download else "downloads are not allowed here"
-            raise SeparatorUnavailableError(
-                f"Demucs model '{name}' is not in {repo} and {why}. " + _how_to_seed(name)
-            )
+            raise SeparatorUnavailableError(f"Demucs model '{name}' is not in {repo} and {why}. " + _how_to_seed(name))
         source = "download"
         try:
             with _socket_timeout(timeout_s):
                 model = get_model(name)
         except (Exception, SystemExit) as exc:
             raise SeparatorUnavailableError(
-                f"Demucs model '{name}' is not in {repo} and downloading it failed ({exc}). "
-                + _how_to_seed(name)
+                f"Demucs model '{name}' is not in {repo} and downloading it failed ({exc}). " + _how_to_seed(name)
             ) from exc
     _check_usable(model, name)
     log.info(

@@ -95,18 +95,14 @@ def separate(
                 if model is not None:
                     from app.pipeline.separation.demucs_runner import separate_demucs
 
-                    separate_demucs(
-                        src, sink, model, chunk_seconds=settings.DEMUCS_CHUNK_SECONDS, progress=progress
-                    )
+                    separate_demucs(src, sink, model, chunk_seconds=settings.DEMUCS_CHUNK_SECONDS, progress=progress)
                 elif separator == "hpss":
                     from app.pipeline.separation.hpss import separate_hpss
 
                     separate_hpss(src, sink, progress=progress)
                 else:
                     hop = round(COPY_CHUNK_SECONDS * SAMPLE_RATE)
-                    process_in_windows(
-                        src, sink, lambda block: block, hop=hop, context=0, progress=progress
-                    )
+                    process_in_windows(src, sink, lambda block: block, hop=hop, context=0, progress=progress)
     except SeparationError as exc:
         log.error("separation_failed", error=str(exc), separator=separator, model=model_name)
         raise

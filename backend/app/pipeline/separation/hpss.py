@@ -30,15 +30,11 @@ def percussive(block: np.ndarray) -> np.ndarray:
     harmonic_mask, _ = librosa.decompose.hpss(
         spectrum, kernel_size=KERNEL_SIZE, margin=(HARMONIC_MARGIN, 1.0), mask=True
     )
-    drums = librosa.istft(
-        spectrum * (1.0 - harmonic_mask), n_fft=N_FFT, hop_length=HOP_LENGTH, length=block.shape[-1]
-    )
+    drums = librosa.istft(spectrum * (1.0 - harmonic_mask), n_fft=N_FFT, hop_length=HOP_LENGTH, length=block.shape[-1])
     return drums.astype(np.float32, copy=False)
 
 
-def separate_hpss(
-    src: sf.SoundFile, sink: sf.SoundFile, *, progress: Callable[[float], None] | None = None
-) -> None:
+def separate_hpss(src: sf.SoundFile, sink: sf.SoundFile, *, progress: Callable[[float], None] | None = None) -> None:
     """Write the percussive part of `src` to `sink`, chunk by chunk."""
     # Whole STFT hops for the chunk and context keep every window's frames on the whole song's frame
     # grid, so the chunked result equals a single pass except for floating-point rounding.

@@ -3,10 +3,10 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, artifactText, type Job } from "@/lib/api/client";
-import { audioOffsetS, cueIndexAt, cuesFrom, firstHitTime, type Cue } from "@/lib/timemap";
+import { clockFor, cueIndexAt, cuesFrom, type Clock, type Cue } from "@/lib/timemap";
 import { layoutFor, loadVerovio } from "@/lib/verovio";
 
-type Sheet = { pages: string[]; cues: Cue[]; width: number };
+type Sheet = { pages: string[]; cues: Cue[]; clock: Clock; width: number };
 type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; sheet: Sheet };
 
 const PLAYING = "is-playing";
@@ -24,13 +24,12 @@ export function ScoreView({ job }: { job: Job }) {
   const hasSheet = job.artifacts.some((a) => a.name === "sheet_music.musicxml");
   const box = useRef<HTMLDivElement>(null);
   const audio = useRef<HTMLAudioElement>(null);
-  const source = useRef<{ musicxml: string; offsetS: number } | null>(null);
+  const source = useRef<{ musicxml: string; hits: unknown } | null>(null);
   const lit = useRef<Element[]>([]);
   const cueIndex = useRef(-1);
   const [load, setLoad] = useState<Load>({ state: "loading" });
   const [width, setWidth] = useState(0);
   const [follow, setFollow] = useState(true);
-  const [offsetS, setOffsetS] = useState(0);
 
   // The container's width, for the layout (re-engraved when it changes noticeably).
   useEffect(() => {
@@ -70,10 +69,9 @@ export function ScoreView({ job }: { job: Job }) {
       if (!tk.loadData(src.musicxml)) throw new Error("verovio could not read the MusicXML");
       const pages = Array.from({ length: tk.getPageCount() }, (_, i) => tk.renderToSVG(i + 1));
       const cues = cuesFrom(tk.renderToTimemap({ includeMeasures: false, includeRests: false }));
-      setOffsetS(audioOffsetS(cues, src.offsetS));
       lit.current = [];
       cueIndex.current = -1;
-      setLoad({ state: "ready", sheet: { pages, cues, width: w } });
+      setLoad({ state: "ready", sheet: { pages, cues, clock: clockFor(cues, src.hits), width: w } });
     } catch (exc) {
       setLoad({
         state: "error",
@@ -82,7 +80,7 @@ export function ScoreView({ job }: { job: Job }) {
     }
   }, []);
 
-  // Fetch the MusicXML and the first hit's time once.
+  // Fetch the MusicXML and hits.json (beat times, first hit) once.
   useEffect(() => {
     if (!hasSheet) return;
     const controller = new AbortController();
@@ -95,7 +93,7 @@ export function ScoreView({ job }: { job: Job }) {
             () => null,
           ),
         ]);
-        source.current = { musicxml, offsetS: firstHitTime(hits) ?? 0 };
+        source.current = { musicxml, hits };
         await engrave();
       } catch (exc) {
         if (controller.signal.aborted) return;
@@ -144,7 +142,7 @@ export function ScoreView({ job }: { job: Job }) {
     const player = audio.current;
     if (!player || !sheet) return;
     let frame = 0;
-    const update = () => highlight(cueIndexAt(sheet.cues, (player.currentTime - offsetS) * 1000));
+    const update = () => highlight(cueIndexAt(sheet.cues, sheet.clock.toSheet(player.currentTime)));
     const loop = () => {
       update();
       frame = requestAnimationFrame(loop);
@@ -169,7 +167,7 @@ export function ScoreView({ job }: { job: Job }) {
       player.removeEventListener("ended", stop);
       player.removeEventListener("seeked", update);
     };
-  }, [sheet, offsetS, highlight]);
+  }, [sheet, highlight]);
 
   // Clicking a note plays from there.
   const seekToNote = (target: EventTarget) => {
@@ -178,7 +176,7 @@ export function ScoreView({ job }: { job: Job }) {
     if (!note) return;
     const ids = new Set([note.id, ...Array.from(note.querySelectorAll("g.note"), (n) => n.id)]);
     const cue = sheet.cues.find((c) => c.ids.some((id) => ids.has(id)));
-    if (cue) audio.current.currentTime = Math.max(0, offsetS + cue.ms / 1000);
+    if (cue) audio.current.currentTime = Math.max(0, sheet.clock.toAudio(cue.q));
   };
 
   return (

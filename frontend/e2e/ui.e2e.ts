@@ -197,6 +197,14 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
       el.currentTime = 2.0;
     });
     await page.locator(".sheet .is-playing").first().waitFor({ timeout: 10_000 });
+    // Clicking a note plays from where it is heard: the song starts 0.5 s into the audio at 120 bpm
+    // (hits.json's beat_times), so bar 2 is heard from 2.5 s to 4.5 s, its notes on a 16th grid.
+    await page.locator(".sheet g.measure").nth(1).locator("g.note").first().dispatchEvent("click");
+    const seekedTo = await audio.evaluate((el: HTMLAudioElement) => el.currentTime);
+    expect(seekedTo).toBeGreaterThan(2.45);
+    expect(seekedTo).toBeLessThan(4.5);
+    const sixteenths = (seekedTo - 0.5) / 0.125;
+    expect(Math.abs(sixteenths - Math.round(sixteenths))).toBeLessThan(0.1);
     await shot(page, "result-laptop");
     expect(await accessibilityProblems(page)).toEqual([]);
 

@@ -51,6 +51,9 @@ class HitsDocument:
     hits: list[Hit] = field(default_factory=list)
     tempo_bpm: float | None = None
     time_signature: str | None = None
+    beat_times: list[float] | None = None
+    """Audio time of every beat of the sheet, bar 1 beat 1 first: quarter note k of the sheet is
+    heard at beat_times[k], so a player can follow a drummer who speeds up or slows down."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, keys in the order the product documents them."""
@@ -61,6 +64,7 @@ class HitsDocument:
             "separator": self.separator,
             "model": self.model,
             "hits": [{**asdict(h), "time": round(h.time, 4), "confidence": round(h.confidence, 4)} for h in self.hits],
+            "beat_times": None if self.beat_times is None else [round(t, 4) for t in self.beat_times],
         }
 
     @classmethod
@@ -73,6 +77,7 @@ class HitsDocument:
             hits=[Hit(**h) for h in data["hits"]],
             tempo_bpm=data.get("tempo_bpm"),
             time_signature=data.get("time_signature"),
+            beat_times=None if data.get("beat_times") is None else [float(t) for t in data["beat_times"]],
         )
 
     def save(self, path: Path) -> None:

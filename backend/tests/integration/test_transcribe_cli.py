@@ -73,6 +73,11 @@ def test_kick_and_snare_are_found_within_20_ms(
     doc = json.loads((out / "hits.json").read_text())
     assert doc["tempo_bpm"] == pytest.approx(120, abs=1)
     assert doc["time_signature"] == "4/4"
+    # The sheet's beats, as heard: 0.5 s apart at 120 bpm, the first bar starting at the first downbeat.
+    beats = np.array(doc["beat_times"])
+    assert len(beats) % 4 == 0 and np.allclose(np.diff(beats), 0.5, atol=0.02)
+    first_kick = min(e.time for e in rock_groove.events if e.instrument == "kick")
+    assert beats[0] == pytest.approx(first_kick, abs=0.03)
     # The manual's CNN hears the kick on the "and" of 3, under a hi-hat stroke, as hi-hat only: it finds
     # the other two kicks of every bar. Every snare is expected.
     for instrument, share in (("kick", 0.66), ("snare", 0.9)):

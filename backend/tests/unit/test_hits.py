@@ -18,10 +18,11 @@ def test_round_trip_keeps_the_documented_shape(tmp_path: Path) -> None:
         hits=[Hit(time=0.512, instrument="snare", velocity=96, confidence=0.91)],
         tempo_bpm=120.0,
         time_signature="4/4",
+        beat_times=[0.25, 0.75],
     )
     doc.save(tmp_path / "hits.json")
     data = json.loads((tmp_path / "hits.json").read_text())
-    assert list(data) == ["tempo_bpm", "time_signature", "duration_s", "separator", "model", "hits"]
+    assert list(data) == ["tempo_bpm", "time_signature", "duration_s", "separator", "model", "hits", "beat_times"]
     assert data["hits"] == [{"time": 0.512, "instrument": "snare", "velocity": 96, "confidence": 0.91}]
     assert HitsDocument.load(tmp_path / "hits.json") == doc
 

@@ -87,8 +87,7 @@ def predict_hits(work_dir: Path, *, settings: Settings, progress: ProgressFn | N
     from app.pipeline.prediction.factory import load_predictor
 
     predictor = load_predictor(settings)
-    audio, sr = sf.read(work_dir / c.DRUMS_AUDIO, dtype="float32", always_2d=True)
-    mono = np.ascontiguousarray(audio.mean(axis=1))
+    mono, sr = read_mono(work_dir / c.DRUMS_AUDIO)
     try:
         hits = predictor.predict(mono, sr, progress=progress)
     except PredictionError:
@@ -113,9 +112,9 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
     report = progress or (lambda _f: None)
     document = HitsDocument.load(work_dir / c.HITS_JSON)
     title = str(_read_json(work_dir / SOURCE_META).get("title") or "Untitled")
-    audio, sr = sf.read(work_dir / c.DRUMS_AUDIO, dtype="float32", always_2d=True)
+    audio, sr = read_mono(work_dir / c.DRUMS_AUDIO)
     try:
-        transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio.mean(axis=1), sr=sr)
+        transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr)
         report(0.3)
         export_all(transcription, document.hits, work_dir, title=title)
     except TranscriptionError:
@@ -128,6 +127,24 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
     document.save(work_dir / c.HITS_JSON)
     report(1.0)
     return document
+
+
+_READ_BLOCK_FRAMES = 1 << 20
+
+
+def read_mono(path: Path) -> tuple[np.ndarray, int]:
+    """A WAV file as mono float32 and its sample rate, read in blocks.
+
+    Only the mono result is held whole: reading the stereo file at once and averaging would hold three
+    times as much (about 480 MB for a 15-minute song).
+    """
+    with sf.SoundFile(path) as f:
+        mono = np.empty(f.frames, dtype=np.float32)
+        done = 0
+        for block in f.blocks(blocksize=_READ_BLOCK_FRAMES, dtype="float32", always_2d=True):
+            mono[done : done + len(block)] = block.mean(axis=1)
+            done += len(block)
+        return mono[:done], f.samplerate
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

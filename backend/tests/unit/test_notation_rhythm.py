@@ -159,6 +159,24 @@ def test_drums_audio_is_accepted_as_extra_evidence() -> None:
     assert result.tempo_bpm == 120.0
 
 
+def test_the_audio_onset_envelope_is_computed_in_blocks_like_the_whole_song() -> None:
+    import librosa
+
+    from app.pipeline.notation.rhythm import onset_envelope
+
+    sr = 8000
+    groove = groove_from_pattern(FUNK_SIXTEENTHS, bpm=97, bars=40)  # about 100 s: several blocks
+    audio = np.random.default_rng(1).standard_normal(int((groove.duration_s + 1) * sr)).astype(np.float32) * 0.01
+    for event in groove.events:
+        start = int(event.time * sr)
+        audio[start : start + 80] += np.hanning(80).astype(np.float32) * event.velocity / 127
+    whole = librosa.onset.onset_strength(y=audio, sr=sr, hop_length=256, n_fft=2048)
+    blocks = onset_envelope(audio, sr)
+    assert len(blocks) == len(whole)
+    assert np.corrcoef(blocks, whole)[0, 1] > 0.99
+    assert np.argmax(blocks) == np.argmax(whole)
+
+
 def test_few_hits_still_give_a_bar() -> None:
     result = transcribe([Hit(1.0, "snare", 100, 0.9)], duration_s=3.0)
     assert len(result.bars) == 1 and result.bars[0].hits[0].offset == 0

@@ -85,6 +85,9 @@ _MAX_LAG = 6.0
 
 _BAR_DIVISIONS = (1, 2, 3, 4, 6, 8, 12, 16)
 """Beats per pattern period tried: the pattern may span a half bar, a bar or two, in 4/4 or 3/4."""
+_ENVELOPE_HOP, _ENVELOPE_N_FFT = 256, 2048
+_ENVELOPE_BLOCK_FRAMES = 4096
+"""Frames of the audio's onset envelope computed at a time: about 24 s at 44.1 kHz."""
 
 
 @dataclass(frozen=True)
@@ -203,12 +206,34 @@ def _acf(times: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.convolve(hist, kernel, mode="same")
 
 
-def _audio_acf(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Autocorrelation of the audio's onset envelope at `_lags()`."""
+def onset_envelope(audio: np.ndarray, sr: int) -> np.ndarray:
+    """librosa's onset strength of `audio` at _ENVELOPE_HOP, computed block by block.
+
+    The whole-song spectrogram would cost about 1.5 MB per second of audio (1.4 GB for a 15-minute
+    song); blocks of _ENVELOPE_BLOCK_FRAMES with an FFT's worth of context either side keep it bounded,
+    and every frame is centred where the whole-song frame is.
+    """
     import librosa  # imported here: slow to import, and only this optional path needs it
 
-    hop = 256
-    env = librosa.onset.onset_strength(y=np.asarray(audio, dtype=np.float32), sr=sr, hop_length=hop)
+    hop, context = _ENVELOPE_HOP, _ENVELOPE_N_FFT
+    block = _ENVELOPE_BLOCK_FRAMES * hop
+    audio = np.asarray(audio, dtype=np.float32)
+    parts = []
+    for start in range(0, max(len(audio), 1), block):
+        low = max(0, start - context)
+        piece = audio[low : start + block + context]
+        env = librosa.onset.onset_strength(y=piece, sr=sr, hop_length=hop, n_fft=_ENVELOPE_N_FFT)
+        first = (start - low) // hop
+        parts.append(env[first : first + _ENVELOPE_BLOCK_FRAMES])
+    return np.concatenate(parts)
+
+
+def _audio_acf(audio: np.ndarray, sr: int) -> np.ndarray:
+    """Autocorrelation of the audio's onset envelope at `_lags()`."""
+    import librosa
+
+    hop = _ENVELOPE_HOP
+    env = onset_envelope(audio, sr)
     env = env - env.mean()
     acf = librosa.autocorrelate(env, max_size=int(_MAX_LAG * sr / hop) + 2)
     return np.interp(_lags(), np.arange(len(acf)) * hop / sr, np.maximum(acf, 0.0))

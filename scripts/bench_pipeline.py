@@ -1,7 +1,8 @@
 """Benchmark the pipeline: seconds per stage, real-time factor and peak memory, per separator and length.
 
-Each configuration runs in a fresh process (peak memory is the process's VmHWM). The song is a rendered
-groove (Hydrogen sampled kit) over a synthetic bass line. Demucs runs a full-size HTDemucs with random
+Each configuration runs in a fresh process that does nothing but the four stages, so its VmHWM is the
+pipeline's peak memory. The song, a rendered groove (Hydrogen sampled kit) over a synthetic bass line,
+is written beforehand by another process: rendering it takes more memory than transcribing it. Demucs runs a full-size HTDemucs with random
 weights saved in demucs' local-repo layout: no weights can be downloaded here, and speed and memory
 depend on the architecture, not on the weights' values.
 
@@ -25,20 +26,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", type=float, nargs="+", default=[60.0, 180.0])
     parser.add_argument("--separators", nargs="+", default=["none", "hpss", "demucs"])
-    parser.add_argument("--one", nargs=2, metavar=("SEPARATOR", "SECONDS"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=2, metavar=("SEPARATOR", "SONG"), help=argparse.SUPPRESS)
+    parser.add_argument("--render", nargs=2, metavar=("SECONDS", "SONG"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one[0], float(args.one[1]))))
+        print(json.dumps(run_one(args.one[0], Path(args.one[1]))))
+        return 0
+    if args.render:
+        render_song(float(args.render[0]), Path(args.render[1]))
         return 0
     from app.core.config import Settings
 
     print(f"{os.cpu_count()} CPUs; drum-hit model {Settings().MODEL_URI} (MODEL_URI)")
     print(f"{'separator':<10}{'audio s':>8}{'ingest':>8}{'separate':>10}{'predict':>9}{'notation':>10}"
           f"{'total':>8}{'x real':>8}{'peak MB':>9}")  # fmt: skip
+    songs = Path(tempfile.mkdtemp(prefix="drumscribe-bench-songs-"))
+    for seconds in args.durations:
+        subprocess.run([sys.executable, __file__, "--render", str(seconds), str(songs / f"{seconds:g}.wav")], check=True)
     for separator in args.separators:
         for seconds in args.durations:
             proc = subprocess.run(
-                [sys.executable, __file__, "--one", separator, str(seconds)],
+                [sys.executable, __file__, "--one", separator, str(songs / f"{seconds:g}.wav")],
                 capture_output=True, text=True, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
             )  # fmt: skip
             if proc.returncode != 0:
@@ -53,27 +61,29 @@ def main() -> int:
     return 0
 
 
-def run_one(separator: str, seconds: float) -> dict[str, object]:
-    """Render a song, run the four stages on it, and report timings and peak memory."""
+def render_song(seconds: float, song: Path) -> None:
+    """Write the benchmark's song: a funk groove over a bass line, `seconds` long, stereo."""
     import numpy as np
     import soundfile as sf
-
-    from app.core.config import Settings
-    from app.pipeline import stages
     from app.pipeline.constants import SAMPLE_RATE
     from app.synth.grooves import FUNK_SIXTEENTHS, groove_from_pattern
     from app.synth.kits import default_sample_kit, render_groove
 
-    work = Path(tempfile.mkdtemp(prefix="drumscribe-bench-"))
     bpm = 100.0
     bars = int(seconds / (4 * 60 / bpm)) + 1
     drums = render_groove(groove_from_pattern(FUNK_SIXTEENTHS, bpm=bpm, bars=bars), default_sample_kit())
     drums = drums[: int(seconds * SAMPLE_RATE)]
     t = np.arange(drums.size) / SAMPLE_RATE
     bass = 0.3 * np.sin(2 * np.pi * 55 * t * (1 + 0.5 * (np.floor(t / 2.4) % 2)))
-    song = work / "song.wav"
     sf.write(song, np.stack([drums + bass, drums + bass], axis=1).astype(np.float32), SAMPLE_RATE)
 
+
+def run_one(separator: str, song: Path) -> dict[str, object]:
+    """Run the four stages on `song` and report timings and peak memory."""
+    from app.core.config import Settings
+    from app.pipeline import stages
+
+    work = Path(tempfile.mkdtemp(prefix="drumscribe-bench-"))
     updates: dict[str, object] = {"SEPARATOR": separator, "MODEL_CACHE_DIR": work / "models"}
     if separator == "demucs":
         updates.update(DEMUCS_MODEL="bench_htdemucs", DEMUCS_REPO=_random_htdemucs(work / "demucs"))

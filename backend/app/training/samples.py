@@ -113,21 +113,17 @@ class Variant:
     layers: list[tuple[float, np.ndarray]]
 
     def layer(self, velocity: int) -> np.ndarray:
-        """The highest layer at or below `velocity` (its timbre), at its normalised peak of 1."""
+        """The highest layer at or below `velocity` (its timbre), at its normalised peak of 1.
+
+        Every layer is normalised, so loudness follows one curve for all kits: the renderer scales a
+        stroke by `velocity_gain(velocity)` (velocity 127 is 0 dB, velocity 1 is -VELOCITY_RANGE_DB).
+        """
         v = velocity / 127.0
         chosen = self.layers[0][1]
         for low, audio in self.layers:
             if low <= v + 1e-6:
                 chosen = audio
         return chosen
-
-    def sample(self, velocity: int) -> np.ndarray:
-        """`layer(velocity)` at a level set by `velocity` alone.
-
-        Every layer is normalised to a peak of 1, so loudness follows one curve for all kits: velocity 127
-        is 0 dB and velocity 1 is -VELOCITY_RANGE_DB.
-        """
-        return self.layer(velocity) * np.float32(velocity_gain(velocity))
 
 
 @dataclass

@@ -85,7 +85,7 @@ export interface paths {
         };
         /**
          * Limits
-         * @description The operator's input limits (MAX_UPLOAD_MB, MAX_DURATION_SECONDS, MAX_CONCURRENT_JOBS_PER_USER).
+         * @description The operator's limits: MAX_UPLOAD_MB, MAX_DURATION_SECONDS, MAX_CONCURRENT_JOBS_PER_USER, ARTIFACT_TTL_HOURS.
          */
         get: operations["limits_api_v1_limits_get"];
         put?: never;

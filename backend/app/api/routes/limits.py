@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/v1", tags=["limits"])
 
 @router.get("/limits", response_model=Limits)
 def limits() -> Limits:
-    """The operator's input limits (MAX_UPLOAD_MB, MAX_DURATION_SECONDS, MAX_CONCURRENT_JOBS_PER_USER)."""
+    """The operator's limits: MAX_UPLOAD_MB, MAX_DURATION_SECONDS, MAX_CONCURRENT_JOBS_PER_USER, ARTIFACT_TTL_HOURS."""
     settings = get_settings()
     return Limits(
         max_upload_mb=settings.MAX_UPLOAD_MB,

@@ -1,6 +1,5 @@
 "use client";
 
-import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 
@@ -12,6 +11,7 @@ import { isFinished, overallProgress, statusSentence, stepsFor } from "@/lib/ste
 
 import { JobFailure } from "./JobFailure";
 import { JobResult } from "./JobResult";
+import { StatePanel } from "./StatePanel";
 import { StatusBadge } from "./StatusBadge";
 import { StepList } from "./StepList";
 
@@ -35,33 +35,19 @@ export function JobView() {
 
   if (!id) {
     return (
-      <div className="page page--narrow">
-        <div className="state">
-          <h1 className="page__title">No job to show</h1>
-          <p>This address does not name a transcription.</p>
-          <p className="state__actions">
-            <Link className="button button--primary" href="/">New transcription</Link>
-            <Link className="button" href="/history/">History</Link>
-          </p>
-        </div>
-      </div>
+      <StatePanel title="No job to show">
+        <p>This address does not name a transcription.</p>
+      </StatePanel>
     );
   }
 
   if (error) {
     return (
-      <div className="page page--narrow">
-        <div className="state">
-          <h1 className="page__title">{error.status === 404 ? "Job not found" : "Could not load the job"}</h1>
-          <p className="message message--error" role="alert">
-            {error.message}
-          </p>
-          <p className="state__actions">
-            <Link className="button button--primary" href="/">New transcription</Link>
-            <Link className="button" href="/history/">History</Link>
-          </p>
-        </div>
-      </div>
+      <StatePanel title={error.status === 404 ? "Job not found" : "Could not load the job"}>
+        <p className="message message--error" role="alert">
+          {error.message}
+        </p>
+      </StatePanel>
     );
   }
 

@@ -34,7 +34,8 @@ def _v(rng: np.random.Generator, mean: float, spread: float = 10.0) -> int:
 
 
 def _timekeeper(rng: np.random.Generator) -> str:
-    return str(rng.choice(["hihat_closed", "hihat_closed", "hihat_closed", "ride", "hihat_open"]))
+    # The ride keeps time in a third of grooves: v2 missed rides that fell on kick and snare strokes.
+    return str(rng.choice(["hihat_closed", "hihat_closed", "hihat_closed", "ride", "ride", "hihat_open"]))
 
 
 def _rock(rng: np.random.Generator, swing: bool) -> list[Stroke]:
@@ -124,6 +125,26 @@ def _halftime(rng: np.random.Generator, swing: bool) -> list[Stroke]:
     return out
 
 
+def _ride_groove(rng: np.random.Generator, swing: bool) -> list[Stroke]:
+    """Ride-led rock and pop: the ride on every beat or 8th, so most ride strokes sound with a kick or snare.
+
+    The hi-hat foot may close on 2 and 4, and some bars push a crash onto an off-beat.
+    """
+    step = float(rng.choice([0.5, 0.5, 1.0, 0.25]))
+    n = int(4 / step)
+    out: list[Stroke] = [(i * step, "ride", _v(rng, 95 if (i * step) % 1 == 0 else 75, 15)) for i in range(n)]
+    out += [(0.0, "kick", _v(rng, 110)), (2.0, "kick", _v(rng, 105))]
+    out += [(p, "kick", _v(rng, 95)) for p in (1.0, 2.5, 3.0, 3.5, 1.5) if rng.random() < 0.3]
+    out += [(1.0, "snare", _v(rng, 110)), (3.0, "snare", _v(rng, 110))]
+    out += [(p, "snare", _v(rng, 40, 10)) for p in (0.5, 1.5, 2.5, 3.5) if rng.random() < 0.15]
+    if rng.random() < 0.4:
+        out += [(1.0, "hihat_closed", _v(rng, 60)), (3.0, "hihat_closed", _v(rng, 60))]
+    if rng.random() < 0.15:
+        push = float(rng.choice([1.5, 2.5, 3.5]))
+        out = [s for s in out if not (s[0] == push and s[1] == "ride")] + [(push, "crash", _v(rng, 110))]
+    return out
+
+
 def _tom_groove(rng: np.random.Generator, swing: bool) -> list[Stroke]:
     """Tom-led patterns (tribal, surf, floor-tom grooves): toms must not only appear in fills."""
     toms = ["tom_high", "tom_mid", "tom_low"]
@@ -145,6 +166,7 @@ STYLES: dict[str, Callable[[np.random.Generator, bool], list[Stroke]]] = {
     "reggae": _reggae,
     "disco": _disco,
     "halftime": _halftime,
+    "ride": _ride_groove,
     "toms": _tom_groove,
 }
 

@@ -71,6 +71,14 @@ def test_every_style_plays_kick_or_toms_and_a_backbeat_or_cymbal() -> None:
         assert all(0 <= pos < 4 and cls in CLASSES for pos, cls, _ in strokes), name
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_the_ride_groove_rides_over_the_backbeat(seed: int) -> None:
+    strokes = STYLES["ride"](np.random.default_rng(seed), False)
+    rides = {pos for pos, cls, _ in strokes if cls == "ride"}
+    assert {1.0, 3.0} <= {pos for pos, cls, _ in strokes if cls == "snare"}
+    assert {0.0, 1.0, 2.0, 3.0} <= rides, "the ride sounds on every beat, with the kick and the snare"
+
+
 def test_rendered_drums_start_at_their_labels_and_borrow_missing_classes() -> None:
     events = [
         Event(0.5, "kick", 120),

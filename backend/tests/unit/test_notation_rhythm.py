@@ -55,6 +55,16 @@ def test_steady_grooves_give_the_exact_tempo_and_bars(pattern: Pattern, bpm: int
     assert result.bars[0].start_s == pytest.approx(0.37, abs=0.012), "bar 1 starts on the first downbeat"
 
 
+@pytest.mark.parametrize("pattern", [ROCK_BEAT, CRASH_AND_RIDE, SHUFFLE], ids=["rock", "crash", "shuffle"])
+@pytest.mark.parametrize("bpm", [65, 70, 190, 195])
+def test_ballads_and_fast_grooves_keep_their_tempo(pattern: Pattern, bpm: int) -> None:
+    # The snare on 2 and 4 tells a 65-bpm ballad from a 130-bpm half-time groove, and a 190-bpm
+    # groove from a 95-bpm one with a snare on every beat; the tempo prior alone would pick 130 and 95.
+    groove = groove_from_pattern(pattern, bpm=bpm, bars=8, start_s=0.3)
+    result = transcribe(hits_of(groove.events, jitter_s=0.01, seed=bpm), duration_s=groove.duration_s + 1.0)
+    assert (result.tempo_bpm, len(result.bars)) == (float(bpm), 8)
+
+
 def test_exact_timing_gives_an_exactly_even_grid() -> None:
     groove = groove_from_pattern(ROCK_BEAT, bpm=120, bars=4, start_s=0.5)
     result = transcribe(hits_of(groove.events), duration_s=groove.duration_s + 0.5)

@@ -19,6 +19,16 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+import numpy as np
+
+from app.core.errors import TranscriptionError
+from app.pipeline.hits import Hit
+from app.pipeline.notation import transcribe
+from app.training.grooves import STYLES, random_song
+
+_READINGS = {"played": 1.0, "double": 2.0, "half": 0.5}
+"""Tempo ratios (read / played) that name a reading, within 3 %."""
+
 
 def main() -> int:
     """Transcribe the generated songs' strokes and print the share read at, double or half their tempo."""
@@ -31,13 +41,6 @@ def main() -> int:
     args = parser.parse_args()
     if args.styles:
         return _by_style(args.bpm)
-
-    import numpy as np
-
-    from app.core.errors import TranscriptionError
-    from app.pipeline.hits import Hit
-    from app.pipeline.notation import transcribe
-    from app.training.grooves import random_song
 
     readings: Counter[str] = Counter()
     by_band: dict[int, Counter[str]] = {}
@@ -67,12 +70,6 @@ def main() -> int:
 
 
 def _by_style(tempi: list[float]) -> int:
-    import numpy as np
-
-    from app.pipeline.hits import Hit
-    from app.pipeline.notation import transcribe
-    from app.training.grooves import STYLES
-
     print("tempo read / tempo played, 8 bars of each style, seeds 0-3")
     for name, style in STYLES.items():
         cells = []
@@ -91,10 +88,6 @@ def _by_style(tempi: list[float]) -> int:
             cells.append(f"{bpm:g} bpm: {' '.join(ratios)}")
         print(f"{name:>9}  " + "   ".join(cells))
     return 0
-
-
-_READINGS = {"played": 1.0, "double": 2.0, "half": 0.5}
-"""Tempo ratios (read / played) that name a reading, within 3 %."""
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ log = get_logger(__name__)
 
 DEFAULT_QUEUE = "default"
 HEAVY_QUEUE = "heavy-compute"
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.0, "interval_step": 0.5, "interval_max": 1.0}
 
 celery_app = Celery("drumscribe", broker=settings.CELERY_BROKER_URL, backend=settings.CELERY_RESULT_BACKEND)
 celery_app.conf.update(
@@ -52,6 +53,10 @@ celery_app.conf.update(
     result_expires=3600,
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": settings.BROKER_VISIBILITY_TIMEOUT},
+    # The API sends a job while a user waits: with the broker down it answers 503 within seconds
+    # rather than retrying for half a minute.
+    task_publish_retry_policy=PUBLISH_RETRY_POLICY,
+    result_backend_transport_options={"retry_policy": PUBLISH_RETRY_POLICY},
     worker_hijack_root_logger=False,
     timezone="UTC",
     beat_schedule={
@@ -112,8 +117,8 @@ def cleanup_old_artifacts() -> int:
 
 @celery_app.task(name="app.worker.reap_stalled_jobs")
 def reap_stalled_jobs() -> int:
-    """Every minute (beat): fail the jobs that no worker holds any more."""
-    return maintenance.reap_stalled_jobs(settings=settings)
+    """Every minute (beat): fail the jobs that no worker holds any more, send those never sent."""
+    return maintenance.reap_stalled_jobs(settings=settings) + maintenance.resend_unsent_jobs(enqueue=enqueue_pipeline)
 
 
 def enqueue_pipeline(job_id: str) -> str:

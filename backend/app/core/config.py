@@ -12,11 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bundled" / "drumscribe_frame.h5"
 """DrumScribe's own frame-level model, shipped in the package (backend/MODEL_CARD.md): the default, no download."""
+
+
+REDELIVERY_MARGIN_SECONDS = 120
+"""Time a re-delivered task may wait for a free worker before the reaper may count its job as stalled."""
 
 
 def _user_data_dir() -> Path:
@@ -64,10 +68,12 @@ class Settings(BaseSettings):
     CELERY_RESULT_BACKEND: str = Field(
         default_factory=lambda: f"db+sqlite:///{_user_data_dir() / 'celery-results.sqlite'}"
     )
-    # Seconds before Redis hands an unacknowledged task to another worker; longer than any job.
-    BROKER_VISIBILITY_TIMEOUT: int = 7200
-    # A job whose stage has not reported for this long, with no worker holding it, is marked failed.
-    JOB_STALL_MINUTES: int = 30
+    # Seconds before Redis hands an unacknowledged task to another worker: the re-run of a task whose
+    # worker died. Longer than any one stage (Demucs on a 15-minute song takes about 11 minutes on 2 cores).
+    BROKER_VISIBILITY_TIMEOUT: int = 1800
+    # A job whose stage has not reported for this long is marked failed. Longer than the visibility
+    # timeout, so the broker re-runs a crashed job before the reaper gives up on it.
+    JOB_STALL_MINUTES: int = 40
 
     # API
     MAX_CONCURRENT_JOBS_PER_USER: int = 3
@@ -88,6 +94,18 @@ class Settings(BaseSettings):
     def _bundled_when_empty(cls, value: str) -> str:
         # The compose file passes MODEL_URI through as an empty string when the operator sets none.
         return value.strip() or BUNDLED_MODEL_PATH.as_uri()
+
+    @model_validator(mode="after")
+    def _reaper_waits_for_redelivery(self) -> Settings:
+        needed = self.BROKER_VISIBILITY_TIMEOUT + REDELIVERY_MARGIN_SECONDS
+        if needed > self.JOB_STALL_MINUTES * 60:
+            raise ValueError(
+                f"JOB_STALL_MINUTES={self.JOB_STALL_MINUTES} must be at least {-(-needed // 60)}: the reaper "
+                f"would fail a crashed job before the broker re-runs it (BROKER_VISIBILITY_TIMEOUT="
+                f"{self.BROKER_VISIBILITY_TIMEOUT} s plus {REDELIVERY_MARGIN_SECONDS} s for a worker to take "
+                "it up); raise JOB_STALL_MINUTES or lower BROKER_VISIBILITY_TIMEOUT"
+            )
+        return self
 
     @property
     def embedded(self) -> bool:

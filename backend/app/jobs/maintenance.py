@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -73,6 +74,30 @@ def reap_stalled_jobs(*, settings: Settings) -> int:
             log.warning("job_reaped", job_id=job.id, status="failed", error=message)
             reaped += 1
     return reaped
+
+
+UNSENT_GRACE = timedelta(minutes=2)
+"""A pending job the API has not marked as sent after this long was never sent: the API died in between."""
+
+
+def resend_unsent_jobs(*, enqueue: Callable[[str], object]) -> int:
+    """Send the chain of pending jobs that never reached the broker, so none waits forever."""
+    sent = 0
+    with session_scope() as session:
+        unsent = session.scalars(
+            select(Job).where(
+                Job.status == JobStatus.pending.value,
+                Job.queued_at.is_(None),
+                Job.cancelled.is_(False),
+                Job.created_at < utcnow() - UNSENT_GRACE,
+            )
+        ).all()
+        for job in unsent:
+            enqueue(job.id)
+            job.queued_at = utcnow()
+            log.warning("job_resent", job_id=job.id)
+            sent += 1
+    return sent
 
 
 def _aware(stamp: datetime) -> datetime:

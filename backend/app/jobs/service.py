@@ -7,10 +7,11 @@ import re
 from pathlib import PurePath
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.models import ACTIVE_STATUSES, Job
+from app.models import ACTIVE_STATUSES, Job, utcnow
 from app.pipeline import stages
 from app.schemas import Artifact, JobOut
 from app.storage import ArtifactNotFound, Storage
@@ -25,8 +26,16 @@ CONTENT_TYPES: dict[str, str] = {
 assert set(CONTENT_TYPES) == set(stages.ARTIFACTS)
 
 
+QUOTA_LOCK_TIMEOUT = "5s"
+"""How long a request waits for another request of the same owner to finish its quota check."""
+
+
 class QuotaExceeded(Exception):
     """The owner already has MAX_CONCURRENT_JOBS_PER_USER jobs running."""
+
+
+class QuotaBusy(Exception):
+    """Another request of the same owner held the quota check for longer than QUOTA_LOCK_TIMEOUT."""
 
 
 def upload_name(filename: str) -> str:
@@ -41,10 +50,17 @@ def owner_of(token: str) -> str:
 
 
 def create_job(session: Session, *, owner: str, source_kind: str, source: str, settings: Settings) -> Job:
-    """Insert a pending job, unless the owner has reached MAX_CONCURRENT_JOBS_PER_USER."""
+    """Insert a pending job, unless the owner has reached MAX_CONCURRENT_JOBS_PER_USER.
+
+    The caller commits or rolls back at once: on PostgreSQL the transaction holds the owner's lock.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        # Serialise the check-then-insert of one owner across API replicas.
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+        # Serialise the check-then-insert of one owner across API replicas, and never wait unboundedly.
+        session.execute(text(f"SET LOCAL lock_timeout = '{QUOTA_LOCK_TIMEOUT}'"))
+        try:
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+        except OperationalError as exc:
+            raise QuotaBusy("another request of yours is being accepted right now; try again in a moment") from exc
     active = session.scalar(
         select(func.count())
         .select_from(Job)
@@ -59,6 +75,13 @@ def create_job(session: Session, *, owner: str, source_kind: str, source: str, s
     session.add(job)
     session.flush()
     return job
+
+
+def mark_queued(session: Session, job_id: str) -> None:
+    """Record that the job's chain reached the broker (the reaper re-sends pending jobs that never did)."""
+    job = session.get(Job, job_id)
+    if job is not None:
+        job.queued_at = utcnow()
 
 
 def get_owned_job(session: Session, job_id: str, owner: str) -> Job | None:

@@ -106,12 +106,16 @@ def ingest(
     return result
 
 
-def probe(path: Path) -> dict:
-    """ffprobe's JSON description of `path`; NotAudioError/CorruptAudioError when it cannot be read."""
+def probe(path: Path, *, name: str | None = None) -> dict:
+    """ffprobe's JSON description of `path`; NotAudioError/CorruptAudioError when it cannot be read.
+
+    Messages call the file `name` (the name the user gave it) where that differs from the path's.
+    """
+    shown = name or path.name
     if not path.is_file():
         raise IngestError(f"{path}: no such file; check the path")
     if path.stat().st_size == 0:
-        raise EmptyAudioError(f"{path.name} is an empty file (0 bytes); choose a recording with sound in it")
+        raise EmptyAudioError(f"{shown} is an empty file (0 bytes); choose a recording with sound in it")
     proc = subprocess.run(
         ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
         capture_output=True,
@@ -120,13 +124,14 @@ def probe(path: Path) -> dict:
     )
     if proc.returncode != 0:
         reason = _last_line(proc.stderr).replace(f"{path}: ", "")
-        if path.suffix.lower() in AUDIO_EXTENSIONS:
+        suffix = Path(shown).suffix.lower()
+        if suffix in AUDIO_EXTENSIONS:
             raise CorruptAudioError(
-                f"{path.name} looks like a {path.suffix} file but cannot be read ({reason}); "
+                f"{shown} looks like a {suffix} file but cannot be read ({reason}); "
                 "it may be damaged or incomplete: export or download it again"
             )
         raise NotAudioError(
-            f"{path.name} is not an audio or video file DrumScribe can read ({reason}); "
+            f"{shown} is not an audio or video file DrumScribe can read ({reason}); "
             "upload mp3, wav, flac, ogg, m4a, opus or a video file"
         )
     return json.loads(proc.stdout or "{}")

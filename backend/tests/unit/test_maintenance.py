@@ -12,7 +12,7 @@ import pytest
 from app.core import config, db
 from app.core.config import Settings
 from app.db_migrate import upgrade
-from app.jobs.maintenance import cleanup_old_artifacts, reap_stalled_jobs
+from app.jobs.maintenance import cleanup_old_artifacts, reap_stalled_jobs, resend_unsent_jobs
 from app.models import Job, JobStatus, MetricCounter, utcnow
 from app.storage import LocalStorage
 
@@ -24,16 +24,19 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settin
     config.get_settings.cache_clear()
     db.get_engine.cache_clear()
     upgrade(url)
-    yield Settings(DATABASE_URL=url, ARTIFACTS_DIR=tmp_path / "artifacts", JOB_STALL_MINUTES=30, ARTIFACT_TTL_HOURS=24)
+    yield Settings(DATABASE_URL=url, ARTIFACTS_DIR=tmp_path / "artifacts", JOB_STALL_MINUTES=40, ARTIFACT_TTL_HOURS=24)
     db.get_engine.cache_clear()
     config.get_settings.cache_clear()
 
 
-def add_job(status: JobStatus, *, age: timedelta, worker: str | None = None, cancelled: bool = False) -> str:
+def add_job(
+    status: JobStatus, *, age: timedelta, worker: str | None = None, cancelled: bool = False, sent: bool = True
+) -> str:
     stamp = utcnow() - age
     with db.session_scope() as session:
         job = Job(owner="o", source_kind="upload", source="a.mp3", status=status.value, timings={}, worker=worker,
-                  cancelled=cancelled, created_at=stamp, updated_at=stamp)  # fmt: skip
+                  cancelled=cancelled, created_at=stamp, updated_at=stamp,
+                  queued_at=stamp if sent else None)  # fmt: skip
         session.add(job)
         session.flush()
         return job.id
@@ -83,3 +86,23 @@ def test_cleanup_removes_expired_jobs_and_orphaned_files(database: Settings) -> 
     assert not storage.job_dir("0rphan-files").exists()
     assert status_of(fresh) is not None and storage.job_dir(fresh).exists()
     assert status_of(running) is not None, "a running job is the reaper's business, not cleanup's"
+
+
+def test_pending_jobs_the_api_never_sent_are_sent_once(database: Settings) -> None:
+    unsent = add_job(JobStatus.pending, age=timedelta(minutes=5), sent=False)
+    just_created = add_job(JobStatus.pending, age=timedelta(seconds=10), sent=False)
+    waiting = add_job(JobStatus.pending, age=timedelta(minutes=5))
+    deleted = add_job(JobStatus.pending, age=timedelta(minutes=5), sent=False, cancelled=True)
+    sent: list[str] = []
+    assert resend_unsent_jobs(enqueue=sent.append) == 1
+    assert sent == [unsent]
+    assert resend_unsent_jobs(enqueue=sent.append) == 0, "a resent job is marked as sent"
+    assert {just_created, waiting, deleted}.isdisjoint(sent)
+
+
+def test_the_reaper_waits_longer_than_the_broker_takes_to_redeliver() -> None:
+    defaults = Settings()
+    assert defaults.JOB_STALL_MINUTES * 60 > defaults.BROKER_VISIBILITY_TIMEOUT
+    with pytest.raises(ValueError, match="JOB_STALL_MINUTES=30 must be at least 122"):
+        Settings(JOB_STALL_MINUTES=30, BROKER_VISIBILITY_TIMEOUT=7200)
+    assert Settings(JOB_STALL_MINUTES=3, BROKER_VISIBILITY_TIMEOUT=20).JOB_STALL_MINUTES == 3

@@ -15,15 +15,23 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from app.api.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
+from app.core.db import session_scope
 from app.core.errors import DrumScribeError, NotAudioError, TooLongError
+from app.core.logging import get_logger
 from app.jobs import service
+from app.jobs.execution import mark_failed
+from app.models import Job
 from app.pipeline.ingest import probe
 from app.schemas import ErrorOut, JobFromUrl, JobList, JobOut
 from app.storage import ArtifactNotFound
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+log = get_logger(__name__)
 
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 404, 413, 415, 422, 429)}
+
+MAX_OFFSET = 1_000_000
+"""Beyond any real history, and far inside the database's integer range."""
 
 CREATE_BODY = {
     "requestBody": {
@@ -49,34 +57,32 @@ CREATE_BODY = {
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobOut,
-    responses=ERRORS,
+    responses={**ERRORS, 503: {"model": ErrorOut}},
     openapi_extra=CREATE_BODY,
     summary='Transcribe an uploaded song (multipart field `file`) or a link (JSON `{"url": ...}`)',
 )
 async def create_job(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    owner: OwnerDep,
-    settings: SettingsDep,
-    storage: StorageDep,
+    request: Request, response: Response, owner: OwnerDep, settings: SettingsDep, storage: StorageDep
 ) -> JobOut:
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        return await _create_from_upload(request, response, session, owner, settings, storage)
-    if content_type.startswith("application/json"):
+    # Database, broker and storage calls block: each runs in the thread pool, never on the event loop,
+    # so one slow request (a lock wait, a broker outage) cannot stop the server.
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type == "multipart/form-data":
+        job = await _create_from_upload(request, owner, settings, storage)
+    elif media_type == "application/json":
         try:
             body = JobFromUrl.model_validate_json(await request.body())
         except ValidationError as exc:
             raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
-        job = _create(session, owner, settings, "url", str(body.url))
-        return _enqueued(job, request, response, session, storage)
-    raise HTTPException(415, 'send the song as multipart/form-data (field `file`) or a link as JSON {"url": ...}')
+        job = await run_in_threadpool(_create, owner, settings, "url", str(body.url))
+    else:
+        raise HTTPException(415, 'send the song as multipart/form-data (field `file`) or a link as JSON {"url": ...}')
+    await run_in_threadpool(_enqueue, job.id)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return service.job_out(job, storage)
 
 
-async def _create_from_upload(
-    request: Request, response: Response, session: SessionDep, owner: str, settings: SettingsDep, storage: StorageDep
-) -> JobOut:
+async def _create_from_upload(request: Request, owner: str, settings: SettingsDep, storage: StorageDep) -> Job:
     form = await request.form(max_files=1, max_fields=4)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -89,19 +95,23 @@ async def _create_from_upload(
         if local.stat().st_size > settings.MAX_UPLOAD_MB * 1024 * 1024:
             raise HTTPException(413, _too_large(filename, settings))
         await run_in_threadpool(_check_audio, local, filename, settings)
-        job = _create(session, owner, settings, "upload", filename)
-        await run_in_threadpool(storage.put_file, job.id, service.upload_name(filename), local)
-    return _enqueued(job, request, response, session, storage)
+        job = await run_in_threadpool(_create, owner, settings, "upload", filename)
+        try:
+            await run_in_threadpool(storage.put_file, job.id, service.upload_name(filename), local)
+        except Exception:
+            await run_in_threadpool(_discard, job.id)
+            raise
+    return job
 
 
 def _check_audio(path: Path, filename: str, settings: SettingsDep) -> None:
     """Refuse what is plainly not a usable song now, rather than after a trip through the queue."""
     try:
-        info = probe(path)
+        info = probe(path, name=filename)
     except NotAudioError as exc:
-        raise HTTPException(415, str(exc).replace(path.name, filename)) from exc
+        raise HTTPException(415, str(exc)) from exc
     except DrumScribeError as exc:
-        raise HTTPException(422, str(exc).replace(path.name, filename)) from exc
+        raise HTTPException(422, str(exc)) from exc
     if not any(s.get("codec_type") == "audio" for s in info.get("streams", [])):
         raise HTTPException(415, f"{filename} has no audio track; upload a song file (mp3, wav, flac, ogg, m4a, opus)")
     try:
@@ -129,21 +139,40 @@ def _too_large(filename: str, settings: SettingsDep) -> str:
     )
 
 
-def _create(session: SessionDep, owner: str, settings: SettingsDep, kind: str, source: str) -> Any:
+def _create(owner: str, settings: SettingsDep, kind: str, source: str) -> Job:
+    """Insert the pending job in a transaction of its own, committed (or rolled back) before returning."""
     try:
-        job = service.create_job(session, owner=owner, source_kind=kind, source=source, settings=settings)
+        with session_scope() as session:
+            return service.create_job(session, owner=owner, source_kind=kind, source=source, settings=settings)
     except service.QuotaExceeded as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": "30"}) from exc
-    session.commit()
-    return job
+    except service.QuotaBusy as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": "5"}) from exc
 
 
-def _enqueued(job: Any, request: Request, response: Response, session: SessionDep, storage: StorageDep) -> JobOut:
+def _enqueue(job_id: str) -> None:
+    """Send the job's chain; a job the broker did not take is failed at once, so it holds no quota."""
     from app.worker import enqueue_pipeline
 
-    enqueue_pipeline(job.id)
-    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
-    return service.job_out(job, storage)
+    try:
+        enqueue_pipeline(job_id)
+    except Exception as exc:
+        log.error("enqueue_failed", job_id=job_id, error=str(exc))
+        with session_scope() as session:
+            job = session.get(Job, job_id)
+            if job is not None:
+                mark_failed(session, job, "ingest", "the job could not be queued; please try again in a minute")
+        raise HTTPException(503, "DrumScribe cannot queue jobs right now; try again in a minute") from exc
+    with session_scope() as session:
+        service.mark_queued(session, job_id)
+
+
+def _discard(job_id: str) -> None:
+    """Remove a job whose upload could not be stored."""
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            session.delete(job)
 
 
 @router.get("", response_model=JobList, summary="Your jobs, newest first")
@@ -152,7 +181,7 @@ def list_jobs(
     owner: OwnerDep,
     storage: StorageDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobList:
     jobs, total = service.list_owned_jobs(session, owner, limit=limit, offset=offset)
     return JobList(jobs=[service.job_out(j, storage) for j in jobs], total=total)

@@ -1,0 +1,50 @@
+"""How the real API answers odd requests: media types, misnamed uploads, out-of-range paging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core import config, db
+from app.db_migrate import upgrade
+
+
+@pytest.fixture
+def http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    upgrade(url)
+    from app.main import create_app
+
+    with TestClient(create_app()) as client:
+        yield client
+    db.get_engine.cache_clear()
+    config.get_settings.cache_clear()
+
+
+def test_media_types_are_matched_exactly_and_case_insensitively(http: TestClient) -> None:
+    shouting = http.post("/api/v1/jobs", content=b"{}", headers={"Content-Type": "APPLICATION/JSON; charset=UTF-8"})
+    assert shouting.status_code == 422 and shouting.json()["detail"].startswith("send a link as")
+    lookalike = http.post("/api/v1/jobs", content=b"{}", headers={"Content-Type": "application/jsonx"})
+    assert lookalike.status_code == 415
+
+
+def test_an_upload_without_extension_is_named_as_the_user_named_it(http: TestClient) -> None:
+    answer = http.post("/api/v1/jobs", files={"file": ("notes", b"shopping list: milk, eggs\n" * 20, "text/plain")})
+    assert answer.status_code == 415
+    detail = answer.json()["detail"]
+    assert detail.startswith("notes is not an audio or video file DrumScribe can read")
+    assert detail.endswith("; upload mp3, wav, flac, ogg, m4a, opus or a video file")
+
+
+@pytest.mark.parametrize("offset", ["99999999999999999999", "1000001", "-1"])
+def test_paging_beyond_any_history_is_a_clear_422(http: TestClient, offset: str) -> None:
+    answer = http.get(f"/api/v1/jobs?offset={offset}")
+    assert answer.status_code == 422
+    assert http.get("/api/v1/jobs?offset=1000000").json() == {"jobs": [], "total": 0}

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from app.api.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
+from app.api.link_check import refuse_unsafe_link
 from app.core.errors import DrumScribeError, NotAudioError, TooLongError
 from app.jobs import service
 from app.pipeline.ingest import probe
@@ -69,6 +70,7 @@ async def create_job(
             body = JobFromUrl.model_validate_json(await request.body())
         except ValidationError as exc:
             raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
+        await refuse_unsafe_link(str(body.url), settings)
         job = _create(session, owner, settings, "url", str(body.url))
         return _enqueued(job, request, response, session, storage)
     raise HTTPException(415, 'send the song as multipart/form-data (field `file`) or a link as JSON {"url": ...}')

@@ -7,6 +7,7 @@ them), while a musician running `drumscribe` on a laptop gets folders under the 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -75,6 +76,10 @@ class Settings(BaseSettings):
     # timeout, so the broker re-runs a crashed job before the reaper gives up on it.
     JOB_STALL_MINUTES: int = 40
 
+    # Links: networks whose addresses a pasted link may reach although they are private or local
+    # (comma-separated CIDRs, e.g. "10.20.0.0/16,fd00::/8"); empty: public addresses only.
+    LINK_ALLOWED_NETWORKS: str = ""
+
     # API
     MAX_CONCURRENT_JOBS_PER_USER: int = 3
     API_HOST: str = "127.0.0.1"
@@ -107,6 +112,17 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("LINK_ALLOWED_NETWORKS", mode="after")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    @property
+    def link_allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """LINK_ALLOWED_NETWORKS as networks."""
+        return _parse_networks(self.LINK_ALLOWED_NETWORKS)
+
     @property
     def embedded(self) -> bool:
         """True when state and broker are local SQLite files (the single-machine mode)."""
@@ -116,6 +132,21 @@ class Settings(BaseSettings):
     def demucs_repo(self) -> Path:
         """Folder holding pre-seeded Demucs weights."""
         return self.DEMUCS_REPO or self.MODEL_CACHE_DIR / "demucs"
+
+
+def _parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ValueError(
+                f"LINK_ALLOWED_NETWORKS: {item!r} is not a network; write CIDRs separated by commas, "
+                "e.g. 10.20.0.0/16,fd00::/8"
+            ) from exc
+    return tuple(networks)
 
 
 @lru_cache(maxsize=1)

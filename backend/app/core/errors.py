@@ -44,6 +44,10 @@ class UnreachableURLError(IngestError):
     """A link could not be fetched."""
 
 
+class RefusedLinkError(UnreachableURLError):
+    """A link DrumScribe will not fetch: not http(s), with credentials, or to a private or local address."""
+
+
 class UnsupportedSiteError(IngestError):
     """A link points to a site that yt-dlp does not support."""
 

@@ -1,7 +1,8 @@
 """Stage 1 engine: turn a file or a link into 44.1 kHz audio, or say clearly why not.
 
 Files are probed with ffprobe before anything is decoded, so a 3-hour video is turned away at once;
-links go through yt-dlp's Python API, audio only, with the duration checked before the download.
+links go through yt-dlp's Python API, audio only, with the duration checked before the download, and
+only to public addresses (`link_safety`, enforced on every connection by `connect_guard`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -22,13 +24,16 @@ from app.core.errors import (
     EmptyAudioError,
     IngestError,
     NotAudioError,
+    RefusedLinkError,
     TooLongError,
     UnreachableURLError,
     UnsupportedSiteError,
 )
 from app.core.logging import get_logger
 from app.pipeline.atomic import atomic_path
+from app.pipeline.connect_guard import ConnectGuard
 from app.pipeline.constants import SAMPLE_RATE
+from app.pipeline.link_safety import IPNetwork, check_link_form, private_address_message, shown_url
 
 log = get_logger(__name__)
 
@@ -53,6 +58,15 @@ AUDIO_EXTENSIONS = frozenset(
     }
 )
 """Extensions whose files we expect to hold audio: an unreadable one is called corrupt, not 'not audio'."""
+
+LINK_FORMAT = (
+    "bestaudio[protocol^=http]/bestaudio[protocol=m3u8_native]/best[protocol^=http]/best[protocol=m3u8_native]"
+)
+"""Formats yt-dlp downloads itself over http(s), HLS or DASH, in this thread, where ConnectGuard sees every
+connection; RTMP, live HLS and websocket formats would run ffmpeg, rtmpdump or another thread instead."""
+
+PYTHON_SOCKET_HANDLERS = frozenset({"Urllib", "Requests", "Websockets"})
+"""yt-dlp request handlers that connect through Python's socket module (curl_cffi, if installed, does not)."""
 
 SILENCE_PEAK = 10 ** (-70 / 20)
 """Peak level below which a recording counts as silent (-70 dBFS)."""
@@ -82,15 +96,19 @@ def ingest(
     max_duration_s: float,
     progress: ProgressFn | None = None,
     fallback_title: str | None = None,
+    allowed_networks: Sequence[IPNetwork] = (),
 ) -> IngestResult:
     """Decode `source` (a path or an http(s) link) to a 44.1 kHz float WAV at `dest_wav`.
 
     The title is the link's title, else the file's title tag, else `fallback_title`, else the file name.
+    A link may reach public addresses and `allowed_networks` only (LINK_ALLOWED_NETWORKS).
     """
     report = progress or (lambda _f: None)
     if is_url(str(source)):
         with tempfile.TemporaryDirectory(prefix="drumscribe-dl-") as tmp:
-            downloaded, title = download_audio(str(source), Path(tmp), max_duration_s=max_duration_s)
+            downloaded, title = download_audio(
+                str(source), Path(tmp), max_duration_s=max_duration_s, allowed_networks=allowed_networks
+            )
             report(0.5)
             try:
                 result = decode_file(downloaded, dest_wav, max_duration_s=max_duration_s, title=title)
@@ -185,34 +203,25 @@ def decode_file(
     return IngestResult(title=str(name), duration_s=duration, channels=channels, source=str(path))
 
 
-def download_audio(url: str, folder: Path, *, max_duration_s: float) -> tuple[Path, str]:
-    """Fetch the best audio of `url` into `folder` with yt-dlp; returns the file and the title."""
-    import yt_dlp
+def download_audio(
+    url: str, folder: Path, *, max_duration_s: float, allowed_networks: Sequence[IPNetwork] = ()
+) -> tuple[Path, str]:
+    """Fetch the best audio of `url` into `folder` with yt-dlp; returns the file and the title.
+
+    Every connection, redirects included, must reach a public address or one in `allowed_networks`;
+    RefusedLinkError otherwise, raised before any byte is sent to that address.
+    """
     from yt_dlp.utils import DownloadError, UnsupportedError
 
-    options = {
-        "format": "bestaudio/best",
-        "outtmpl": str(folder / "download.%(ext)s"),
-        "noplaylist": True,
-        "quiet": True,
-        "no_warnings": True,
-        "noprogress": True,
-        "socket_timeout": 30,
-        "retries": 2,
-        "logger": _SilentLogger(),
-    }
+    check_link_form(url)
+    guard = ConnectGuard(allowed_networks)
     try:
-        with yt_dlp.YoutubeDL(options) as ydl:
-            info = ydl.extract_info(url, download=False)
-            if info is None:
-                raise UnreachableURLError(f"{url} returned nothing to download; check the link")
-            if info.get("_type") == "playlist":
-                raise UnsupportedSiteError(f"{url} is a playlist; paste the link of a single song")
-            duration = _float_or_none(info.get("duration"))
-            if duration is not None and duration > max_duration_s:
-                raise TooLongError(_too_long_message(info.get("title") or url, duration, max_duration_s))
-            ydl.process_info(info)
-    except DownloadError as exc:
+        with guard.active():
+            info = _fetch(url, folder, max_duration_s)
+    except Exception as exc:
+        _raise_if_refused(guard, url, exc)
+        if not isinstance(exc, DownloadError):
+            raise
         cause = exc.exc_info[1] if exc.exc_info else None
         message = str(exc).removeprefix("ERROR: ")
         if isinstance(cause, UnsupportedError) or "Unsupported URL" in message:
@@ -222,10 +231,62 @@ def download_audio(url: str, folder: Path, *, max_duration_s: float) -> tuple[Pa
             ) from exc
         reason = message.split(" (caused by", 1)[0]
         raise UnreachableURLError(f"could not fetch {url} ({reason}); check the link and your connection") from exc
+    _raise_if_refused(guard, url, None)
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl"))]
     if not files:
         raise UnreachableURLError(f"{url} yielded no audio file; check the link")
     return files[0], str(info.get("title") or Path(urlparse(url).path).stem or "Untitled")
+
+
+def _fetch(url: str, folder: Path, max_duration_s: float) -> dict:
+    """Extract and download with yt-dlp in this thread, through Python sockets only (see ConnectGuard)."""
+    import yt_dlp
+
+    class PythonSocketsYoutubeDL(yt_dlp.YoutubeDL):
+        def build_request_director(self, handlers: Any, preferences: Any = None) -> Any:
+            kept = [h for h in handlers if h.RH_KEY in PYTHON_SOCKET_HANDLERS]
+            return super().build_request_director(kept, preferences)
+
+    options = {
+        "format": LINK_FORMAT,
+        "outtmpl": str(folder / "download.%(ext)s"),
+        "noplaylist": True,
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "socket_timeout": 30,
+        "retries": 2,
+        "logger": _SilentLogger(),
+        # One thread, yt-dlp's own downloaders and a direct connection: the guard must see each peer.
+        "concurrent_fragment_downloads": 1,
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
+        "proxy": "",
+    }
+    with PythonSocketsYoutubeDL(options) as ydl:
+        info = ydl.extract_info(url, download=False)
+        if info is None:
+            raise UnreachableURLError(f"{url} returned nothing to download; check the link")
+        if info.get("_type") == "playlist":
+            raise UnsupportedSiteError(f"{url} is a playlist; paste the link of a single song")
+        if info.get("is_live"):
+            raise UnsupportedSiteError(f"{url} is a live stream; paste the link of a recorded song")
+        duration = _float_or_none(info.get("duration"))
+        if duration is not None and duration > max_duration_s:
+            raise TooLongError(_too_long_message(info.get("title") or url, duration, max_duration_s))
+        ydl.process_info(info)
+    return info
+
+
+def _raise_if_refused(guard: ConnectGuard, url: str, cause: BaseException | None) -> None:
+    """Whatever yt-dlp made of a refused connection, the musician reads why (and nothing about the network)."""
+    if guard.refused == "address":
+        raise RefusedLinkError(private_address_message(url)) from cause
+    if guard.refused == "program":
+        raise UnsupportedSiteError(
+            f"{shown_url(url)} can only be fetched by an external program (ffmpeg or rtmpdump), which DrumScribe "
+            "does not run for links; upload the file instead"
+        ) from cause
 
 
 class _SilentLogger:

@@ -55,6 +55,7 @@ def ingest_audio(
         max_duration_s=settings.MAX_DURATION_SECONDS,
         progress=progress,
         fallback_title=fallback_title,
+        allowed_networks=settings.link_allowed_networks,
     )
     _write_json(work_dir / SOURCE_META, asdict(result))
     return result

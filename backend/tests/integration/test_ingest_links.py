@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ from app.synth.kits import SynthKit, render_groove
 from tests.conftest import ffmpeg_convert, write_wav
 
 pytestmark = pytest.mark.integration
+
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
+"""LINK_ALLOWED_NETWORKS=127.0.0.0/8: these tests fetch from a server on loopback, which links may not reach."""
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_direct_media_link_is_downloaded_and_decoded(site: str, tmp_path: Path) -> None:
-    result = ingest(f"{site}/song.mp3", tmp_path / "input.wav", max_duration_s=900)
+    result = ingest(f"{site}/song.mp3", tmp_path / "input.wav", max_duration_s=900, allowed_networks=LOOPBACK)
     assert result.duration_s == pytest.approx(5.0, abs=0.1)
     assert result.source == f"{site}/song.mp3"
     assert (tmp_path / "input.wav").is_file()
@@ -45,12 +49,12 @@ def test_direct_media_link_is_downloaded_and_decoded(site: str, tmp_path: Path) 
 
 def test_too_long_link_is_refused(site: str, tmp_path: Path) -> None:
     with pytest.raises(TooLongError, match="MAX_DURATION_SECONDS=3"):
-        ingest(f"{site}/song.mp3", tmp_path / "input.wav", max_duration_s=3)
+        ingest(f"{site}/song.mp3", tmp_path / "input.wav", max_duration_s=3, allowed_networks=LOOPBACK)
 
 
 def test_page_without_media_is_an_unsupported_site(site: str, tmp_path: Path) -> None:
     with pytest.raises(UnsupportedSiteError, match="paste a YouTube link"):
-        ingest(f"{site}/page/", tmp_path / "input.wav", max_duration_s=900)
+        ingest(f"{site}/page/", tmp_path / "input.wav", max_duration_s=900, allowed_networks=LOOPBACK)
 
 
 def test_unreachable_link(tmp_path: Path) -> None:
@@ -58,12 +62,14 @@ def test_unreachable_link(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(UnreachableURLError, match=rf"could not fetch http://127\.0\.0\.1:{port}/song\.mp3"):
-        ingest(f"http://127.0.0.1:{port}/song.mp3", tmp_path / "input.wav", max_duration_s=900)
+        ingest(
+            f"http://127.0.0.1:{port}/song.mp3", tmp_path / "input.wav", max_duration_s=900, allowed_networks=LOOPBACK
+        )
 
 
 def test_missing_page_is_unreachable(site: str, tmp_path: Path) -> None:
     with pytest.raises(UnreachableURLError, match="404"):
-        ingest(f"{site}/gone.mp3", tmp_path / "input.wav", max_duration_s=900)
+        ingest(f"{site}/gone.mp3", tmp_path / "input.wav", max_duration_s=900, allowed_networks=LOOPBACK)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

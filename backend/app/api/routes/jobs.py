@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from app.api.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
+from app.api.link_check import refuse_unsafe_link
 from app.core.db import session_scope
 from app.core.errors import DrumScribeError, NotAudioError, TooLongError
 from app.core.logging import get_logger
@@ -74,6 +75,7 @@ async def create_job(
             body = JobFromUrl.model_validate_json(await request.body())
         except ValidationError as exc:
             raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
+        await refuse_unsafe_link(str(body.url), settings)
         job = await run_in_threadpool(_create, owner, settings, "url", str(body.url))
     else:
         raise HTTPException(415, 'send the song as multipart/form-data (field `file`) or a link as JSON {"url": ...}')

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     BROKER_VISIBILITY_TIMEOUT: int = 7200
     # A job whose stage has not reported for this long, with no worker holding it, is marked failed.
     JOB_STALL_MINUTES: int = 30
+    # `drumscribe serve`: seconds a running stage gets to finish on Ctrl-C or SIGTERM before its worker is
+    # killed (the compose file's stop_grace_period).
+    SERVE_STOP_GRACE_SECONDS: float = 300.0
 
     # API
     MAX_CONCURRENT_JOBS_PER_USER: int = 3

@@ -15,6 +15,7 @@ from celery import Celery, chain, signals
 from celery.exceptions import Ignore
 from celery.schedules import crontab
 
+from app.broker.sql_transport import use_for_sqla_urls
 from app.core.config import get_settings
 from app.core.logging import configure_logging, get_logger
 from app.jobs import maintenance
@@ -30,6 +31,8 @@ DEFAULT_QUEUE = "default"
 HEAVY_QUEUE = "heavy-compute"
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.0, "interval_step": 0.5, "interval_max": 1.0}
 
+# The embedded broker (sqla+ URLs) deletes acknowledged messages; see app.broker.sql_transport.
+use_for_sqla_urls()
 celery_app = Celery("drumscribe", broker=settings.CELERY_BROKER_URL, backend=settings.CELERY_RESULT_BACKEND)
 celery_app.conf.update(
     task_routes={

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # A job whose stage has not reported for this long is marked failed. Longer than the visibility
     # timeout, so the broker re-runs a crashed job before the reaper gives up on it.
     JOB_STALL_MINUTES: int = 40
+    # `drumscribe serve`: seconds a running stage gets to finish on Ctrl-C or SIGTERM before its worker is
+    # killed (the compose file's stop_grace_period).
+    SERVE_STOP_GRACE_SECONDS: float = 300.0
 
     # Links: networks whose addresses a pasted link may reach although they are private or local
     # (comma-separated CIDRs, e.g. "10.20.0.0/16,fd00::/8"); empty: public addresses only.

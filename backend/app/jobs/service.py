@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from pathlib import PurePath
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.models import ACTIVE_STATUSES, Job
-from app.pipeline import stages
+from app.pipeline.stage_table import ARTIFACTS
+
+# Re-exported: the job routes name these through this module.
+from app.pipeline.stage_table import CONTENT_TYPES as CONTENT_TYPES
+from app.pipeline.stage_table import upload_name as upload_name
 from app.schemas import Artifact, JobOut
 from app.storage import ArtifactNotFound, Storage
-
-CONTENT_TYPES: dict[str, str] = {
-    "drums.wav": "audio/wav",
-    "hits.json": "application/json",
-    "sheet_music.musicxml": "application/vnd.recordare.musicxml+xml",
-    "sheet_music.pdf": "application/pdf",
-    "drums.mid": "audio/midi",
-}
-assert set(CONTENT_TYPES) == set(stages.ARTIFACTS)
 
 
 class QuotaExceeded(Exception):
     """The owner already has MAX_CONCURRENT_JOBS_PER_USER jobs running."""
-
-
-def upload_name(filename: str) -> str:
-    """The storage name of an uploaded file: 'upload' plus its (sanitised) extension."""
-    suffix = PurePath(filename).suffix.lower()
-    return "upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else "")
 
 
 def owner_of(token: str) -> str:
@@ -92,16 +79,16 @@ def job_out(job: Job, storage: Storage) -> JobOut:
     """The API view of a job, with download links for the artifacts that exist."""
     artifacts = []
     if job.status == "completed":
-        for name in stages.ARTIFACTS:
+        for spec in ARTIFACTS:
             try:
-                size = storage.size(job.id, name)
+                size = storage.size(job.id, spec.name)
             except ArtifactNotFound:
                 continue
             artifacts.append(
                 Artifact(
-                    name=name,
-                    url=f"/api/v1/jobs/{job.id}/artifacts/{name}",
-                    content_type=CONTENT_TYPES[name],
+                    name=spec.name,
+                    url=f"/api/v1/jobs/{job.id}/artifacts/{spec.name}",
+                    content_type=spec.content_type,
                     size_bytes=size,
                 )
             )

@@ -10,13 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from app.pipeline.runner import StageProgress
+from app.pipeline.stage_table import STAGES
 
-LABELS = {
-    "ingest_audio": "Reading audio",
-    "separate_drums": "Separating drums",
-    "predict_hits": "Detecting hits",
-    "transcribe_and_export": "Writing the sheet",
-}
+LABELS = {stage.name: stage.label for stage in STAGES}
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.api.auth import AnonymousTokenMiddleware, BodySizeLimitMiddleware
-from app.api.routes import health, jobs, limits, metrics
+from app.api.routes import health, jobs, limits, metrics, pipeline
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.observability.tracing import instrument_fastapi
@@ -26,6 +26,7 @@ def create_app() -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(limits.router)
     app.include_router(metrics.router)
+    app.include_router(pipeline.router)
     app.add_middleware(AnonymousTokenMiddleware, secure=settings.COOKIE_SECURE)
     limit_mb = settings.MAX_UPLOAD_MB
     app.add_middleware(

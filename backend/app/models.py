@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.core.job_status import JobStatus
 
 
 def utcnow() -> datetime:
@@ -20,22 +21,8 @@ class Base(DeclarativeBase):
     """Declarative base of every table (Alembic reads its metadata)."""
 
 
-class JobStatus(enum.StrEnum):
-    """Job states, as the operations manual names them."""
-
-    pending = "pending"
-    processing = "processing"
-    separating_drums = "separating_drums"
-    predicting = "predicting"
-    transcribing = "transcribing"
-    completed = "completed"
-    failed = "failed"
-
-
-ACTIVE_STATUSES = frozenset(
-    {JobStatus.pending, JobStatus.processing, JobStatus.separating_drums, JobStatus.predicting, JobStatus.transcribing}
-)
-"""States of a job that still holds a place in its owner's quota."""
+ACTIVE_STATUSES = frozenset(JobStatus) - {JobStatus.completed, JobStatus.failed}
+"""States of a job that still holds a place in its owner's quota: queued, or in one of the pipeline's stages."""
 
 RUNNING_STATUSES = ACTIVE_STATUSES - {JobStatus.pending}
 """States in which a worker has started on the job."""

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl
 
 from app.models import JobStatus
+from app.pipeline.stage_table import FailureLabel
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -40,7 +41,7 @@ class JobOut(BaseModel):
     status: JobStatus
     stage_progress: int = Field(ge=0, le=100, description="Progress of the current stage, 0–100")
     error_message: str | None
-    failed_stage: str | None = Field(description="ingest, separation, prediction or transcription")
+    failed_stage: str | None = Field(description="The failure_label of the stage that failed (GET /api/v1/pipeline)")
     source_kind: str = Field(description="upload or url")
     source: str = Field(description="The uploaded file's name or the link")
     title: str | None
@@ -82,6 +83,32 @@ class Limits(BaseModel):
         description="Unfinished jobs one user may have at a time (MAX_CONCURRENT_JOBS_PER_USER)"
     )
     artifact_ttl_hours: int = Field(description="Hours a finished job's results are kept (ARTIFACT_TTL_HOURS)")
+
+
+class PipelineStage(BaseModel):
+    """One stage of the pipeline."""
+
+    name: str = Field(description="The stage's name, its key in a job's `timings`")
+    job_status: JobStatus = Field(description="A job's status while this stage runs")
+    label: str = Field(description="The stage in a few words")
+    detail: str = Field(description="What the stage does, in a sentence")
+    failure_label: FailureLabel = Field(description="A job's `failed_stage` when this stage fails")
+
+
+class PipelineArtifact(BaseModel):
+    """A file a finished job hands back (when the job produced it)."""
+
+    name: str = Field(description="The file's name in a job's `artifacts` and download URL")
+    content_type: str
+    label: str = Field(description="The file in a word or two")
+    description: str = Field(description="What the file is for")
+
+
+class Pipeline(BaseModel):
+    """What every job goes through and hands back."""
+
+    stages: list[PipelineStage] = Field(description="In the order a job goes through them")
+    artifacts: list[PipelineArtifact]
 
 
 class ErrorOut(BaseModel):

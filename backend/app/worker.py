@@ -1,4 +1,4 @@
-"""The Celery application: the four stage tasks, routed to two queues, and beat's housekeeping.
+"""The Celery application: a task per stage of the stage table, routed to its queue, and beat's housekeeping.
 
 celery -A app.worker worker -Q default -n default@%h --concurrency=4
 celery -A app.worker worker -Q heavy-compute -n heavy@%h --concurrency=1 --max-memory-per-child=2048000
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from functools import lru_cache
+from typing import Any
 
 from celery import Celery, chain, signals
 from celery.exceptions import Ignore
@@ -21,25 +22,27 @@ from app.core.logging import configure_logging, get_logger
 from app.jobs import maintenance
 from app.jobs.execution import run_stage
 from app.observability.tracing import instrument_celery_process
+from app.pipeline.stage_table import DEFAULT_QUEUE, HEAVY_QUEUE, STAGES, StageSpec
 from app.storage import Storage, get_storage
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 settings = get_settings()
 log = get_logger(__name__)
 
-DEFAULT_QUEUE = "default"
-HEAVY_QUEUE = "heavy-compute"
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.0, "interval_step": 0.5, "interval_max": 1.0}
+
+
+def task_name(stage: StageSpec[Any]) -> str:
+    """The Celery task that runs `stage` (the manual's names: app.worker.ingest_audio, ...)."""
+    return f"app.worker.{stage.name}"
+
 
 # The embedded broker (sqla+ URLs) deletes acknowledged messages; see app.broker.sql_transport.
 use_for_sqla_urls()
 celery_app = Celery("drumscribe", broker=settings.CELERY_BROKER_URL, backend=settings.CELERY_RESULT_BACKEND)
 celery_app.conf.update(
     task_routes={
-        "app.worker.ingest_audio": {"queue": DEFAULT_QUEUE},
-        "app.worker.separate_drums": {"queue": HEAVY_QUEUE},
-        "app.worker.predict_hits": {"queue": HEAVY_QUEUE},
-        "app.worker.transcribe_and_export": {"queue": DEFAULT_QUEUE},
+        **{task_name(stage): {"queue": stage.queue} for stage in STAGES},
         "app.worker.cleanup_old_artifacts": {"queue": DEFAULT_QUEUE},
         "app.worker.reap_stalled_jobs": {"queue": DEFAULT_QUEUE},
     },
@@ -82,34 +85,20 @@ def _storage() -> Storage:
     return get_storage(settings)
 
 
-def _stage_task(stage: str, job_id: str) -> str:
-    if not run_stage(stage, job_id, settings=settings, storage=_storage(), worker=_worker_name()):
-        raise Ignore()  # the job failed, finished or was deleted: the rest of the chain must not run
-    return job_id
+def _stage_task(stage: StageSpec[Any]) -> Any:
+    """The task of `stage`: it runs the stage, and stops the chain when the job failed, finished or was deleted."""
+
+    def run(job_id: str) -> str:
+        if not run_stage(stage.name, job_id, settings=settings, storage=_storage(), worker=_worker_name()):
+            raise Ignore()  # the rest of the chain must not run
+        return job_id
+
+    run.__name__ = run.__qualname__ = stage.name
+    run.__doc__ = f"{stage.label} (queue {stage.queue})."
+    return celery_app.task(name=task_name(stage))(run)
 
 
-@celery_app.task(name="app.worker.ingest_audio")
-def ingest_audio(job_id: str) -> str:
-    """Stage 1 (queue default): decode the upload or download the link."""
-    return _stage_task("ingest_audio", job_id)
-
-
-@celery_app.task(name="app.worker.separate_drums")
-def separate_drums(job_id: str) -> str:
-    """Stage 2 (queue heavy-compute): isolate the drums."""
-    return _stage_task("separate_drums", job_id)
-
-
-@celery_app.task(name="app.worker.predict_hits")
-def predict_hits(job_id: str) -> str:
-    """Stage 3 (queue heavy-compute): find the drum hits."""
-    return _stage_task("predict_hits", job_id)
-
-
-@celery_app.task(name="app.worker.transcribe_and_export")
-def transcribe_and_export(job_id: str) -> str:
-    """Stage 4 (queue default): write the sheet, the MIDI and hits.json."""
-    return _stage_task("transcribe_and_export", job_id)
+STAGE_TASKS: dict[str, Any] = {stage.name: _stage_task(stage) for stage in STAGES}
 
 
 @celery_app.task(name="app.worker.cleanup_old_artifacts")
@@ -124,12 +113,14 @@ def reap_stalled_jobs() -> int:
     return maintenance.reap_stalled_jobs(settings=settings) + maintenance.resend_unsent_jobs(enqueue=enqueue_pipeline)
 
 
+def pipeline_chain(job_id: str) -> Any:
+    """The chain of the stages' tasks for `job_id`, in the stage table's order."""
+    return chain(*(STAGE_TASKS[stage.name].si(job_id) for stage in STAGES))
+
+
 def enqueue_pipeline(job_id: str) -> str:
-    """Send the chain ingest_audio → separate_drums → predict_hits → transcribe_and_export; returns its last id."""
-    result = chain(
-        ingest_audio.si(job_id), separate_drums.si(job_id), predict_hits.si(job_id), transcribe_and_export.si(job_id)
-    ).apply_async()
-    return str(result.id)
+    """Send the job's chain of tasks; returns the id of its last task."""
+    return str(pipeline_chain(job_id).apply_async().id)
 
 
 def preload_models() -> None:

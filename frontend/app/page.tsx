@@ -1,4 +1,5 @@
 import { NewJob } from "@/components/NewJob";
+import { PipelineSteps } from "@/components/PipelineSteps";
 
 export default function HomePage() {
   return (
@@ -13,17 +14,7 @@ export default function HomePage() {
         <h2 id="how-title" className="how__title">
           How it works
         </h2>
-        <ol className="how__steps">
-          <li>
-            <strong>Separating drums</strong> — the drum track is isolated from the rest of the mix.
-          </li>
-          <li>
-            <strong>Predicting hits</strong> — every kick, snare, hi-hat, tom and cymbal hit is detected.
-          </li>
-          <li>
-            <strong>Writing the sheet</strong> — tempo, bars and notation, ready to read and download.
-          </li>
-        </ol>
+        <PipelineSteps />
       </section>
     </div>
   );

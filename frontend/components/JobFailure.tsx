@@ -6,6 +6,7 @@ import { useId, useState } from "react";
 
 import { ApiError, submitLink, uploadSong, type Job } from "@/lib/api/client";
 import type { UploadProgress } from "@/lib/api/xhrFetch";
+import { usePipeline } from "@/lib/hooks/usePipeline";
 import { rememberUpload, uploadFor } from "@/lib/retry";
 import { failedStepLabel } from "@/lib/steps";
 import { ACCEPT, checkFile } from "@/lib/validation";
@@ -17,6 +18,7 @@ import { ACCEPT, checkFile } from "@/lib/validation";
 export function JobFailure({ job }: { job: Job }) {
   const router = useRouter();
   const ids = useId();
+  const { stages } = usePipeline();
   const [sending, setSending] = useState<UploadProgress | "link" | null>(null);
   const [error, setError] = useState<string | null>(null);
   const remembered = job.source_kind === "upload" ? uploadFor(job.id) : undefined;
@@ -53,7 +55,7 @@ export function JobFailure({ job }: { job: Job }) {
   return (
     <div className="failure" role="alert" aria-labelledby={`${ids}-title`}>
       <h2 className="failure__title" id={`${ids}-title`}>
-        Failed at “{failedStepLabel(job)}”
+        Failed at “{failedStepLabel(job, stages)}”
       </h2>
       <p className="failure__message">{job.error_message || "The job stopped without giving a reason."}</p>
       <div className="failure__actions">

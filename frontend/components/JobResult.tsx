@@ -1,19 +1,14 @@
 import type { Artifact, Job } from "@/lib/api/client";
 import { formatBytes, formatClock, formatTempo } from "@/lib/format";
+import { usePipeline } from "@/lib/hooks/usePipeline";
 
 import { ScoreView } from "./ScoreView";
 
-const DOWNLOADS: { name: string; label: string; kind: string }[] = [
-  { name: "sheet_music.pdf", label: "PDF", kind: "Sheet music to print" },
-  { name: "sheet_music.musicxml", label: "MusicXML", kind: "For MuseScore, Sibelius, Finale…" },
-  { name: "drums.mid", label: "MIDI", kind: "For a DAW or drum module" },
-  { name: "drums.wav", label: "drums.wav", kind: "The separated drums" },
-];
-
-/** A finished job: tempo and metre, downloads, and the sheet with its player. */
+/** A finished job: tempo and metre, downloads (the pipeline's artifacts it has), and the sheet with its player. */
 export function JobResult({ job }: { job: Job }) {
+  const { artifacts } = usePipeline();
   const byName = new Map<string, Artifact>(job.artifacts.map((a) => [a.name, a]));
-  const downloads = DOWNLOADS.filter((d) => byName.has(d.name));
+  const downloads = artifacts.filter((d) => byName.has(d.name));
   return (
     <div className="result">
       <div className="result__top">
@@ -48,7 +43,7 @@ export function JobResult({ job }: { job: Job }) {
                     <a className="download" href={artifact.url} download>
                       <span className="download__label">{d.label}</span>
                       <span className="download__kind">
-                        <span className="download__what">{d.kind} · </span>
+                        <span className="download__what">{d.description} · </span>
                         {formatBytes(artifact.size_bytes)}
                       </span>
                     </a>

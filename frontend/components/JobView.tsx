@@ -7,6 +7,7 @@ import { ApiError, deleteJob } from "@/lib/api/client";
 import { elapsedSeconds, formatClock, formatSeconds, jobName } from "@/lib/format";
 import { useJob } from "@/lib/hooks/useJob";
 import { useNow } from "@/lib/hooks/useNow";
+import { usePipeline } from "@/lib/hooks/usePipeline";
 import { isFinished, overallProgress, statusSentence, stepsFor } from "@/lib/steps";
 
 import { JobFailure } from "./JobFailure";
@@ -20,13 +21,14 @@ export function JobView() {
   const id = useSearchParams().get("id");
   const router = useRouter();
   const { job, error, offline, clockSkewMs } = useJob(id);
+  const { stages } = usePipeline();
   const running = job !== null && !isFinished(job.status);
   // The Date header has a one-second resolution: correct only a clock that is clearly off.
   const now = useNow(running) + (Math.abs(clockSkewMs) > 2000 ? clockSkewMs : 0);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
 
-  const percent = job ? overallProgress(job) : 0;
+  const percent = job ? overallProgress(job, stages) : 0;
   useEffect(() => {
     if (!job) return;
     const prefix = job.status === "completed" ? "Done" : job.status === "failed" ? "Failed" : `${percent}%`;
@@ -62,7 +64,7 @@ export function JobView() {
   }
 
   const elapsed = elapsedSeconds(job.created_at, job.finished_at, now);
-  const steps = stepsFor(job);
+  const steps = stepsFor(job, stages);
 
   async function cancel() {
     if (!job || !window.confirm(`Cancel the transcription of “${jobName(job)}”?`)) return;
@@ -119,7 +121,7 @@ export function JobView() {
           {job.status !== "failed" && (
             <>
               <p className="progress-card__status" aria-live="polite">
-                {statusSentence(job)}
+                {statusSentence(job, stages)}
               </p>
               <progress
                 className="progress"

@@ -11,6 +11,11 @@ type Load = { state: "loading" } | { state: "error"; message: string } | { state
 
 const PLAYING = "is-playing";
 
+// The formats the player, the engraver and the cursor read, found among the job's files by content type.
+const AUDIO = "audio/wav";
+const MUSICXML = "application/vnd.recordare.musicxml+xml";
+const HITS = "application/json";
+
 function reducedMotion(): boolean {
   return typeof window !== "undefined" && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 }
@@ -20,8 +25,9 @@ function reducedMotion(): boolean {
  * separated drums' player; while it plays, the notes being heard are highlighted.
  */
 export function ScoreView({ job }: { job: Job }) {
-  const audioUrl = job.artifacts.find((a) => a.name === "drums.wav")?.url ?? null;
-  const hasSheet = job.artifacts.some((a) => a.name === "sheet_music.musicxml");
+  const audioUrl = job.artifacts.find((a) => a.content_type === AUDIO)?.url ?? null;
+  const sheetName = job.artifacts.find((a) => a.content_type === MUSICXML)?.name ?? null;
+  const hitsName = job.artifacts.find((a) => a.content_type === HITS)?.name ?? null;
   const box = useRef<HTMLDivElement>(null);
   const audio = useRef<HTMLAudioElement>(null);
   const source = useRef<{ musicxml: string; hits: unknown } | null>(null);
@@ -82,16 +88,18 @@ export function ScoreView({ job }: { job: Job }) {
 
   // Fetch the MusicXML and hits.json (beat times, first hit) once.
   useEffect(() => {
-    if (!hasSheet) return;
+    if (!sheetName) return;
     const controller = new AbortController();
     (async () => {
       try {
         const [musicxml, hits] = await Promise.all([
-          artifactText(job.id, "sheet_music.musicxml", controller.signal),
-          artifactText(job.id, "hits.json", controller.signal).then(
-            (text) => JSON.parse(text) as unknown,
-            () => null,
-          ),
+          artifactText(job.id, sheetName, controller.signal),
+          hitsName
+            ? artifactText(job.id, hitsName, controller.signal).then(
+                (text) => JSON.parse(text) as unknown,
+                () => null,
+              )
+            : null,
         ]);
         source.current = { musicxml, hits };
         await engrave();
@@ -101,7 +109,7 @@ export function ScoreView({ job }: { job: Job }) {
       }
     })();
     return () => controller.abort();
-  }, [job.id, hasSheet, engrave]);
+  }, [job.id, sheetName, hitsName, engrave]);
 
   // Re-engrave when the width changes noticeably.
   useEffect(() => {
@@ -109,7 +117,7 @@ export function ScoreView({ job }: { job: Job }) {
   }, [width, load, engrave]);
 
   const sheet = load.state === "ready" ? load.sheet : null;
-  const shown: Load = hasSheet ? load : { state: "error", message: "This job has no MusicXML to show." };
+  const shown: Load = sheetName ? load : { state: "error", message: "This job has no MusicXML to show." };
 
   const highlight = useCallback(
     (index: number) => {

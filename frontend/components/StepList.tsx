@@ -27,12 +27,12 @@ function Marker({ step, index }: { step: Step; index: number }) {
   return <span aria-hidden="true">{index + 1}</span>;
 }
 
-/** The pipeline's four steps, as an ordered list a screen reader reads in full. */
+/** The pipeline's steps, as an ordered list a screen reader reads in full. */
 export function StepList({ steps }: { steps: Step[] }) {
   return (
     <ol className="steps">
       {steps.map((step, i) => (
-        <li key={step.key} className={`step step--${step.state}`} aria-current={step.state === "active" ? "step" : undefined}>
+        <li key={step.name} className={`step step--${step.state}`} aria-current={step.state === "active" ? "step" : undefined}>
           <span className="step__marker">
             <Marker step={step} index={i} />
           </span>

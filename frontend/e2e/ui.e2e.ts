@@ -160,9 +160,9 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     songJobUrl = page.url();
     await page.locator("ol.steps").waitFor();
     expect(await page.locator("ol.steps > li").allTextContents()).toEqual([
-      expect.stringContaining("Ingest"),
+      expect.stringContaining("Reading audio"),
       expect.stringContaining("Separating drums"),
-      expect.stringContaining("Predicting hits"),
+      expect.stringContaining("Detecting hits"),
       expect.stringContaining("Writing the sheet"),
     ]);
     expect(await page.locator(".elapsed").textContent()).toMatch(/^\d+:\d\d$/);
@@ -234,7 +234,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     const firstUrl = page.url();
     const failure = page.locator(".failure");
     await failure.waitFor({ timeout: 60_000 });
-    expect(await failure.locator("h2").textContent()).toBe("Failed at “Ingest”");
+    expect(await failure.locator("h2").textContent()).toBe("Failed at “Reading audio”");
     expect(await failure.locator(".failure__message").textContent()).toContain("127.0.0.1:9");
     expect(await page.locator(".step--failed").count()).toBe(1);
     await shot(page, "job-failed-laptop");

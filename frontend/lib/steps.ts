@@ -1,27 +1,9 @@
-/** How a job's status reads as the pipeline's four steps. */
-import type { Job, JobStatus } from "./api/client";
+/** How a job's status reads as the pipeline's steps (the stages of GET /api/v1/pipeline, in order). */
+import type { Job, JobStatus, PipelineStage } from "./api/client";
 
-export type StepKey = "ingest" | "separation" | "prediction" | "transcription";
 export type StepState = "waiting" | "active" | "done" | "failed" | "skipped";
 
-export type StepInfo = {
-  key: StepKey;
-  label: string;
-  detail: string;
-  /** The job status while this step runs. */
-  status: JobStatus;
-  /** The key of this step's entry in `job.timings`. */
-  timing: string;
-};
-
-export const STEPS: readonly StepInfo[] = [
-  { key: "ingest", label: "Ingest", detail: "Fetching and decoding the audio", status: "processing", timing: "ingest_audio" },
-  { key: "separation", label: "Separating drums", detail: "Isolating the drum track from the mix", status: "separating_drums", timing: "separate_drums" },
-  { key: "prediction", label: "Predicting hits", detail: "Finding every kick, snare, hi-hat and cymbal hit", status: "predicting", timing: "predict_hits" },
-  { key: "transcription", label: "Writing the sheet", detail: "Tempo, bars and notation: PDF, MusicXML and MIDI", status: "transcribing", timing: "transcribe_and_export" },
-]; // prettier-ignore
-
-export type Step = StepInfo & {
+export type Step = PipelineStage & {
   state: StepState;
   /** 0–100 for the active step, 100 for a done one, else 0. */
   progress: number;
@@ -30,92 +12,86 @@ export type Step = StepInfo & {
 };
 
 type JobLike = Pick<Job, "status" | "stage_progress" | "failed_stage" | "timings">;
-
-export const ACTIVE_STATUSES: readonly JobStatus[] = ["pending", "processing", "separating_drums", "predicting", "transcribing"];
-
-export function isActive(status: JobStatus): boolean {
-  return ACTIVE_STATUSES.includes(status);
-}
+type Stages = readonly PipelineStage[];
 
 export function isFinished(status: JobStatus): boolean {
   return status === "completed" || status === "failed";
 }
 
-/** Index of the step that failed: failed_stage, else the first step with no timing. */
-function failedIndex(job: JobLike): number {
-  const named = STEPS.findIndex((s) => s.key === job.failed_stage);
+/** Queued or in one of the stages. */
+export function isActive(status: JobStatus): boolean {
+  return !isFinished(status);
+}
+
+/** Index of the step that failed: the one failed_stage names, else the first step with no timing. */
+function failedIndex(job: JobLike, stages: Stages): number {
+  const named = stages.findIndex((s) => s.failure_label === job.failed_stage);
   if (named >= 0) return named;
-  const unfinished = STEPS.findIndex((s) => job.timings?.[s.timing] === undefined);
-  return unfinished >= 0 ? unfinished : STEPS.length - 1;
+  const unfinished = stages.findIndex((s) => job.timings?.[s.name] === undefined);
+  return unfinished >= 0 ? unfinished : stages.length - 1;
 }
 
 function clampPercent(value: number): number {
   return Math.max(0, Math.min(100, Math.round(Number.isFinite(value) ? value : 0)));
 }
 
-/** The four steps with their state, progress and time. */
-export function stepsFor(job: JobLike): Step[] {
-  const activeAt = STEPS.findIndex((s) => s.status === job.status);
-  const failedAt = job.status === "failed" ? failedIndex(job) : -1;
-  return STEPS.map((info, i) => {
-    const seconds = job.timings?.[info.timing] ?? null;
+/** The steps with their state, progress and time. */
+export function stepsFor(job: JobLike, stages: Stages): Step[] {
+  const activeAt = stages.findIndex((s) => s.job_status === job.status);
+  const failedAt = job.status === "failed" ? failedIndex(job, stages) : -1;
+  return stages.map((stage, i) => {
+    const seconds = job.timings?.[stage.name] ?? null;
     let state: StepState;
     if (job.status === "completed") state = "done";
     else if (job.status === "failed") state = i < failedAt ? "done" : i === failedAt ? "failed" : "skipped";
     else if (job.status === "pending") state = "waiting";
     else state = i < activeAt ? "done" : i === activeAt ? "active" : "waiting";
     const progress = state === "done" ? 100 : state === "active" ? clampPercent(job.stage_progress) : 0;
-    return { ...info, state, progress, seconds: state === "done" ? seconds : null };
+    return { ...stage, state, progress, seconds: state === "done" ? seconds : null };
   });
 }
 
-/** Progress of the whole job, 0–100: each step counts a quarter. */
-export function overallProgress(job: JobLike): number {
+/** Progress of the whole job, 0–100: each step counts the same. */
+export function overallProgress(job: JobLike, stages: Stages): number {
   if (job.status === "completed") return 100;
-  const steps = stepsFor(job);
+  const steps = stepsFor(job, stages);
   const sum = steps.reduce((total, s) => total + (s.state === "done" ? 100 : s.state === "active" ? s.progress : 0), 0);
-  return Math.round(sum / steps.length);
+  return steps.length ? Math.round(sum / steps.length) : 0;
 }
 
 /** A short sentence of where the job is. */
-export function statusSentence(job: JobLike): string {
+export function statusSentence(job: JobLike, stages: Stages): string {
   switch (job.status) {
     case "pending":
       return "Waiting for a free worker…";
     case "completed":
       return "Your drum sheet is ready.";
     case "failed": {
-      const step = STEPS[failedIndex(job)];
-      return `Failed while ${step.label.toLowerCase() === "ingest" ? "ingesting the audio" : step.label.toLowerCase()}.`;
+      const step = stages[failedIndex(job, stages)];
+      return step ? `Failed while ${step.label.toLowerCase()}.` : "Failed.";
     }
     default: {
-      const step = STEPS.find((s) => s.status === job.status);
+      const step = stages.find((s) => s.job_status === job.status);
       return step ? `${step.detail}…` : "Working…";
     }
   }
 }
 
 /** The name of a failed stage as the page shows it. */
-export function failedStepLabel(job: JobLike): string {
-  return STEPS[failedIndex(job)].label;
+export function failedStepLabel(job: JobLike, stages: Stages): string {
+  return stages[failedIndex(job, stages)]?.label ?? job.failed_stage ?? "unknown step";
 }
 
-/** A status in words, for badges. */
-export function statusLabel(status: JobStatus): string {
+/** A status in words, for badges: a running job shows its stage's label. */
+export function statusLabel(status: JobStatus, stages: Stages): string {
   switch (status) {
     case "pending":
       return "Queued";
-    case "processing":
-      return "Ingesting";
-    case "separating_drums":
-      return "Separating drums";
-    case "predicting":
-      return "Predicting hits";
-    case "transcribing":
-      return "Writing the sheet";
     case "completed":
       return "Done";
     case "failed":
       return "Failed";
+    default:
+      return stages.find((s) => s.job_status === status)?.label ?? status;
   }
 }

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Regenerates openapi.json from the backend (scripts/export_openapi.py run in ../backend with ../.venv's
-// Python, or $PYTHON) and the typed client's types (lib/api/schema.d.ts) from it. Run it after any change
-// to the API. With --check, writes nothing and fails if either committed file is out of date.
+// Python, or $PYTHON), and from it the typed client's types (lib/api/schema.d.ts) and the pipeline's
+// description (lib/api/pipeline.ts). Run it after any change to the API or to the backend's stage table.
+// With --check, writes nothing and fails if any committed file is out of date.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { SCHEMA_FILE, TYPES_FILE, typesFor } from "./openapi-types.mjs";
+import { PIPELINE_FILE, SCHEMA_FILE, TYPES_FILE, pipelineFor, typesFor } from "./openapi-types.mjs";
 
 const frontend = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const backend = resolve(frontend, "../backend");
@@ -29,20 +30,21 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 const schemaText = JSON.stringify(JSON.parse(raw), null, 2) + "\n";
-const typesText = await typesFor(JSON.parse(schemaText));
+const files = [
+  [SCHEMA_FILE, schemaText],
+  [TYPES_FILE, await typesFor(JSON.parse(schemaText))],
+  [PIPELINE_FILE, pipelineFor(JSON.parse(schemaText))],
+];
+const names = files.map(([f]) => f).join(", ");
 
 if (check) {
-  const stale = [
-    [SCHEMA_FILE, schemaText],
-    [TYPES_FILE, typesText],
-  ].filter(([file, text]) => readFileSync(join(frontend, file), "utf8") !== text);
+  const stale = files.filter(([file, text]) => readFileSync(join(frontend, file), "utf8") !== text);
   if (stale.length) {
-    console.error(`${stale.map(([f]) => f).join(" and ")} out of date: run \`npm run api:generate\` and commit the result`);
+    console.error(`${stale.map(([f]) => f).join(", ")} out of date: run \`npm run api:generate\` and commit the result`);
     process.exit(1);
   }
-  console.log(`${SCHEMA_FILE} and ${TYPES_FILE} match the API`);
+  console.log(`${names} match the API`);
 } else {
-  writeFileSync(join(frontend, SCHEMA_FILE), schemaText);
-  writeFileSync(join(frontend, TYPES_FILE), typesText);
-  console.log(`wrote ${SCHEMA_FILE} and ${TYPES_FILE}`);
+  for (const [file, text] of files) writeFileSync(join(frontend, file), text);
+  console.log(`wrote ${names}`);
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 import { expect, test } from "vitest";
 
-import { SCHEMA_FILE, TYPES_FILE, typesFor } from "../scripts/openapi-types.mjs";
+import { PIPELINE_FILE, SCHEMA_FILE, TYPES_FILE, pipelineFor, typesFor } from "../scripts/openapi-types.mjs";
 
 const root = join(import.meta.dirname, "..");
 
@@ -14,10 +14,21 @@ test("lib/api/schema.d.ts is generated from the committed openapi.json (npm run 
   expect(readFileSync(join(root, TYPES_FILE), "utf8")).toBe(await typesFor(schema));
 }, 30_000);
 
+test("lib/api/pipeline.ts is generated from the committed openapi.json (npm run api:generate)", () => {
+  const schema = JSON.parse(readFileSync(join(root, SCHEMA_FILE), "utf8"));
+  expect(readFileSync(join(root, PIPELINE_FILE), "utf8")).toBe(pipelineFor(schema));
+});
+
 test("the schema has what the UI calls", () => {
   const schema = JSON.parse(readFileSync(join(root, SCHEMA_FILE), "utf8"));
   expect(Object.keys(schema.paths)).toEqual(
-    expect.arrayContaining(["/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/artifacts/{name}"]),
+    expect.arrayContaining([
+      "/api/v1/jobs",
+      "/api/v1/jobs/{job_id}",
+      "/api/v1/jobs/{job_id}/artifacts/{name}",
+      "/api/v1/limits",
+      "/api/v1/pipeline",
+    ]),
   );
   expect(schema.components.schemas.JobStatus.enum).toEqual([
     "pending", "processing", "separating_drums", "predicting", "transcribing", "completed", "failed",

@@ -111,6 +111,17 @@ describe("typed calls", () => {
     expect(fetch.mock.calls[0][0].url).toBe(`${ORIGIN}/api/v1/limits`);
   });
 
+  test("getPipeline reads the stages and artifacts the API describes", async () => {
+    const pipeline = {
+      stages: [{ name: "ingest_audio", job_status: "processing", label: "Reading audio", detail: "d", failure_label: "ingest" }],
+      artifacts: [{ name: "drums.mid", content_type: "audio/midi", label: "MIDI", description: "For a DAW" }],
+    };
+    const fetch = vi.fn(async (_request: Request) => json(200, pipeline));
+    vi.stubGlobal("fetch", fetch);
+    expect(await client.getPipeline()).toEqual(pipeline);
+    expect(fetch.mock.calls[0][0].url).toBe(`${ORIGIN}/api/v1/pipeline`);
+  });
+
   test("listJobs asks for the newest 100", async () => {
     const fetch = vi.fn(async (_request: Request) => json(200, { jobs: [JOB], total: 1 }));
     vi.stubGlobal("fetch", fetch);

@@ -1,20 +1,22 @@
 """The errors DrumScribe reports to people.
 
-Each error belongs to a pipeline stage (the manual's failure labels: ingest, separation, prediction,
-transcription) and carries a message that names the input, the limit and what to do about it.
+Each error belongs to a pipeline stage (its failure label, `app.pipeline.stage_table.FailureLabel`) and
+carries a message that names the input, the limit and what to do about it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
-Stage = Literal["ingest", "separation", "prediction", "transcription"]
+if TYPE_CHECKING:
+    # Only a type: the stage table imports the stage functions, which raise these errors.
+    from app.pipeline.stage_table import FailureLabel
 
 
 class DrumScribeError(Exception):
     """Base of every error a user can act on; `str(error)` is the one-line reason."""
 
-    stage: ClassVar[Stage]
+    stage: ClassVar[FailureLabel]
 
 
 # ingest

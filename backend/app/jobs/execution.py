@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path, PurePath
 from typing import Any
 
 import structlog
@@ -20,11 +17,9 @@ from app.core.config import Settings
 from app.core.db import session_scope
 from app.core.errors import DrumScribeError
 from app.core.logging import get_logger
-from app.jobs.service import upload_name
 from app.models import Job, JobStatus, utcnow
 from app.observability import metrics
-from app.pipeline import constants as c
-from app.pipeline import stages
+from app.pipeline.stage_table import STAGE_BY_NAME, STAGES, Song, StageRun, StageSpec
 from app.storage import Storage
 
 log = get_logger(__name__)
@@ -33,44 +28,17 @@ HEARTBEAT_SECONDS = 15.0
 PROGRESS_INTERVAL_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
-class StageSpec:
-    """How a stage shows in the job's status and in the failure metrics."""
-
-    status: JobStatus
-    label: str
-
-
-STAGES: dict[str, StageSpec] = {
-    "ingest_audio": StageSpec(JobStatus.processing, "ingest"),
-    "separate_drums": StageSpec(JobStatus.separating_drums, "separation"),
-    "predict_hits": StageSpec(JobStatus.predicting, "prediction"),
-    "transcribe_and_export": StageSpec(JobStatus.transcribing, "transcription"),
-}
-
-
-def stage_inputs(stage: str, source: dict[str, str]) -> tuple[str, ...]:
-    """The job files a stage reads (what a remote storage must fetch into the workspace)."""
-    if stage == "ingest_audio":
-        return () if source["kind"] == "url" else (upload_name(source["source"]),)
-    if stage == "separate_drums":
-        return (c.INPUT_AUDIO,)
-    if stage == "predict_hits":
-        return (c.DRUMS_AUDIO, stages.SEPARATION_META)
-    return (c.HITS_JSON, c.DRUMS_AUDIO, stages.SOURCE_META)
-
-
 class JobCancelled(Exception):
     """The owner deleted the job while it ran."""
 
 
-def run_stage(stage: str, job_id: str, *, settings: Settings, storage: Storage, worker: str) -> bool:
-    """Run `stage` for `job_id`; True when the chain should go on to the next stage."""
-    spec = STAGES[stage]
-    structlog.contextvars.bind_contextvars(job_id=job_id, stage=stage)
+def run_stage(name: str, job_id: str, *, settings: Settings, storage: Storage, worker: str) -> bool:
+    """Run stage `name` for `job_id`; True when the chain should go on to the next stage."""
+    stage = STAGE_BY_NAME[name]
+    structlog.contextvars.bind_contextvars(job_id=job_id, stage=name)
     try:
-        source = _start(job_id, spec, worker)
-        if source is None:
+        song = _start(job_id, stage, worker)
+        if song is None:
             return False
         log.info("stage_start")
         started = time.perf_counter()
@@ -78,8 +46,8 @@ def run_stage(stage: str, job_id: str, *, settings: Settings, storage: Storage, 
         heartbeat = _Heartbeat(job_id, reporter)
         heartbeat.start()
         try:
-            with storage.workspace(job_id, stage_inputs(stage, source)) as folder:
-                outcome = _call(stage, folder, source, settings, reporter)
+            with storage.workspace(job_id, stage.inputs(song)) as folder:
+                outcome = stage.run(StageRun(folder, song, settings, reporter))
         # Log events are the manual's: separation_failed, prediction_failed (and ingest_, transcription_).
         except JobCancelled:
             log.info("job_cancelled")
@@ -87,23 +55,24 @@ def run_stage(stage: str, job_id: str, *, settings: Settings, storage: Storage, 
             return False
         except DrumScribeError as exc:
             _fail(job_id, exc.stage, str(exc))
-            log.warning(f"{spec.label}_failed", status="failed", error=str(exc))
+            log.warning(f"{stage.failure_label}_failed", status="failed", error=str(exc))
             return False
         except Exception as exc:
-            _fail(job_id, spec.label, f"internal error while {spec.status.value.replace('_', ' ')}: {exc}")
-            log.exception(f"{spec.label}_failed", status="failed", error=str(exc))
+            status = stage.job_status.value.replace("_", " ")
+            _fail(job_id, stage.failure_label, f"internal error while {status}: {exc}")
+            log.exception(f"{stage.failure_label}_failed", status="failed", error=str(exc))
             return False
         finally:
             heartbeat.stop()
         elapsed = time.perf_counter() - started
-        _finish(job_id, stage, spec, elapsed, outcome)
+        _finish(job_id, stage, elapsed, outcome)
         log.info("stage_done", seconds=round(elapsed, 3))
-        return stage != "transcribe_and_export"
+        return stage is not STAGES[-1]
     finally:
         structlog.contextvars.unbind_contextvars("job_id", "stage")
 
 
-def _start(job_id: str, spec: StageSpec, worker: str) -> dict[str, str] | None:
+def _start(job_id: str, stage: StageSpec[Any], worker: str) -> Song | None:
     with session_scope() as session:
         job = session.get(Job, job_id)
         if job is None or job.cancelled:
@@ -112,48 +81,25 @@ def _start(job_id: str, spec: StageSpec, worker: str) -> dict[str, str] | None:
         if job.status in (JobStatus.completed, JobStatus.failed):
             log.info("job_skipped", reason=job.status)
             return None
-        job.status = spec.status.value
+        job.status = stage.job_status.value
         job.stage_progress = 0
         job.worker = worker
         job.started_at = job.started_at or utcnow()
-        return {"kind": job.source_kind, "source": job.source}
+        return Song.of_job(job.source_kind, job.source)
 
 
-def _call(stage: str, folder: Path, source: dict[str, str], settings: Settings, report: Callable[[float], None]) -> Any:
-    if stage == "ingest_audio":
-        if source["kind"] == "url":
-            return stages.ingest_audio(source["source"], folder, settings=settings, progress=report)
-        return stages.ingest_audio(
-            folder / upload_name(source["source"]),
-            folder,
-            settings=settings,
-            progress=report,
-            fallback_title=PurePath(source["source"]).stem,
-        )
-    if stage == "separate_drums":
-        return stages.separate_drums(folder, settings=settings, progress=report)
-    if stage == "predict_hits":
-        return stages.predict_hits(folder, settings=settings, progress=report)
-    return stages.transcribe_and_export(folder, settings=settings, progress=report)
-
-
-def _finish(job_id: str, stage: str, spec: StageSpec, elapsed: float, outcome: Any) -> None:
+def _finish(job_id: str, stage: StageSpec[Any], elapsed: float, outcome: Any) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id)
         if job is None:
             return
-        job.timings = {**(job.timings or {}), stage: round(elapsed, 3)}
+        job.timings = {**(job.timings or {}), stage.name: round(elapsed, 3)}
         job.stage_progress = 100
         job.worker = None
-        metrics.observe_stage_latency(session, spec.label, elapsed)
-        if stage == "ingest_audio":
-            job.title, job.duration_s = outcome.title, outcome.duration_s
-        elif stage == "separate_drums":
-            job.separator = outcome.separator
-        elif stage == "predict_hits":
-            job.model, job.hit_count = outcome.model, len(outcome.hits)
-        else:
-            job.tempo_bpm, job.time_signature = outcome.tempo_bpm, outcome.time_signature
+        metrics.observe_stage_latency(session, stage.failure_label, elapsed)
+        for column, value in stage.record(outcome).items():
+            setattr(job, column, value)
+        if stage is STAGES[-1]:
             job.status = JobStatus.completed.value
             job.finished_at = utcnow()
             metrics.record_job_finished(session, JobStatus.completed.value)

@@ -10,13 +10,12 @@ from sqlalchemy import select
 from app.core.config import Settings
 from app.core.db import session_scope
 from app.core.logging import get_logger
-from app.jobs.execution import STAGES, mark_failed
+from app.jobs.execution import mark_failed
 from app.models import ACTIVE_STATUSES, RUNNING_STATUSES, Job, JobStatus, utcnow
+from app.pipeline.stage_table import STAGE_BY_STATUS, STAGES
 from app.storage import Storage
 
 log = get_logger(__name__)
-
-LABEL_BY_STATUS = {spec.status.value: spec.label for spec in STAGES.values()}
 
 
 def cleanup_old_artifacts(*, settings: Settings, storage: Storage) -> int:
@@ -70,7 +69,9 @@ def reap_stalled_jobs(*, settings: Settings) -> int:
                 message = "no worker picked the job up; please try again"
             else:
                 continue
-            mark_failed(session, job, LABEL_BY_STATUS.get(job.status, "ingest"), message)
+            # A job still queued never started: it failed where it would have started.
+            stage = STAGE_BY_STATUS.get(job.status, STAGES[0])
+            mark_failed(session, job, stage.failure_label, message)
             log.warning("job_reaped", job_id=job.id, status="failed", error=message)
             reaped += 1
     return reaped

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from pathlib import PurePath
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
@@ -12,19 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.models import ACTIVE_STATUSES, Job, utcnow
-from app.pipeline import stages
+from app.pipeline.stage_table import ARTIFACTS
 from app.schemas import Artifact, JobOut
 from app.storage import ArtifactNotFound, Storage
-
-CONTENT_TYPES: dict[str, str] = {
-    "drums.wav": "audio/wav",
-    "hits.json": "application/json",
-    "sheet_music.musicxml": "application/vnd.recordare.musicxml+xml",
-    "sheet_music.pdf": "application/pdf",
-    "drums.mid": "audio/midi",
-}
-assert set(CONTENT_TYPES) == set(stages.ARTIFACTS)
-
 
 QUOTA_LOCK_TIMEOUT = "5s"
 """How long a request waits for another request of the same owner to finish its quota check."""
@@ -36,12 +24,6 @@ class QuotaExceeded(Exception):
 
 class QuotaBusy(Exception):
     """Another request of the same owner held the quota check for longer than QUOTA_LOCK_TIMEOUT."""
-
-
-def upload_name(filename: str) -> str:
-    """The storage name of an uploaded file: 'upload' plus its (sanitised) extension."""
-    suffix = PurePath(filename).suffix.lower()
-    return "upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else "")
 
 
 def owner_of(token: str) -> str:
@@ -115,16 +97,16 @@ def job_out(job: Job, storage: Storage) -> JobOut:
     """The API view of a job, with download links for the artifacts that exist."""
     artifacts = []
     if job.status == "completed":
-        for name in stages.ARTIFACTS:
+        for spec in ARTIFACTS:
             try:
-                size = storage.size(job.id, name)
+                size = storage.size(job.id, spec.name)
             except ArtifactNotFound:
                 continue
             artifacts.append(
                 Artifact(
-                    name=name,
-                    url=f"/api/v1/jobs/{job.id}/artifacts/{name}",
-                    content_type=CONTENT_TYPES[name],
+                    name=spec.name,
+                    url=f"/api/v1/jobs/{job.id}/artifacts/{spec.name}",
+                    content_type=spec.content_type,
                     size_bytes=size,
                 )
             )

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import RUNNING_STATUSES, Job, MetricCounter
+from app.pipeline.stage_table import FAILURE_LABELS
 
 LATENCY_BUCKETS: tuple[float, ...] = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, math.inf)
 """Seconds; a stage of a 15-minute song on a slow CPU may take tens of minutes."""
@@ -46,7 +47,7 @@ def record_job_finished(session: Session, status: str) -> None:
 
 
 def record_stage_failure(session: Session, stage: str) -> None:
-    """A job failed in stage `stage` (ingest, separation, prediction, transcription)."""
+    """A job failed in the stage whose failure label is `stage` (ingest, separation, …)."""
     increment(session, JOBS_FAILED_TOTAL, f"stage={stage}")
 
 
@@ -86,14 +87,14 @@ class SystemMetricsCollector(Collector):
         yield jobs
 
         failed = CounterMetricFamily(JOBS_FAILED_TOTAL, "Job failures by pipeline stage", labels=["stage"])
-        for stage in ("ingest", "separation", "prediction", "transcription"):
+        for stage in FAILURE_LABELS:
             failed.add_metric([stage], counters.get((JOBS_FAILED_TOTAL, f"stage={stage}"), 0.0))
         yield failed
 
         yield GaugeMetricFamily(ACTIVE_JOBS, "Jobs a worker is processing now", value=float(active or 0))
 
         latency = HistogramMetricFamily(LATENCY, "Latency per pipeline stage", labels=["stage"])
-        for stage in ("ingest", "separation", "prediction", "transcription"):
+        for stage in FAILURE_LABELS:
             buckets = [(_le(b), counters.get((LATENCY, f"stage={stage},le={_le(b)}"), 0.0)) for b in LATENCY_BUCKETS]
             latency.add_metric([stage], buckets, sum_value=counters.get((LATENCY, f"stage={stage},sum"), 0.0))
         yield latency

@@ -1,13 +1,9 @@
-"""The four pipeline stages, as the operations manual names them.
+"""The functions of the four pipeline stages.
 
-Each stage reads and writes files in one job folder, so the command line, the Celery tasks and the
-tests drive the very same functions. Every file is written atomically and a stage may run twice
-(a re-queued Celery task) without harm.
-
-    ingest_audio          source → input.wav, source.json
-    separate_drums        input.wav → drums.wav, separation.json
-    predict_hits          drums.wav → hits.json (hits, separator, model)
-    transcribe_and_export hits.json → hits.json (tempo, metre), sheet_music.musicxml, sheet_music.pdf, drums.mid
+The stages themselves (order, queue, job status, labels, the files each reads and writes) are declared
+once, in `app.pipeline.stage_table`. Each function reads and writes files in one job folder, so the
+command line, the Celery tasks and the tests drive the very same functions. Every file is written
+atomically and a stage may run twice (a re-queued Celery task) without harm.
 """
 
 from __future__ import annotations
@@ -35,9 +31,6 @@ ProgressFn = Callable[[float], None]
 
 SOURCE_META = "source.json"
 SEPARATION_META = "separation.json"
-
-ARTIFACTS: tuple[str, ...] = (c.DRUMS_AUDIO, c.HITS_JSON, c.MUSICXML, c.PDF, c.MIDI)
-"""What a finished job hands back."""
 
 
 def ingest_audio(

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 
 from app.api.auth import COOKIE_NAME, AnonymousTokenMiddleware, BodySizeLimitMiddleware
 from app.api.routes.jobs import _parse_range
-from app.jobs.service import owner_of, upload_name
+from app.jobs.service import owner_of
+from app.pipeline.stage_table import upload_name
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ export type JobStatus = components["schemas"]["JobStatus"];
 export type Artifact = components["schemas"]["Artifact"];
 export type JobList = components["schemas"]["JobList"];
 export type Limits = components["schemas"]["Limits"];
+export type Pipeline = components["schemas"]["Pipeline"];
+export type PipelineStage = components["schemas"]["PipelineStage"];
+export type PipelineArtifact = components["schemas"]["PipelineArtifact"];
 
 // The page's own origin (a Request needs an absolute URL outside a browser, as in the unit tests).
 // fetch is looked up on each call rather than captured once, so tests and instrumentation can replace it.
@@ -105,6 +108,13 @@ export async function getLimits(signal?: AbortSignal): Promise<Limits> {
   return data;
 }
 
+/** The pipeline's stages, in order, and the files a finished job hands back. */
+export async function getPipeline(signal?: AbortSignal): Promise<Pipeline> {
+  const { data, error, response } = await call(() => api.GET("/api/v1/pipeline", { signal }));
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
 /** One job, and the server's clock at the time of the answer (for elapsed times). */
 export async function getJob(id: string, signal?: AbortSignal): Promise<{ job: Job; serverNow: number | null }> {
   const { data, error, response } = await call(() =>
@@ -130,10 +140,8 @@ export async function deleteJob(id: string): Promise<void> {
   if (!response.ok && response.status !== 404) throw refusal(error, response);
 }
 
-export type ArtifactName = "drums.wav" | "hits.json" | "sheet_music.musicxml" | "sheet_music.pdf" | "drums.mid";
-
-/** The text of a finished job's artifact (the MusicXML, hits.json). */
-export async function artifactText(id: string, name: ArtifactName, signal?: AbortSignal): Promise<string> {
+/** The text of a finished job's artifact (the MusicXML, hits.json), by its name in `job.artifacts`. */
+export async function artifactText(id: string, name: string, signal?: AbortSignal): Promise<string> {
   const { data, error, response } = await call(() =>
     api.GET("/api/v1/jobs/{job_id}/artifacts/{name}", { params: { path: { job_id: id, name } }, parseAs: "text", signal }),
   );

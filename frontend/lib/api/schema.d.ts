@@ -96,6 +96,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pipeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The pipeline's stages and artifacts
+         * @description The stages in order (name, job status while it runs, label) and the files a finished job hands back.
+         */
+        get: operations["pipeline_api_v1_pipeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -169,7 +189,7 @@ export interface components {
             error_message: string | null;
             /**
              * Failed Stage
-             * @description ingest, separation, prediction or transcription
+             * @description The failure_label of the stage that failed (GET /api/v1/pipeline)
              */
             failed_stage: string | null;
             /**
@@ -251,6 +271,71 @@ export interface components {
              * @description Hours a finished job's results are kept (ARTIFACT_TTL_HOURS)
              */
             artifact_ttl_hours: number;
+        };
+        /**
+         * Pipeline
+         * @description What every job goes through and hands back.
+         */
+        Pipeline: {
+            /**
+             * Stages
+             * @description In the order a job goes through them
+             */
+            stages: components["schemas"]["PipelineStage"][];
+            /** Artifacts */
+            artifacts: components["schemas"]["PipelineArtifact"][];
+        };
+        /**
+         * PipelineArtifact
+         * @description A file a finished job hands back (when the job produced it).
+         */
+        PipelineArtifact: {
+            /**
+             * Name
+             * @description The file's name in a job's `artifacts` and download URL
+             */
+            name: string;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Label
+             * @description The file in a word or two
+             */
+            label: string;
+            /**
+             * Description
+             * @description What the file is for
+             */
+            description: string;
+        };
+        /**
+         * PipelineStage
+         * @description One stage of the pipeline.
+         */
+        PipelineStage: {
+            /**
+             * Name
+             * @description The stage's name, its key in a job's `timings`
+             */
+            name: string;
+            /** @description A job's status while this stage runs */
+            job_status: components["schemas"]["JobStatus"];
+            /**
+             * Label
+             * @description The stage in a few words
+             */
+            label: string;
+            /**
+             * Detail
+             * @description What the stage does, in a sentence
+             */
+            detail: string;
+            /**
+             * Failure Label
+             * @description A job's `failed_stage` when this stage fails
+             * @enum {string}
+             */
+            failure_label: "ingest" | "separation" | "prediction" | "transcription";
         };
         /** ValidationError */
         ValidationError: {
@@ -604,11 +689,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/pdf": Blob;
+                    "application/vnd.recordare.musicxml+xml": Blob;
+                    "audio/midi": Blob;
                     "audio/wav": Blob;
                     "application/json": Blob;
-                    "application/vnd.recordare.musicxml+xml": Blob;
-                    "application/pdf": Blob;
-                    "audio/midi": Blob;
                 };
             };
             /** @description The requested byte range (drums.wav for audio players) */
@@ -699,6 +784,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Limits"];
+                };
+            };
+        };
+    };
+    pipeline_api_v1_pipeline_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "stages": [
+                     *         {
+                     *           "name": "ingest_audio",
+                     *           "job_status": "processing",
+                     *           "label": "Reading audio",
+                     *           "detail": "Fetching and decoding the audio",
+                     *           "failure_label": "ingest"
+                     *         },
+                     *         {
+                     *           "name": "separate_drums",
+                     *           "job_status": "separating_drums",
+                     *           "label": "Separating drums",
+                     *           "detail": "Isolating the drum track from the mix",
+                     *           "failure_label": "separation"
+                     *         },
+                     *         {
+                     *           "name": "predict_hits",
+                     *           "job_status": "predicting",
+                     *           "label": "Detecting hits",
+                     *           "detail": "Finding every kick, snare, hi-hat and cymbal hit",
+                     *           "failure_label": "prediction"
+                     *         },
+                     *         {
+                     *           "name": "transcribe_and_export",
+                     *           "job_status": "transcribing",
+                     *           "label": "Writing the sheet",
+                     *           "detail": "Tempo, bars and notation: PDF, MusicXML and MIDI",
+                     *           "failure_label": "transcription"
+                     *         }
+                     *       ],
+                     *       "artifacts": [
+                     *         {
+                     *           "name": "sheet_music.pdf",
+                     *           "content_type": "application/pdf",
+                     *           "label": "PDF",
+                     *           "description": "Sheet music to print"
+                     *         },
+                     *         {
+                     *           "name": "sheet_music.musicxml",
+                     *           "content_type": "application/vnd.recordare.musicxml+xml",
+                     *           "label": "MusicXML",
+                     *           "description": "For MuseScore, Sibelius, Finale…"
+                     *         },
+                     *         {
+                     *           "name": "drums.mid",
+                     *           "content_type": "audio/midi",
+                     *           "label": "MIDI",
+                     *           "description": "For a DAW or drum module"
+                     *         },
+                     *         {
+                     *           "name": "drums.wav",
+                     *           "content_type": "audio/wav",
+                     *           "label": "drums.wav",
+                     *           "description": "The separated drums"
+                     *         },
+                     *         {
+                     *           "name": "hits.json",
+                     *           "content_type": "application/json",
+                     *           "label": "hits.json",
+                     *           "description": "Every hit, the tempo and the beats, as data"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Pipeline"];
                 };
             };
         };

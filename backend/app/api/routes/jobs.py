@@ -23,6 +23,7 @@ from app.jobs import service
 from app.jobs.execution import mark_failed
 from app.models import Job
 from app.pipeline.ingest import probe
+from app.pipeline.stage_table import CONTENT_TYPES, upload_name
 from app.schemas import ErrorOut, JobFromUrl, JobList, JobOut
 from app.storage import ArtifactNotFound
 
@@ -91,7 +92,7 @@ async def _create_from_upload(request: Request, owner: str, settings: SettingsDe
         raise HTTPException(422, "attach the song as the multipart field `file`")
     filename = Path(upload.filename).name
     with tempfile.TemporaryDirectory(prefix="drumscribe-upload-") as tmp:
-        local = Path(tmp) / service.upload_name(filename)
+        local = Path(tmp) / upload_name(filename)
         with local.open("wb") as sink:
             await run_in_threadpool(shutil.copyfileobj, upload.file, sink, 1 << 20)
         if local.stat().st_size > settings.MAX_UPLOAD_MB * 1024 * 1024:
@@ -99,7 +100,7 @@ async def _create_from_upload(request: Request, owner: str, settings: SettingsDe
         await run_in_threadpool(_check_audio, local, filename, settings)
         job = await run_in_threadpool(_create, owner, settings, "upload", filename)
         try:
-            await run_in_threadpool(storage.put_file, job.id, service.upload_name(filename), local)
+            await run_in_threadpool(storage.put_file, job.id, upload_name(filename), local)
         except Exception:
             await run_in_threadpool(_discard, job.id)
             raise
@@ -212,9 +213,7 @@ def delete_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: Stora
         **ERRORS,
         200: {
             "description": "The file",
-            "content": {
-                media: {"schema": {"type": "string", "format": "binary"}} for media in service.CONTENT_TYPES.values()
-            },
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in CONTENT_TYPES.values()},
         },
         206: {"description": "The requested byte range (drums.wav for audio players)"},
         416: {"model": ErrorOut},
@@ -226,8 +225,8 @@ def get_artifact(
     job_id: str, name: str, request: Request, session: SessionDep, owner: OwnerDep, storage: StorageDep
 ) -> StreamingResponse:
     job = _owned(session, job_id, owner)
-    if name not in service.CONTENT_TYPES:
-        raise HTTPException(404, f"no artifact called {name}; choose one of {', '.join(service.CONTENT_TYPES)}")
+    if name not in CONTENT_TYPES:
+        raise HTTPException(404, f"no artifact called {name}; choose one of {', '.join(CONTENT_TYPES)}")
     if job.status != "completed":
         raise HTTPException(404, f"{name} is not ready: the job is {job.status}")
     try:
@@ -255,7 +254,7 @@ def get_artifact(
     return StreamingResponse(
         storage.read_range(job.id, name, start, end),
         status_code=status_code,
-        media_type=service.CONTENT_TYPES[name],
+        media_type=CONTENT_TYPES[name],
         headers=headers,
     )
 

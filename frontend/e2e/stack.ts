@@ -96,6 +96,8 @@ export async function startServe(): Promise<Serve> {
     // Limits other than the defaults, so the tests see the page take them from /api/v1/limits.
     MAX_UPLOAD_MB: String(E2E_LIMITS.max_upload_mb),
     MAX_DURATION_SECONDS: String(E2E_LIMITS.max_duration_seconds),
+    // The failing-link test fetches from this machine; links to private addresses are refused otherwise.
+    LINK_ALLOWED_NETWORKS: "127.0.0.0/8",
   });
   const log = join(dataDir, "serve.log");
   const child: ChildProcess = spawn(PYTHON, ["-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", String(port)], {

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.api.auth import COOKIE_NAME, AnonymousTokenMiddleware, BodySizeLimitMiddleware, is_valid_token
 from app.api.routes.jobs import _parse_range
-from app.jobs.service import owner_of, upload_name
+from app.jobs.service import address_of, owner_of, upload_name
 
 
 @pytest.fixture
@@ -104,6 +104,14 @@ def test_owner_is_a_hash_and_upload_names_are_safe() -> None:
     assert upload_name("My Song.MP3") == "upload.mp3"
     assert upload_name("../../etc/passwd") == "upload"
     assert upload_name("weird.<script>") == "upload"
+
+
+def test_the_address_key_is_a_hash_of_the_ipv4_address_or_the_ipv6_64() -> None:
+    assert len(address_of("203.0.113.7")) == 64 and "203" not in address_of("203.0.113.7")
+    assert address_of("203.0.113.7") != address_of("203.0.113.8")
+    assert address_of("::ffff:203.0.113.7") == address_of("203.0.113.7")
+    assert address_of("2001:db8:1:2::1") == address_of("2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert address_of("2001:db8:1:2::1") != address_of("2001:db8:1:3::1")
 
 
 def test_limits_report_the_operators_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from app.core.config import Settings
 from app.pipeline.constants import SAMPLE_RATE
+from app.synth.grooves import ROCK_BEAT, groove_from_pattern
+from app.synth.kits import SynthKit, render_groove
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
@@ -49,3 +52,16 @@ def ffmpeg_convert(src: Path, dest: Path, *extra: str) -> Path:
     """Encode `src` into `dest`'s format with ffmpeg."""
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), *extra, str(dest)], check=True)
     return dest
+
+
+def understated_wav(path: Path, *, seconds_declared: float) -> Path:
+    """A WAV of three bars of drums (7 s) whose header declares only `seconds_declared` of audio, as a
+    recorder leaves it when it never went back to write the final sizes."""
+    audio = render_groove(groove_from_pattern(ROCK_BEAT, bpm=120, bars=3), SynthKit())
+    data = bytearray(write_wav(path, audio).read_bytes())
+    declared = int(seconds_declared * 44_100) * 2  # 16-bit mono
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = struct.pack("<I", declared)
+    data[4:8] = struct.pack("<I", at + 8 + declared - 8)
+    path.write_bytes(bytes(data))
+    return path

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from httpx import Headers
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -65,3 +66,29 @@ def understated_wav(path: Path, *, seconds_declared: float) -> Path:
     data[4:8] = struct.pack("<I", at + 8 + declared - 8)
     path.write_bytes(bytes(data))
     return path
+
+
+BOOT_SCRIPT = "self.__boot=(self.__boot||[]).concat([0])"
+PAGE_SCRIPT = 'self.__page="history"'
+
+
+def fake_build(folder: Path) -> Path:
+    """A static export in miniature: pages with an external and an inline script each."""
+    (folder / "history").mkdir(parents=True)
+    (folder / "index.html").write_text(
+        f'<!DOCTYPE html><html><head><script src="/app.js" async=""></script><script>{BOOT_SCRIPT}</script>'
+        "</head><body><h1>Home</h1></body></html>"
+    )
+    (folder / "history" / "index.html").write_text(
+        f"<!DOCTYPE html><html><head><script>{BOOT_SCRIPT}</script><script>{PAGE_SCRIPT}</script></head></html>"
+    )
+    (folder / "404.html").write_text("<!DOCTYPE html><html><body>Page not found</body></html>")
+    (folder / "app.js").write_text("console.log('app')\n")
+    return folder
+
+
+def assert_common_headers(headers: Headers) -> None:
+    """The headers every response of the API and of the UI carries (app/api/security_headers.py)."""
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("x-frame-options") == "DENY"
+    assert headers.get("referrer-policy") == "no-referrer"

@@ -43,7 +43,7 @@ const INLINE_SCRIPT = /<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script>/gi;
 /**
  * The pages' Content-Security-Policy, as the API builds it (page_policy in security_headers.py): the
  * site's own files, plus the inline scripts this build's pages start with (allowed by their hashes),
- * verovio's WebAssembly and drums.wav from the API.
+ * verovio's WebAssembly and music font (a data: URL), and drums.wav from the API.
  */
 function pagePolicy(root) {
   const hashes = new Set();
@@ -55,8 +55,9 @@ function pagePolicy(root) {
   }
   const scripts = ["'self'", "'wasm-unsafe-eval'", ...[...hashes].sort()].join(" ");
   return (
-    `default-src 'self'; script-src ${scripts}; style-src 'self'; img-src 'self'; media-src 'self'; ` +
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    `default-src 'self'; script-src ${scripts}; style-src 'self'; font-src 'self' data:; img-src 'self'; ` +
+    "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
+    "frame-ancestors 'none'"
   );
 }
 

@@ -36,13 +36,15 @@ def page_policy(script_hashes: Iterable[str]) -> str:
     """The web UI's Content-Security-Policy: its own files only, plus the inline scripts it was built with.
 
     The static export bootstraps each page with inline scripts (React's server payload), allowed by hash
-    rather than 'unsafe-inline'; verovio compiles its WebAssembly ('wasm-unsafe-eval'); drums.wav plays
-    from the API (media-src 'self').
+    rather than 'unsafe-inline'; verovio compiles its WebAssembly ('wasm-unsafe-eval') and embeds its
+    music font as a data: URL (the UI applies verovio's CSS through the CSSOM, so style-src stays 'self');
+    drums.wav plays from the API (media-src 'self').
     """
     scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *script_hashes])
     return (
-        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self'; media-src 'self'; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; font-src 'self' data:; img-src 'self'; "
+        "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
     )
 
 

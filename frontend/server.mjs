@@ -3,7 +3,8 @@
 // passes /api/ on to the API at API_URL (http://api:8000 in compose), so the browser talks to one
 // origin and the API's ownership cookie works as it does under `drumscribe serve`.
 // Node's standard library only: nothing to install in the image beyond out/ and this file.
-import { createReadStream, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, readFileSync, readdirSync, statSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { extname, join, normalize, resolve, sep } from "node:path";
@@ -28,6 +29,37 @@ const TYPES = {
   ".woff2": "font/woff2",
   ".wasm": "application/wasm",
 };
+
+// The API's headers (backend/app/api/security_headers.py), on every response: no MIME sniffing, no
+// framing, no job addresses leaked in Referer.
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+};
+
+const INLINE_SCRIPT = /<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script>/gi;
+
+/**
+ * The pages' Content-Security-Policy, as the API builds it (page_policy in security_headers.py): the
+ * site's own files, plus the inline scripts this build's pages start with (allowed by their hashes),
+ * verovio's WebAssembly and music font (a data: URL), and drums.wav from the API.
+ */
+function pagePolicy(root) {
+  const hashes = new Set();
+  const pages = readdirSync(root, { recursive: true }).filter((name) => name.endsWith(".html"));
+  for (const page of pages) {
+    for (const [, script] of readFileSync(join(root, page), "utf8").matchAll(INLINE_SCRIPT)) {
+      hashes.add(`'sha256-${createHash("sha256").update(script).digest("base64")}'`);
+    }
+  }
+  const scripts = ["'self'", "'wasm-unsafe-eval'", ...[...hashes].sort()].join(" ");
+  return (
+    `default-src 'self'; script-src ${scripts}; style-src 'self'; font-src 'self' data:; img-src 'self'; ` +
+    "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
+    "frame-ancestors 'none'"
+  );
+}
 
 const HOP_BY_HOP = new Set([
   "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
@@ -91,7 +123,7 @@ function send(req, res, path, stat, status = 200) {
     "content-type": TYPES[extname(path)] ?? "application/octet-stream",
     "content-length": stat.size,
     "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
-    "x-content-type-options": "nosniff",
+    ...(extname(path) === ".html" ? { "content-security-policy": PAGE_POLICY } : {}),
   });
   if (req.method === "HEAD") res.end();
   else createReadStream(path).pipe(res);
@@ -134,6 +166,7 @@ function serveStatic(req, res) {
 
 const server = http.createServer((req, res) => {
   const started = Date.now();
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   res.on("finish", () => {
     if (res.statusCode >= 500) log({ level: "error", method: req.method, path: req.url, status: res.statusCode, ms: Date.now() - started });
   });
@@ -148,6 +181,7 @@ if (!fileAt(join(ROOT, "index.html"))) {
   log({ level: "error", event: "no_build", detail: `${ROOT}/index.html is missing: run \`npm run build\` first` });
   process.exit(1);
 }
+const PAGE_POLICY = pagePolicy(ROOT);
 server.listen(PORT, HOST, () => log({ level: "info", event: "listening", url: `http://${HOST}:${PORT}/`, api: API.origin }));
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.on(signal, () => {

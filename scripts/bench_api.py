@@ -80,7 +80,7 @@ def main() -> int:
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         _wait(base)
-        token = secrets.token_urlsafe(16)
+        token = secrets.token_urlsafe(32)
         headers = {"Authorization": f"Bearer {token}"}
         with audio.open("rb") as f:
             job_id = httpx.post(f"{base}/api/v1/jobs", files={"file": ("beat.mp3", f)}, headers=headers).json()["id"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.api.auth import AnonymousTokenMiddleware, BodySizeLimitMiddleware
+from app.api.docs import add_docs
 from app.api.routes import health, jobs, limits, metrics, pipeline
+from app.api.security_headers import SecurityHeadersMiddleware, page_policy
 from app.core.config import get_settings
 from app.core.logging import configure_logging
 from app.observability.tracing import instrument_fastapi
@@ -20,8 +22,11 @@ def create_app() -> FastAPI:
         title="DrumScribe",
         version="0.1.0",
         description="Automatic drum transcription: upload a song or paste a link, get drum sheet music back.",
-        docs_url="/docs",
+        # Swagger UI from the API's own files (add_docs); no ReDoc, which would load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    add_docs(app)
     app.include_router(health.router)
     app.include_router(jobs.router)
     app.include_router(limits.router)
@@ -36,7 +41,9 @@ def create_app() -> FastAPI:
         "(mp3, ogg, m4a) or a shorter excerpt",
     )
     instrument_fastapi(app, settings)
-    mount_frontend(app, settings.FRONTEND_DIR)
+    ui_policy = mount_frontend(app, settings.FRONTEND_DIR)
+    # Outermost, so that the other middleware's own answers (401, 413) get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, html_policy=ui_policy or page_policy([]))
     return app
 
 

@@ -35,6 +35,8 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     owner: Mapped[str] = mapped_column(String(64), index=True)
+    # Hash of the client's address (jobs.service.address_of), for the per-address quota; None when unknown.
+    client_address: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     status: Mapped[str] = mapped_column(String(32), index=True, default=JobStatus.pending.value)
     stage_progress: Mapped[int] = mapped_column(Integer, default=0)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)

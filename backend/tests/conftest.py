@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from httpx import Headers
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from app.core.config import Settings
 from app.pipeline.constants import SAMPLE_RATE
+from app.synth.grooves import ROCK_BEAT, groove_from_pattern
+from app.synth.kits import SynthKit, render_groove
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
@@ -49,3 +53,42 @@ def ffmpeg_convert(src: Path, dest: Path, *extra: str) -> Path:
     """Encode `src` into `dest`'s format with ffmpeg."""
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), *extra, str(dest)], check=True)
     return dest
+
+
+def understated_wav(path: Path, *, seconds_declared: float) -> Path:
+    """A WAV of three bars of drums (7 s) whose header declares only `seconds_declared` of audio, as a
+    recorder leaves it when it never went back to write the final sizes."""
+    audio = render_groove(groove_from_pattern(ROCK_BEAT, bpm=120, bars=3), SynthKit())
+    data = bytearray(write_wav(path, audio).read_bytes())
+    declared = int(seconds_declared * 44_100) * 2  # 16-bit mono
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = struct.pack("<I", declared)
+    data[4:8] = struct.pack("<I", at + 8 + declared - 8)
+    path.write_bytes(bytes(data))
+    return path
+
+
+BOOT_SCRIPT = "self.__boot=(self.__boot||[]).concat([0])"
+PAGE_SCRIPT = 'self.__page="history"'
+
+
+def fake_build(folder: Path) -> Path:
+    """A static export in miniature: pages with an external and an inline script each."""
+    (folder / "history").mkdir(parents=True)
+    (folder / "index.html").write_text(
+        f'<!DOCTYPE html><html><head><script src="/app.js" async=""></script><script>{BOOT_SCRIPT}</script>'
+        "</head><body><h1>Home</h1></body></html>"
+    )
+    (folder / "history" / "index.html").write_text(
+        f"<!DOCTYPE html><html><head><script>{BOOT_SCRIPT}</script><script>{PAGE_SCRIPT}</script></head></html>"
+    )
+    (folder / "404.html").write_text("<!DOCTYPE html><html><body>Page not found</body></html>")
+    (folder / "app.js").write_text("console.log('app')\n")
+    return folder
+
+
+def assert_common_headers(headers: Headers) -> None:
+    """The headers every response of the API and of the UI carries (app/api/security_headers.py)."""
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("x-frame-options") == "DENY"
+    assert headers.get("referrer-policy") == "no-referrer"

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, artifactText, type Job } from "@/lib/api/client";
 import { clockFor, cueIndexAt, cuesFrom, type Clock, type Cue } from "@/lib/timemap";
-import { layoutFor, loadVerovio } from "@/lib/verovio";
+import { adoptVerovioCss, layoutFor, loadVerovio, splitStyles } from "@/lib/verovio";
 
 type Sheet = { pages: string[]; cues: Cue[]; clock: Clock; width: number };
 type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; sheet: Sheet };
@@ -73,7 +73,9 @@ export function ScoreView({ job }: { job: Job }) {
         pageMarginBottom: 40,
       });
       if (!tk.loadData(src.musicxml)) throw new Error("verovio could not read the MusicXML");
-      const pages = Array.from({ length: tk.getPageCount() }, (_, i) => tk.renderToSVG(i + 1));
+      const rendered = Array.from({ length: tk.getPageCount() }, (_, i) => splitStyles(tk.renderToSVG(i + 1)));
+      adoptVerovioCss(rendered.flatMap((page) => page.css));
+      const pages = rendered.map((page) => page.svg);
       const cues = cuesFrom(tk.renderToTimemap({ includeMeasures: false, includeRests: false }));
       lit.current = [];
       cueIndex.current = -1;

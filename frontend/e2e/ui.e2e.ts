@@ -27,9 +27,25 @@ if (missing) console.warn(`SKIPPING the end-to-end tests: ${missing}`);
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
+/**
+ * What every test context runs in its pages before their own scripts: axe-core (an init script, as the
+ * pages' Content-Security-Policy refuses an injected <script>), and a report of each CSP violation.
+ */
+async function instrument(context: BrowserContext, violations: string[]): Promise<void> {
+  await context.addInitScript({ content: AXE });
+  await context.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.effectiveDirective} refused ${e.blockedURI || "inline code"}`),
+    ),
+  );
+  context.on("console", (message) => {
+    const text = message.text();
+    if (text.startsWith("CSP violation") || text.includes("Content Security Policy")) violations.push(text);
+  });
+}
+
 /** axe-core's serious and critical findings (WCAG 2.1 A and AA: labels, contrast, names, landmarks…). */
 async function accessibilityProblems(target: Page): Promise<string[]> {
-  await target.addScriptTag({ content: AXE });
   return target.evaluate(async () => {
     type Result = { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
     const axe = (window as unknown as { axe: { run: (c: Document, o: object) => Promise<Result> } }).axe;
@@ -51,6 +67,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
   let page: Page;
   let song: string;
   let songJobUrl = "";
+  const cspViolations: string[] = [];
 
   /** A phone-sized tab that is the same browser for the API (it carries the laptop tab's cookie). */
   async function phonePage(): Promise<Page> {
@@ -61,6 +78,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
       hasTouch: true,
       baseURL: serve.base,
     });
+    await instrument(phone, cspViolations);
     await phone.addCookies(await laptop.cookies());
     return phone.newPage();
   }
@@ -80,6 +98,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     renderSong(song);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     laptop = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base, acceptDownloads: true });
+    await instrument(laptop, cspViolations);
     page = await laptop.newPage();
   }, 180_000);
 
@@ -223,6 +242,8 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     await shot(phone, "result-phone");
     expect(await accessibilityProblems(phone)).toEqual([]);
     await phone.context().close();
+    // The engraved sheet (verovio's WebAssembly), the player and the downloads within the pages' policy.
+    expect(cspViolations).toEqual([]);
   }, JOB_DONE_MS + 60_000);
 
   test("a job that fails names the stage and the reason, and offers a retry", async () => {
@@ -317,10 +338,14 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
         `fetch('${frontend.base}/').then(r => process.exit(r.ok ? 0 : 1)).catch(() => process.exit(1))`,
       ]);
       const other = await browser.newContext({ viewport: LAPTOP, baseURL: frontend.base });
+      await instrument(other, cspViolations);
       await other.addCookies((await laptop.cookies()).map((c) => ({ ...c })));
       const tab = await other.newPage();
-      await tab.goto("/history");
+      const history = await tab.goto("/history");
       expect(new URL(tab.url()).pathname).toBe("/history/");
+      const headers = (await history?.allHeaders()) ?? {};
+      expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+      expect(headers["x-frame-options"]).toBe("DENY");
       await tab.locator(".history__item").first().waitFor();
       await tab.goto(songJobUrl.replace(serve.base, frontend.base));
       await tab.locator(".sheet svg").first().waitFor({ timeout: 60_000 });
@@ -330,9 +355,25 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
       );
       expect(range.status()).toBe(206);
       expect((await range.body()).toString("latin1")).toBe("RIFF");
+      expect(cspViolations).toEqual([]);
       await other.close();
     } finally {
       await frontend.stop();
     }
   }, 90_000);
+
+  test("the API's docs show its operations, from the API's own files only", async () => {
+    const tab = await laptop.newPage();
+    const origins = new Set<string>();
+    tab.on("request", (request) => {
+      if (request.url().startsWith("http")) origins.add(new URL(request.url()).origin);
+    });
+    const docs = await tab.goto("/docs");
+    expect((await docs?.allHeaders())?.["content-security-policy"]).toContain("script-src 'self' 'sha256-");
+    await tab.locator(".opblock").first().waitFor({ timeout: 30_000 });
+    expect(await tab.locator(".opblock").count()).toBeGreaterThanOrEqual(6);
+    expect([...origins]).toEqual([serve.base]);
+    expect(cspViolations).toEqual([]);
+    await tab.close();
+  });
 });

@@ -24,6 +24,32 @@ export function loadVerovio(): Promise<VerovioToolkit> {
   return toolkit;
 }
 
+const STYLE_ELEMENT = /<style\b[^>]*>([\s\S]*?)<\/style>/gi;
+
+/**
+ * An SVG page from verovio without its <style> elements (its music font, and rules scoped to the page),
+ * which the pages' Content-Security-Policy (style-src 'self') refuses; adoptVerovioCss applies them.
+ */
+export function splitStyles(svg: string): { svg: string; css: string[] } {
+  const css: string[] = [];
+  const bare = svg.replace(STYLE_ELEMENT, (_element: string, rules: string) => {
+    css.push(rules);
+    return "";
+  });
+  return { svg: bare, css };
+}
+
+let verovioSheet: CSSStyleSheet | null = null;
+
+/** Applies verovio's CSS as a constructed stylesheet (the CSSOM, which the policy allows), replacing the last. */
+export function adoptVerovioCss(css: string[]): void {
+  if (!verovioSheet) {
+    verovioSheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, verovioSheet];
+  }
+  verovioSheet.replaceSync([...new Set(css)].join("\n"));
+}
+
 /** Layout for a sheet `widthPx` wide: bigger notes relative to the width on a phone. */
 export function layoutFor(widthPx: number): { scale: number; pageWidth: number; pageHeight: number } {
   const width = Math.max(280, widthPx);

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -9,21 +11,53 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 COOKIE_NAME = "drumscribe_token"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 365
 
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,256}")
+"""What a token must look like: `secrets.token_urlsafe(32)` (43 characters, 256 random bits) fits, and so
+does any URL-safe token of 32 to 256 characters. Short or spaced strings are refused, so that a script
+cannot pick a guessable token ("test", "a b c") that another script may pick too and so see its jobs."""
+
+TOKEN_RULE = (
+    "a DrumScribe token is 32 to 256 characters of A-Z, a-z, 0-9, '-' and '_'; "
+    "send no Authorization header and the API gives you one in the drumscribe_token cookie, "
+    "or make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+)
+
+
+class MalformedToken(Exception):
+    """A bearer token that breaks TOKEN_PATTERN."""
+
+
+def is_valid_token(token: str) -> bool:
+    """True when `token` has the form of a DrumScribe token (TOKEN_PATTERN)."""
+    return TOKEN_PATTERN.fullmatch(token) is not None
+
 
 def token_from_headers(headers: dict[bytes, bytes]) -> str | None:
-    """The bearer token, else the cookie's token, else None."""
+    """The bearer token, else the cookie's token, else None.
+
+    A malformed bearer token raises MalformedToken (the script must fix it); a malformed cookie counts
+    as no cookie, so a browser gets a fresh token instead of an error it cannot act on.
+    """
     auth = headers.get(b"authorization", b"").decode("latin-1")
-    if auth.lower().startswith("bearer ") and auth[7:].strip():
-        return auth[7:].strip()
+    scheme, _, credentials = auth.partition(" ")
+    # Other schemes (say Basic, from a proxy's own login) are not DrumScribe's and are left alone.
+    if scheme.lower() == "bearer":
+        token = credentials.strip()
+        if not is_valid_token(token):
+            raise MalformedToken(f"the bearer token is malformed: {TOKEN_RULE}")
+        return token
     for part in headers.get(b"cookie", b"").decode("latin-1").split(";"):
         name, _, value = part.strip().partition("=")
-        if name == COOKIE_NAME and value:
+        if name == COOKIE_NAME and is_valid_token(value):
             return value
     return None
 
 
 class AnonymousTokenMiddleware:
-    """Gives every API caller without a token a new one, set as an HttpOnly cookie on the response."""
+    """Gives every API caller without a token a new one, set as an HttpOnly cookie on the response.
+
+    A malformed bearer token gets 401 with the rule a token must follow.
+    """
 
     def __init__(self, app: ASGIApp, *, secure: bool = False) -> None:
         self.app = app
@@ -34,7 +68,11 @@ class AnonymousTokenMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        token = token_from_headers(headers)
+        try:
+            token = token_from_headers(headers)
+        except MalformedToken as exc:
+            await _json_error(send, 401, str(exc), ((b"www-authenticate", b'Bearer error="invalid_token"'),))
+            return
         if token is not None:
             scope.setdefault("state", {})["token"] = token
             await self.app(scope, receive, send)
@@ -67,7 +105,7 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send, self.message)
+            await _json_error(send, 413, self.message)
             return
         received = 0
         started = False
@@ -91,22 +129,24 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counted_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _too_large(send, self.message)
+                await _json_error(send, 413, self.message)
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, message: str) -> None:
-    import json
-
+async def _json_error(send: Send, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     body = json.dumps({"detail": message}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings, get_settings
 from app.core.db import session_scope
-from app.jobs.service import owner_of
+from app.jobs.service import address_of, owner_of
 from app.storage import Storage, get_storage
 
 
@@ -25,6 +25,12 @@ def _owner(request: Request) -> str:
     return owner_of(request.state.token)
 
 
+def _client_address(request: Request) -> str | None:
+    # Behind a proxy listed in FORWARDED_ALLOW_IPS, uvicorn has already put the address the proxy reports
+    # (X-Forwarded-For) in request.client; from any other peer that header is ignored.
+    return address_of(request.client.host) if request.client else None
+
+
 @lru_cache(maxsize=1)
 def _storage() -> Storage:
     # One client for the process: creating a boto3 client costs more than most requests.
@@ -34,4 +40,5 @@ def _storage() -> Storage:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(_session)]
 OwnerDep = Annotated[str, Depends(_owner)]
+ClientAddressDep = Annotated[str | None, Depends(_client_address)]
 StorageDep = Annotated[Storage, Depends(_storage)]

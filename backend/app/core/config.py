@@ -85,6 +85,9 @@ class Settings(BaseSettings):
 
     # API
     MAX_CONCURRENT_JOBS_PER_USER: int = 3
+    # Unfinished jobs of all tokens from one client address (an IPv6 client's whole /64), so that a
+    # client dropping its cookie does not get a fresh quota each time; 0 turns the check off.
+    MAX_CONCURRENT_JOBS_PER_ADDRESS: int = Field(default=10, ge=0)
     API_HOST: str = "127.0.0.1"
     API_PORT: int = 8000
     # The static export of the web UI, served on the API's port when it exists.

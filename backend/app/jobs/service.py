@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -15,15 +16,24 @@ from app.schemas import Artifact, JobOut
 from app.storage import ArtifactNotFound, Storage
 
 QUOTA_LOCK_TIMEOUT = "5s"
-"""How long a request waits for another request of the same owner to finish its quota check."""
+"""How long a request waits for another request of the same owner or address to finish its quota check."""
+
+OWNER_LOCKS = 1
+ADDRESS_LOCKS = 2
+"""Key spaces of the quota checks' advisory locks (pg_advisory_xact_lock(space, key)), so that an owner
+and an address never share a lock."""
 
 
 class QuotaExceeded(Exception):
     """The owner already has MAX_CONCURRENT_JOBS_PER_USER jobs running."""
 
 
+class AddressQuotaExceeded(QuotaExceeded):
+    """The client's address already has MAX_CONCURRENT_JOBS_PER_ADDRESS jobs running, whatever their tokens."""
+
+
 class QuotaBusy(Exception):
-    """Another request of the same owner held the quota check for longer than QUOTA_LOCK_TIMEOUT."""
+    """Another request of the same owner or address held the quota check for longer than QUOTA_LOCK_TIMEOUT."""
 
 
 def owner_of(token: str) -> str:
@@ -31,32 +41,78 @@ def owner_of(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_job(session: Session, *, owner: str, source_kind: str, source: str, settings: Settings) -> Job:
-    """Insert a pending job, unless the owner has reached MAX_CONCURRENT_JOBS_PER_USER.
+def address_of(host: str) -> str:
+    """The per-address quota's key for a client host: the SHA-256 of its IPv4 address or IPv6 /64.
 
-    The caller commits or rolls back at once: on PostgreSQL the transaction holds the owner's lock.
+    One IPv6 client commonly holds a whole /64, so its addresses count as one; an IPv4-mapped IPv6
+    address counts as its IPv4 address. A host that is no IP address is hashed as it is.
     """
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        key = host
+    else:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        key = str(ip) if ip.version == 4 else str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_job(
+    session: Session, *, owner: str, address: str | None, source_kind: str, source: str, settings: Settings
+) -> Job:
+    """Insert a pending job, unless the owner has reached MAX_CONCURRENT_JOBS_PER_USER or the client's
+    address (`address_of`; None when unknown) MAX_CONCURRENT_JOBS_PER_ADDRESS.
+
+    The caller commits or rolls back at once: on PostgreSQL the transaction holds the owner's and the
+    address's locks.
+    """
+    address_limit = settings.MAX_CONCURRENT_JOBS_PER_ADDRESS if address is not None else 0
     if session.get_bind().dialect.name == "postgresql":
-        # Serialise the check-then-insert of one owner across API replicas, and never wait unboundedly.
+        # Serialise the check-then-insert of one owner, and of one address, across API replicas, and never
+        # wait unboundedly. Every request takes the owner's lock before the address's, so two requests
+        # never wait for each other in a cycle.
         session.execute(text(f"SET LOCAL lock_timeout = '{QUOTA_LOCK_TIMEOUT}'"))
         try:
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+            _advisory_lock(session, OWNER_LOCKS, owner)
+            if address_limit:
+                _advisory_lock(session, ADDRESS_LOCKS, str(address))
         except OperationalError as exc:
-            raise QuotaBusy("another request of yours is being accepted right now; try again in a moment") from exc
-    active = session.scalar(
-        select(func.count())
-        .select_from(Job)
-        .where(Job.owner == owner, Job.status.in_([s.value for s in ACTIVE_STATUSES]), Job.cancelled.is_(False))
-    )
-    if (active or 0) >= settings.MAX_CONCURRENT_JOBS_PER_USER:
+            raise QuotaBusy(
+                "another request of yours, or from your network, is being accepted right now; try again in a moment"
+            ) from exc
+    active = _unfinished(session, Job.owner == owner)
+    if active >= settings.MAX_CONCURRENT_JOBS_PER_USER:
         raise QuotaExceeded(
             f"you already have {active} songs in progress (the limit is {settings.MAX_CONCURRENT_JOBS_PER_USER}); "
             "wait for one to finish or delete one"
         )
-    job = Job(owner=owner, source_kind=source_kind, source=source, timings={})
+    if address_limit:
+        from_address = _unfinished(session, Job.client_address == address)
+        if from_address >= address_limit:
+            raise AddressQuotaExceeded(
+                f"{from_address} songs are already in progress from your network address (the limit is "
+                f"{address_limit} per address, whichever browser or token sent them); wait for one to finish "
+                "or delete one"
+            )
+    job = Job(owner=owner, client_address=address, source_kind=source_kind, source=source, timings={})
     session.add(job)
     session.flush()
     return job
+
+
+def _advisory_lock(session: Session, space: int, key: str) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"), {"space": space, "key": key})
+
+
+def _unfinished(session: Session, *where: ColumnElement[bool]) -> int:
+    """How many jobs matching `where` still hold a place in a quota."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(*where, Job.status.in_([s.value for s in ACTIVE_STATUSES]), Job.cancelled.is_(False))
+    )
+    return count or 0
 
 
 def mark_queued(session: Session, job_id: str) -> None:

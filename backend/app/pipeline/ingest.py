@@ -34,6 +34,7 @@ from app.pipeline.atomic import atomic_path
 from app.pipeline.connect_guard import ConnectGuard
 from app.pipeline.constants import SAMPLE_RATE
 from app.pipeline.link_safety import IPNetwork, check_link_form, private_address_message, shown_url
+from app.pipeline.wav_header import data_overrun
 
 log = get_logger(__name__)
 
@@ -152,7 +153,17 @@ def probe(path: Path, *, name: str | None = None) -> dict:
             f"{shown} is not an audio or video file DrumScribe can read ({reason}); "
             "upload mp3, wav, flac, ogg, m4a, opus or a video file"
         )
-    return json.loads(proc.stdout or "{}")
+    info = json.loads(proc.stdout or "{}")
+    overrun = data_overrun(path)
+    if overrun is not None:
+        # ffprobe reads the length from the header; the limits must see all the audio that is there.
+        log.info("wav_header_understates_length", file=shown, actual_s=round(overrun.duration_s, 3))
+        real = f"{overrun.duration_s:.6f}"
+        info.setdefault("format", {})["duration"] = real
+        for stream in info.get("streams", []):
+            if stream.get("codec_type") == "audio":
+                stream["duration"] = real
+    return info
 
 
 def decode_file(
@@ -176,10 +187,12 @@ def decode_file(
         raise TooLongError(_too_long_message(path.name, declared, max_duration_s))
     channels = 2 if int(streams[0].get("channels") or 1) >= 2 else 1
 
+    # A WAV whose audio runs past its header's data size is decoded to its end, not to the header's.
+    whole_wav = ["-ignore_length", "1"] if data_overrun(path) is not None else []
     with atomic_path(dest_wav) as tmp:
         # Decode a little past the limit so a file whose header understates its length is still caught.
         cmd = [
-            "ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(path), "-map", "0:a:0", "-vn",
+            "ffmpeg", "-v", "error", "-nostdin", "-y", *whole_wav, "-i", str(path), "-map", "0:a:0", "-vn",
             "-ac", str(channels), "-ar", str(SAMPLE_RATE), "-t", f"{max_duration_s + 1:.3f}",
             "-c:a", "pcm_f32le", "-f", "wav", str(tmp),
         ]  # fmt: skip

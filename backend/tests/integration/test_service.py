@@ -170,11 +170,11 @@ def test_upload_completes_and_artifacts_download(stack: Stack, songs: dict[str, 
 
 
 def test_another_token_cannot_see_the_job(stack: Stack, songs: dict[str, Path]) -> None:
-    owner = secrets.token_urlsafe(16)
+    owner = secrets.token_urlsafe(32)
     with client(stack, owner) as http:
         job_id = upload(http, songs["rock"]).json()["id"]
         wait_finished(http, job_id, stack)
-    with client(stack, secrets.token_urlsafe(16)) as stranger:
+    with client(stack, secrets.token_urlsafe(32)) as stranger:
         assert stranger.get(f"/api/v1/jobs/{job_id}").status_code == 404
         assert stranger.get(f"/api/v1/jobs/{job_id}/artifacts/hits.json").status_code == 404
         assert stranger.delete(f"/api/v1/jobs/{job_id}").status_code == 404
@@ -184,7 +184,7 @@ def test_another_token_cannot_see_the_job(stack: Stack, songs: dict[str, Path]) 
 
 
 def test_fourth_concurrent_job_gets_429(stack: Stack, songs: dict[str, Path]) -> None:
-    with client(stack, secrets.token_urlsafe(16)) as http:
+    with client(stack, secrets.token_urlsafe(32)) as http:
         ids = [upload(http, songs["long"]).json()["id"] for _ in range(3)]
         fourth = upload(http, songs["rock"])
         assert fourth.status_code == 429
@@ -197,7 +197,7 @@ def test_fourth_concurrent_job_gets_429(stack: Stack, songs: dict[str, Path]) ->
 
 def test_killed_heavy_worker_requeues_the_job_and_it_completes(stack: Stack, songs: dict[str, Path]) -> None:
     heavy = stack.processes["worker-heavy"]
-    with client(stack, secrets.token_urlsafe(16)) as http:
+    with client(stack, secrets.token_urlsafe(32)) as http:
         job_id = upload(http, songs["long"]).json()["id"]
         wait_for(lambda: http.get(f"/api/v1/jobs/{job_id}").json()["status"] == "separating_drums", 120,
                  "separation to start", heavy)  # fmt: skip

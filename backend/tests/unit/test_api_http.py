@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from app.api.auth import COOKIE_NAME, AnonymousTokenMiddleware, BodySizeLimitMiddleware
+from app.api.auth import COOKIE_NAME, AnonymousTokenMiddleware, BodySizeLimitMiddleware, is_valid_token
 from app.api.routes.jobs import _parse_range
-from app.jobs.service import owner_of
+from app.jobs.service import address_of, owner_of
 from app.pipeline.stage_table import upload_name
 
 
@@ -40,9 +42,35 @@ def test_first_request_gets_an_httponly_token_cookie(app: FastAPI) -> None:
 
 
 def test_bearer_token_wins_and_gets_no_cookie(app: FastAPI) -> None:
+    token = secrets.token_urlsafe(32)
     with TestClient(app) as http:
-        response = http.get("/api/v1/whoami", headers={"Authorization": "Bearer script-token"})
-    assert response.json()["token"] == "script-token" and "set-cookie" not in response.headers
+        response = http.get("/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert response.json()["token"] == token and "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("token", ["a b c", "script-token", "x" * 31, "x" * 257, "ab+cd/ef=" * 5, ""])
+def test_a_malformed_bearer_token_is_refused_with_the_rule(app: FastAPI, token: str) -> None:
+    with TestClient(app) as http:
+        response = http.get("/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    detail = response.json()["detail"]
+    assert "32 to 256 characters" in detail and "secrets.token_urlsafe(32)" in detail and "cookie" in detail
+
+
+def test_other_authorization_schemes_are_left_to_the_proxy_that_uses_them(app: FastAPI) -> None:
+    with TestClient(app) as http:
+        response = http.get("/api/v1/whoami", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert response.status_code == 200 and f"{COOKIE_NAME}=" in response.headers["set-cookie"]
+
+
+def test_a_malformed_cookie_is_replaced_by_a_fresh_token(app: FastAPI) -> None:
+    with TestClient(app) as http:
+        http.cookies.set(COOKIE_NAME, "a")
+        response = http.get("/api/v1/whoami")
+    fresh = response.json()["token"]
+    assert response.status_code == 200 and fresh != "a" and is_valid_token(fresh)
+    assert response.headers["set-cookie"].startswith(f"{COOKIE_NAME}={fresh};")
 
 
 def test_body_over_the_limit_is_refused_while_streaming(app: FastAPI) -> None:
@@ -77,6 +105,14 @@ def test_owner_is_a_hash_and_upload_names_are_safe() -> None:
     assert upload_name("My Song.MP3") == "upload.mp3"
     assert upload_name("../../etc/passwd") == "upload"
     assert upload_name("weird.<script>") == "upload"
+
+
+def test_the_address_key_is_a_hash_of_the_ipv4_address_or_the_ipv6_64() -> None:
+    assert len(address_of("203.0.113.7")) == 64 and "203" not in address_of("203.0.113.7")
+    assert address_of("203.0.113.7") != address_of("203.0.113.8")
+    assert address_of("::ffff:203.0.113.7") == address_of("203.0.113.7")
+    assert address_of("2001:db8:1:2::1") == address_of("2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert address_of("2001:db8:1:2::1") != address_of("2001:db8:1:3::1")
 
 
 def test_limits_report_the_operators_settings(monkeypatch: pytest.MonkeyPatch) -> None:

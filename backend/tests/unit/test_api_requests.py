@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
+from app.api.routes.jobs import _check_audio
 from app.core import config, db
 from app.db_migrate import upgrade
+from tests.conftest import understated_wav
 
 
 @pytest.fixture
@@ -48,3 +51,11 @@ def test_paging_beyond_any_history_is_a_clear_422(http: TestClient, offset: str)
     answer = http.get(f"/api/v1/jobs?offset={offset}")
     assert answer.status_code == 422
     assert http.get("/api/v1/jobs?offset=1000000").json() == {"jobs": [], "total": 0}
+
+
+def test_the_upload_check_measures_a_wav_past_its_understated_header(tmp_path: Path) -> None:
+    take = understated_wav(tmp_path / "take.wav", seconds_declared=1)
+    with pytest.raises(HTTPException) as refused:
+        _check_audio(take, "take.wav", config.Settings(MAX_DURATION_SECONDS=4))
+    assert refused.value.status_code == 422
+    assert str(refused.value.detail).startswith("take.wav is 0:07 long; the limit is 0:04")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import pytest
 import soundfile as sf
 
 from app.core.errors import CorruptAudioError, EmptyAudioError, IngestError, NotAudioError, TooLongError
-from app.pipeline.ingest import ingest
+from app.pipeline.ingest import ingest, probe
+from app.pipeline.wav_header import data_overrun
 from app.synth.grooves import ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
-from tests.conftest import ffmpeg_convert, write_wav
+from tests.conftest import ffmpeg_convert, understated_wav, write_wav
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +112,30 @@ def test_too_long_is_caught_while_decoding_when_the_header_is_silent(tmp_path: P
                     "-c:a", "aac", "-f", "adts", str(raw)], check=True)  # fmt: skip
     with pytest.raises(TooLongError, match="the limit is 0:04"):
         ingest(raw, tmp_path / "input.wav", max_duration_s=4)
+
+
+def test_a_wav_whose_header_understates_its_length_is_decoded_whole(tmp_path: Path) -> None:
+    take = understated_wav(tmp_path / "take.wav", seconds_declared=1)
+    assert float(probe(take)["format"]["duration"]) == pytest.approx(7.0, abs=0.01)
+    result = ingest(take, tmp_path / "input.wav", max_duration_s=900)
+    assert result.duration_s == pytest.approx(7.0, abs=0.01)
+    assert sf.info(tmp_path / "input.wav").duration == pytest.approx(7.0, abs=0.01)
+
+
+def test_a_wav_whose_header_understates_its_length_is_held_to_the_limit_by_its_real_length(tmp_path: Path) -> None:
+    take = understated_wav(tmp_path / "take.wav", seconds_declared=1)
+    with pytest.raises(TooLongError, match=r"take.wav is 0:07 long; the limit is 0:04"):
+        ingest(take, tmp_path / "input.wav", max_duration_s=4)
+
+
+def test_metadata_after_the_audio_is_not_taken_for_audio(tmp_path: Path) -> None:
+    song = write_wav(tmp_path / "tagged.wav", np.full(44_100, 0.5, dtype=np.float32))
+    info_chunk = b"INFOINAM" + struct.pack("<I", 5) + b"Song\0\0"
+    data = bytearray(song.read_bytes()) + b"LIST" + struct.pack("<I", len(info_chunk)) + info_chunk
+    data[4:8] = struct.pack("<I", len(data) - 8)
+    song.write_bytes(bytes(data))
+    assert data_overrun(song) is None
+    assert ingest(song, tmp_path / "input.wav", max_duration_s=900).duration_s == pytest.approx(1.0, abs=1e-4)
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from app.api.deps import OwnerDep, SessionDep, SettingsDep, StorageDep
+from app.api.deps import ClientAddressDep, OwnerDep, SessionDep, SettingsDep, StorageDep
 from app.api.link_check import refuse_unsafe_link
 from app.core.db import session_scope
 from app.core.errors import DrumScribeError, NotAudioError, TooLongError
@@ -64,20 +64,25 @@ CREATE_BODY = {
     summary='Transcribe an uploaded song (multipart field `file`) or a link (JSON `{"url": ...}`)',
 )
 async def create_job(
-    request: Request, response: Response, owner: OwnerDep, settings: SettingsDep, storage: StorageDep
+    request: Request,
+    response: Response,
+    owner: OwnerDep,
+    address: ClientAddressDep,
+    settings: SettingsDep,
+    storage: StorageDep,
 ) -> JobOut:
     # Database, broker and storage calls block: each runs in the thread pool, never on the event loop,
     # so one slow request (a lock wait, a broker outage) cannot stop the server.
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type == "multipart/form-data":
-        job = await _create_from_upload(request, owner, settings, storage)
+        job = await _create_from_upload(request, owner, address, settings, storage)
     elif media_type == "application/json":
         try:
             body = JobFromUrl.model_validate_json(await request.body())
         except ValidationError as exc:
             raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
         await refuse_unsafe_link(str(body.url), settings)
-        job = await run_in_threadpool(_create, owner, settings, "url", str(body.url))
+        job = await run_in_threadpool(_create, owner, address, settings, "url", str(body.url))
     else:
         raise HTTPException(415, 'send the song as multipart/form-data (field `file`) or a link as JSON {"url": ...}')
     await run_in_threadpool(_enqueue, job.id)
@@ -85,7 +90,9 @@ async def create_job(
     return service.job_out(job, storage)
 
 
-async def _create_from_upload(request: Request, owner: str, settings: SettingsDep, storage: StorageDep) -> Job:
+async def _create_from_upload(
+    request: Request, owner: str, address: str | None, settings: SettingsDep, storage: StorageDep
+) -> Job:
     form = await request.form(max_files=1, max_fields=4)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -98,7 +105,7 @@ async def _create_from_upload(request: Request, owner: str, settings: SettingsDe
         if local.stat().st_size > settings.MAX_UPLOAD_MB * 1024 * 1024:
             raise HTTPException(413, _too_large(filename, settings))
         await run_in_threadpool(_check_audio, local, filename, settings)
-        job = await run_in_threadpool(_create, owner, settings, "upload", filename)
+        job = await run_in_threadpool(_create, owner, address, settings, "upload", filename)
         try:
             await run_in_threadpool(storage.put_file, job.id, upload_name(filename), local)
         except Exception:
@@ -142,11 +149,13 @@ def _too_large(filename: str, settings: SettingsDep) -> str:
     )
 
 
-def _create(owner: str, settings: SettingsDep, kind: str, source: str) -> Job:
+def _create(owner: str, address: str | None, settings: SettingsDep, kind: str, source: str) -> Job:
     """Insert the pending job in a transaction of its own, committed (or rolled back) before returning."""
     try:
         with session_scope() as session:
-            return service.create_job(session, owner=owner, source_kind=kind, source=source, settings=settings)
+            return service.create_job(
+                session, owner=owner, address=address, source_kind=kind, source=source, settings=settings
+            )
     except service.QuotaExceeded as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": "30"}) from exc
     except service.QuotaBusy as exc:

@@ -71,7 +71,8 @@ def read_beats(path: Path) -> BeatAnnotation:
     """Read a beats file: one beat a line, time in seconds then its number in the bar, blank-separated.
 
     Raises AnnotationError naming the file and line when a line is not two numbers, when times do not
-    increase, or when there are fewer than two beats or no downbeat.
+    increase or beat numbers do not count up through the bar, or when there are fewer than two beats or
+    no downbeat.
     """
     times: list[float] = []
     numbers: list[int] = []
@@ -88,6 +89,11 @@ def read_beats(path: Path) -> BeatAnnotation:
         if number < 1 or (times and time <= times[-1]):
             raise AnnotationError(
                 f"{path}, line {line_number}: beat numbers start at 1 and times must increase, got {line.strip()!r}"
+            )
+        if numbers and number not in (1, numbers[-1] + 1):
+            raise AnnotationError(
+                f"{path}, line {line_number}: beat {number} follows beat {numbers[-1]}; numbers count up by one "
+                "through each bar (1, 2, ... then 1 again)"
             )
         times.append(time)
         numbers.append(number)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from app.core.config import Settings
-from app.core.errors import AnnotationError, IngestError
+from app.core.errors import IngestError, TranscriptionError
 from app.evaluation.annotations import read_midi_onsets
 from app.evaluation.beats import AS_PLAYED, BEAT_WINDOW_S, BeatAnnotation, BeatScores, read_beats, score_beats
 from app.evaluation.metrics import CLASSES, INSTRUMENT_CLASS, Counts, score_track, total
@@ -171,7 +171,10 @@ def score_written_sheet(
     """Score the notation stage's output (hits.json's beats and bars, and the MusicXML it wrote) against
     the human beats and the annotated strokes ({class: times in s})."""
     if not document.beat_times or not document.downbeat_times or document.tempo_bpm is None:
-        raise AnnotationError(f"{constants.HITS_JSON} has no beats or bars: run the notation stage first")
+        raise TranscriptionError(
+            f"{constants.HITS_JSON} has no tempo, beat_times or downbeat_times to score: the notation stage "
+            "(transcribe_and_export) writes them, and must run before the sheet is scored"
+        )
     grid = HumanBarGrid(annotation)
     # The sheet's bar 1 should be the human bar its first downbeat falls in; the search goes around it.
     expected_shift = round(float(grid.coordinates_of(document.downbeat_times[:1])[0]))

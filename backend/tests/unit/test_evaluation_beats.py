@@ -35,6 +35,7 @@ def test_reads_time_and_beat_number_with_tabs_or_spaces(tmp_path: Path) -> None:
     [
         ("0.5 1\n0.9\n", "line 2: expected a time in seconds and a beat number"),
         ("0.5 1\n0.4 2\n", "line 2: beat numbers start at 1 and times must increase"),
+        ("0.5 1\n0.9 2\n1.3 4\n", "line 3: beat 4 follows beat 2; numbers count up by one"),
         ("0.5 2\n0.9 3\n", "at least two beats and one downbeat"),
     ],
 )

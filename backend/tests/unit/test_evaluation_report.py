@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from app.evaluation.beats import BeatScores
+from app.core.errors import TranscriptionError
+from app.evaluation.beats import BeatAnnotation, BeatScores
 from app.evaluation.metrics import CLASSES, Counts
-from app.evaluation.runner import EvaluationReport, SheetTrack, format_report
+from app.evaluation.runner import EvaluationReport, SheetTrack, format_report, score_written_sheet
 from app.evaluation.sheet import SheetScore
+from app.pipeline.hits import HitsDocument
 
 
 def track(beat_f: float, reading: str, tp: int, fp: int, fn: int) -> SheetTrack:
@@ -45,3 +49,10 @@ def test_beat_figures_are_song_means_and_the_sheet_f_pools_notes() -> None:
     table = format_report(full).splitlines()
     assert table[-1].startswith("all") and "1 of 2 as played" in table[-1]
     assert any(line.startswith("b ") and "2/3x" in line for line in table)
+
+
+def test_a_sheet_is_scored_only_after_the_notation_stage(tmp_path: Path) -> None:
+    predicted = HitsDocument(duration_s=4.0, separator="none", model="m")  # hits.json before stage 4
+    human = BeatAnnotation(np.arange(8.0), np.resize([1, 2, 3, 4], 8))
+    with pytest.raises(TranscriptionError, match="the notation stage"):
+        score_written_sheet(predicted, tmp_path / "sheet_music.musicxml", human, {})

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from music21 import meter, note, stream, tie
 
-from app.core.errors import AnnotationError
 from app.evaluation.beats import BeatAnnotation
 from app.evaluation.metrics import INSTRUMENT_CLASS, Counts
 from app.evaluation.sheet import DISPLAY_CLASS, HumanBarGrid, read_sheet_notes, score_sheet
@@ -136,8 +135,3 @@ def test_a_pickup_and_a_short_last_bar_keep_the_usual_bar_length() -> None:
     assert grid.beats_per_bar == 4
     assert grid.coordinates.tolist() == [-0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0, 1.25]
     assert grid.coordinates_of([2.5, 8.0, -1.0]).tolist() == [0.125, 1.5, -0.75]
-
-
-def test_beat_numbers_that_skip_are_refused() -> None:
-    with pytest.raises(AnnotationError, match="do not count up"):
-        HumanBarGrid(BeatAnnotation(np.arange(5.0), np.array([1, 2, 4, 1, 2])))

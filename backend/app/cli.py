@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         "evaluate",
         help="score transcription accuracy on annotated recordings",
         description="DIR holds audio/NAME.wav and midi/NAME.mid pairs; prints per-class onset F-measures "
-        "(±50 ms, micro-averaged over tracks).",
+        "(±50 ms, micro-averaged over tracks). Where DIR also has beats/NAME.beats (human beats: time in seconds "
+        "and beat number in the bar, 1 = downbeat), the sheet is written and scored too: beat and downbeat "
+        "F-measure (±70 ms), CMLt/AMLt, the tempo reading, and the notes in bars (sheet F).",
     )
     evaluate.add_argument("directory", type=Path)
     _add_model_options(evaluate)

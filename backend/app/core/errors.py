@@ -54,6 +54,10 @@ class UnsupportedSiteError(IngestError):
     """A link points to a site that yt-dlp does not support."""
 
 
+class AnnotationError(IngestError):
+    """An annotation file given to `drumscribe evaluate` (beats/NAME.beats) cannot be read."""
+
+
 # separation
 class SeparationError(DrumScribeError):
     """Drum separation failed."""

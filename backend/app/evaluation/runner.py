@@ -1,19 +1,56 @@
-"""`drumscribe evaluate`: run the pipeline's first three stages on annotated recordings and score them."""
+"""`drumscribe evaluate`: run the pipeline on annotated recordings and score it.
+
+The first three stages are scored by onset F-measure against DIR/midi/NAME.mid. Where DIR also has
+human beats (DIR/beats/NAME.beats) the notation stage runs too and its sheet is scored: beats, bars,
+tempo reading (app/evaluation/beats.py) and the written notes in bars (app/evaluation/sheet.py).
+"""
 
 from __future__ import annotations
 
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.core.config import Settings
-from app.core.errors import IngestError
+from app.core.errors import IngestError, TranscriptionError
 from app.evaluation.annotations import read_midi_onsets
+from app.evaluation.beats import AS_PLAYED, BEAT_WINDOW_S, BeatAnnotation, BeatScores, read_beats, score_beats
 from app.evaluation.metrics import CLASSES, INSTRUMENT_CLASS, Counts, score_track, total
-from app.pipeline import stages
-from app.pipeline.hits import Hit
+from app.evaluation.sheet import POSITION_TOLERANCE_BEATS, HumanBarGrid, SheetScore, read_sheet_notes, score_sheet
+from app.pipeline import constants, stages
+from app.pipeline.hits import Hit, HitsDocument
+
+
+@dataclass(frozen=True)
+class SheetTrack:
+    """How one song's sheet reads against its human beats and its annotated strokes."""
+
+    beats: BeatScores
+    sheet: SheetScore
+    tempo_bpm: float
+    time_signature: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        pooled = total(self.sheet.counts)
+        return {
+            "beat_f": self.beats.beat_f,
+            "cmlt": self.beats.cmlt,
+            "amlt": self.beats.amlt,
+            "downbeat_f": self.beats.downbeat_f,
+            "tempo_reading": self.beats.tempo_reading,
+            "sheet_f": pooled.f_measure,
+            "sheet_precision": pooled.precision,
+            "sheet_recall": pooled.recall,
+            "bar_shift": self.sheet.bar_shift,
+            "tempo_bpm": self.tempo_bpm,
+            "time_signature": self.time_signature,
+        }
 
 
 @dataclass
@@ -24,9 +61,11 @@ class EvaluationReport:
     model: str
     per_class: dict[str, Counts]
     per_track: dict[str, float] = field(default_factory=dict)
+    sheet: dict[str, SheetTrack] = field(default_factory=dict)
+    """The songs with human beats, by name."""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
+        """JSON-friendly form; "sheet" is null when no song has human beats."""
         overall = total(self.per_class)
         return {
             "separator": self.separator,
@@ -44,7 +83,39 @@ class EvaluationReport:
                 for cls, c in self.per_class.items()
             },
             "overall_f_measure": overall.f_measure,
+            "sheet": sheet_summary(self.sheet) if self.sheet else None,
         }
+
+
+def sheet_summary(tracks: Mapping[str, SheetTrack]) -> dict[str, Any]:
+    """Per song and overall: beat-level figures are means over songs (as beat trackers are compared),
+    the sheet F-measure pools every song's notes (as the onset F-measure does)."""
+    pooled = Counts()
+    for track in tracks.values():
+        pooled.add(total(track.sheet.counts))
+    readings = Counter(track.beats.tempo_reading for track in tracks.values())
+    return {
+        "beat_window_s": BEAT_WINDOW_S,
+        "position_tolerance_beats": POSITION_TOLERANCE_BEATS,
+        "tracks": {name: track.to_dict() for name, track in tracks.items()},
+        "overall": {
+            "songs": len(tracks),
+            "beat_f": _mean(t.beats.beat_f for t in tracks.values()),
+            "cmlt": _mean(t.beats.cmlt for t in tracks.values()),
+            "amlt": _mean(t.beats.amlt for t in tracks.values()),
+            "downbeat_f": _mean(t.beats.downbeat_f for t in tracks.values()),
+            "as_played": readings[AS_PLAYED],
+            "tempo_readings": dict(readings),
+            "sheet_f": pooled.f_measure,
+            "sheet_precision": pooled.precision,
+            "sheet_recall": pooled.recall,
+        },
+    }
+
+
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else 0.0
 
 
 def hits_by_class(hits: list[Hit]) -> dict[str, list[float]]:
@@ -68,22 +139,51 @@ def find_tracks(directory: Path) -> list[tuple[Path, Path]]:
 
 
 def evaluate_directory(directory: Path, *, settings: Settings) -> EvaluationReport:
-    """Transcribe every annotated track of `directory` and score it against its MIDI."""
+    """Transcribe every annotated track of `directory` and score it against its MIDI; where the track
+    has human beats (beats/NAME.beats), write its sheet too and score that."""
     per_class = {cls: Counts() for cls in CLASSES}
     per_track: dict[str, float] = {}
+    sheets: dict[str, SheetTrack] = {}
     separator = model = ""
     for wav, mid in find_tracks(Path(directory)):
+        beats_file = Path(directory) / "beats" / f"{wav.stem}.beats"
+        annotation = read_beats(beats_file) if beats_file.is_file() else None
+        reference = read_midi_onsets(mid)
         with tempfile.TemporaryDirectory(prefix="drumscribe-eval-") as tmp:
             work = Path(tmp)
             stages.ingest_audio(wav, work, settings=settings)
             separator = stages.separate_drums(work, settings=settings).separator
             document = stages.predict_hits(work, settings=settings)
             model = document.model
-        counts = score_track(read_midi_onsets(mid), hits_by_class(document.hits))
+            if annotation is not None:
+                written = stages.transcribe_and_export(work, settings=settings)
+                sheets[wav.stem] = score_written_sheet(written, work / constants.MUSICXML, annotation, reference)
+        counts = score_track(reference, hits_by_class(document.hits))
         for cls, value in counts.items():
             per_class[cls].add(value)
         per_track[wav.stem] = total(counts).f_measure
-    return EvaluationReport(separator=separator, model=model, per_class=per_class, per_track=per_track)
+    return EvaluationReport(separator=separator, model=model, per_class=per_class, per_track=per_track, sheet=sheets)
+
+
+def score_written_sheet(
+    document: HitsDocument, musicxml: Path, annotation: BeatAnnotation, strokes: Mapping[str, list[float]]
+) -> SheetTrack:
+    """Score the notation stage's output (hits.json's beats and bars, and the MusicXML it wrote) against
+    the human beats and the annotated strokes ({class: times in s})."""
+    if not document.beat_times or not document.downbeat_times or document.tempo_bpm is None:
+        raise TranscriptionError(
+            f"{constants.HITS_JSON} has no tempo, beat_times or downbeat_times to score: the notation stage "
+            "(transcribe_and_export) writes them, and must run before the sheet is scored"
+        )
+    grid = HumanBarGrid(annotation)
+    # The sheet's bar 1 should be the human bar its first downbeat falls in; the search goes around it.
+    expected_shift = round(float(grid.coordinates_of(document.downbeat_times[:1])[0]))
+    return SheetTrack(
+        beats=score_beats(annotation, np.asarray(document.beat_times), np.asarray(document.downbeat_times)),
+        sheet=score_sheet(strokes, grid, read_sheet_notes(musicxml), expected_shift=expected_shift),
+        tempo_bpm=float(document.tempo_bpm),
+        time_signature=str(document.time_signature),
+    )
 
 
 def format_report(report: EvaluationReport) -> str:
@@ -96,4 +196,30 @@ def format_report(report: EvaluationReport) -> str:
     for cls, c in rows:
         lines.append(f"{cls:<8}{c.precision:>7.3f}{c.recall:>7.3f}{c.f_measure:>7.3f}{c.tp:>7}{c.fp:>7}{c.fn:>7}")
     lines.append("per track F: " + ", ".join(f"{name} {f:.3f}" for name, f in report.per_track.items()))
+    if report.sheet:
+        lines += ["", *format_sheet(report.sheet)]
     return "\n".join(lines)
+
+
+def format_sheet(tracks: Mapping[str, SheetTrack]) -> list[str]:
+    """The sheet section of the table: one row per song, then the means (sheet F pooled)."""
+    width = max(len("all"), *(len(name) for name in tracks)) + 2
+    lines = [
+        f"sheet: beats and bars against human beats (±{BEAT_WINDOW_S * 1000:.0f} ms), notes as (bar, position "
+        f"±{POSITION_TOLERANCE_BEATS:g} beat, class)",
+        f"{'track':<{width}}{'beat F':>7}{'CMLt':>7}{'AMLt':>7}{'down F':>7}  {'tempo':<18}{'sheet F':>8}"
+        f"{'bpm':>8}{'metre':>7}{'shift':>6}",
+    ]
+    for name, t in tracks.items():
+        b = t.beats
+        lines.append(
+            f"{name:<{width}}{b.beat_f:>7.3f}{b.cmlt:>7.3f}{b.amlt:>7.3f}{b.downbeat_f:>7.3f}  {b.tempo_reading:<18}"
+            f"{t.sheet.f_measure:>8.3f}{t.tempo_bpm:>8g}{t.time_signature:>7}{t.sheet.bar_shift:>6}"
+        )
+    overall = sheet_summary(tracks)["overall"]
+    as_played = f"{overall['as_played']} of {overall['songs']} as played"
+    lines.append(
+        f"{'all':<{width}}{overall['beat_f']:>7.3f}{overall['cmlt']:>7.3f}{overall['amlt']:>7.3f}"
+        f"{overall['downbeat_f']:>7.3f}  {as_played:<18}{overall['sheet_f']:>8.3f}"
+    )
+    return lines

@@ -54,6 +54,8 @@ class HitsDocument:
     beat_times: list[float] | None = None
     """Audio time of every beat of the sheet, bar 1 beat 1 first: quarter note k of the sheet is
     heard at beat_times[k], so a player can follow a drummer who speeds up or slows down."""
+    downbeat_times: list[float] | None = None
+    """Audio time of the first beat of every bar of the sheet, bar 1 first."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, keys in the order the product documents them."""
@@ -65,6 +67,7 @@ class HitsDocument:
             "model": self.model,
             "hits": [{**asdict(h), "time": round(h.time, 4), "confidence": round(h.confidence, 4)} for h in self.hits],
             "beat_times": None if self.beat_times is None else [round(t, 4) for t in self.beat_times],
+            "downbeat_times": None if self.downbeat_times is None else [round(t, 4) for t in self.downbeat_times],
         }
 
     @classmethod
@@ -78,6 +81,7 @@ class HitsDocument:
             tempo_bpm=data.get("tempo_bpm"),
             time_signature=data.get("time_signature"),
             beat_times=None if data.get("beat_times") is None else [float(t) for t in data["beat_times"]],
+            downbeat_times=(None if data.get("downbeat_times") is None else [float(t) for t in data["downbeat_times"]]),
         )
 
     def save(self, path: Path) -> None:

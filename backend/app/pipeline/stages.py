@@ -118,6 +118,7 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
     document.tempo_bpm = round(float(transcription.tempo_bpm), 2)
     document.time_signature = transcription.time_signature
     document.beat_times = list(transcription.beat_times)
+    document.downbeat_times = list(transcription.downbeat_times)
     document.save(work_dir / c.HITS_JSON)
     report(1.0)
     return document

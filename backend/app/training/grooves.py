@@ -197,10 +197,27 @@ def _scatter(rng: np.random.Generator, duration_s: float) -> list[Event]:
     return events
 
 
+@dataclass(frozen=True)
+class Song:
+    """A generated drum part and the grid it was written on."""
+
+    events: list[Event]
+    bpm: float
+    """0 for a scatter song, which has no tempo and no bars."""
+    first_downbeat_s: float
+    """Bar 1 beat 1; bars of four beats of 60/bpm seconds follow (the strokes are humanised, the grid is not)."""
+
+
 def random_song(rng: np.random.Generator, duration_s: float) -> tuple[list[Event], float]:
     """A humanised drum part at least `duration_s` long, and its tempo in bpm."""
+    song = random_song_on_grid(rng, duration_s)
+    return song.events, song.bpm
+
+
+def random_song_on_grid(rng: np.random.Generator, duration_s: float) -> Song:
+    """`random_song`, with the grid it was written on (the same songs for the same `rng` state)."""
     if rng.random() < 0.12:
-        return _scatter(rng, duration_s), 0.0
+        return Song(_scatter(rng, duration_s), 0.0, 0.0)
     bpm = float(rng.uniform(60, 200))
     beat_s = 60.0 / bpm
     style_names = list(STYLES)
@@ -241,4 +258,4 @@ def random_song(rng: np.random.Generator, duration_s: float) -> tuple[list[Event
     # Hi-hat open and closed at once is one foot: keep the open one.
     opened = {key[0] for key in events if key[1] == "hihat_open"}
     kept = [e for key, e in events.items() if not (key[1] == "hihat_closed" and key[0] in opened)]
-    return sorted(kept, key=lambda e: (e.time, e.instrument)), bpm
+    return Song(sorted(kept, key=lambda e: (e.time, e.instrument)), bpm, offset)

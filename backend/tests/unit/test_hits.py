@@ -19,12 +19,21 @@ def test_round_trip_keeps_the_documented_shape(tmp_path: Path) -> None:
         tempo_bpm=120.0,
         time_signature="4/4",
         beat_times=[0.25, 0.75],
+        downbeat_times=[0.25],
     )
     doc.save(tmp_path / "hits.json")
     data = json.loads((tmp_path / "hits.json").read_text())
-    assert list(data) == ["tempo_bpm", "time_signature", "duration_s", "separator", "model", "hits", "beat_times"]
+    assert list(data) == ["tempo_bpm", "time_signature", "duration_s", "separator", "model", "hits", "beat_times",
+                          "downbeat_times"]  # fmt: skip
     assert data["hits"] == [{"time": 0.512, "instrument": "snare", "velocity": 96, "confidence": 0.91}]
     assert HitsDocument.load(tmp_path / "hits.json") == doc
+
+
+def test_a_document_from_before_the_bar_times_still_loads() -> None:
+    older = {"tempo_bpm": 120.0, "time_signature": "4/4", "duration_s": 2.0, "separator": "none",
+             "model": "m", "hits": [], "beat_times": [0.5, 1.0]}  # fmt: skip
+    doc = HitsDocument.from_dict(older)
+    assert doc.beat_times == [0.5, 1.0] and doc.downbeat_times is None
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,7 @@ def test_exact_timing_gives_an_exactly_even_grid() -> None:
     result = transcribe(hits_of(groove.events), duration_s=groove.duration_s + 0.5)
     assert result.tempo_bpm == 120.0
     assert np.allclose(result.beat_times, 0.5 + 0.5 * np.arange(16), atol=1e-9)
+    assert result.downbeat_times == result.beat_times[::4], "bars start on every fourth beat"
 
 
 def test_a_tempo_between_whole_numbers_is_kept() -> None:

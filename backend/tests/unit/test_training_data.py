@@ -11,7 +11,7 @@ from app.pipeline.prediction.frame import CLASSES, FPS, N_MELS
 from app.synth.kits import SynthKit
 from app.training import dataset
 from app.training.augment import augment, synthetic_ir
-from app.training.grooves import STYLES, Event, random_song
+from app.training.grooves import STYLES, Event, random_song, random_song_on_grid
 from app.training.render import render_drums, retune, write_label_midi
 from app.training.samples import SampleBank, Variant, classify_instrument_name, velocity_gain
 from app.training.train import choose_thresholds, fold_thresholds, soft_targets, weighted_bce
@@ -61,6 +61,24 @@ def test_random_songs_are_sorted_in_range_and_reproducible(seed: int) -> None:
     assert all(0.0 <= e.time < 10.0 and e.instrument in CLASSES and 1 <= e.velocity <= 127 for e in events)
     assert [e.time for e in events] == sorted(e.time for e in events)
     assert bpm == 0.0 or 60 <= bpm <= 200
+
+
+def test_a_song_knows_the_grid_it_was_written_on() -> None:
+    on_grid, shifted, downbeat_kicks, backbeat_kicks = [], [], 0, 0
+    for seed in range(20):
+        song = random_song_on_grid(np.random.default_rng(seed), 16.0)
+        assert (song.events, song.bpm) == random_song(np.random.default_rng(seed), 16.0), "the very same songs"
+        if song.bpm == 0.0:
+            continue
+        beats = np.array([(e.time - song.first_downbeat_s) * song.bpm / 60 for e in song.events])
+        on_grid += list(np.abs(beats * 12 - np.round(beats * 12)) / 12)  # 16ths and triplets are 12ths of a beat
+        half_off = beats + 1 / 24
+        shifted += list(np.abs(half_off * 12 - np.round(half_off * 12)) / 12)
+        kicks = np.round(np.array([b for b, e in zip(beats, song.events, strict=True) if e.instrument == "kick"]))
+        downbeat_kicks += int(np.sum(kicks % 4 == 0))
+        backbeat_kicks += int(np.sum(kicks % 4 == 1))
+    assert np.median(on_grid) < 0.5 * np.median(shifted), "the strokes sit on the grid, give or take the humanising"
+    assert downbeat_kicks > 2 * backbeat_kicks, "bar 1 beat 1 is a downbeat"
 
 
 def test_every_style_plays_kick_or_toms_and_a_backbeat_or_cymbal() -> None:

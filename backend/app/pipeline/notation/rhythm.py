@@ -132,6 +132,11 @@ class Transcription:
         """The numerator of the time signature."""
         return int(self.time_signature.split("/")[0])
 
+    @property
+    def downbeat_times(self) -> tuple[float, ...]:
+        """Start of every bar, in seconds: the beats numbered 1."""
+        return tuple(bar.start_s for bar in self.bars)
+
 
 def transcribe(
     hits: list[Hit], *, duration_s: float, audio: np.ndarray | None = None, sr: int | None = None

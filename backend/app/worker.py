@@ -20,7 +20,7 @@ from app.broker.sql_transport import use_for_sqla_urls
 from app.core.config import get_settings
 from app.core.logging import configure_logging, get_logger
 from app.jobs import maintenance
-from app.jobs.execution import run_stage
+from app.jobs.execution import DATABASE_UNAVAILABLE, run_stage
 from app.observability.tracing import instrument_celery_process
 from app.pipeline.stage_table import DEFAULT_QUEUE, HEAVY_QUEUE, STAGES, StageSpec
 from app.storage import Storage, get_storage
@@ -95,7 +95,15 @@ def _stage_task(stage: StageSpec[Any]) -> Any:
 
     run.__name__ = run.__qualname__ = stage.name
     run.__doc__ = f"{stage.label} (queue {stage.queue})."
-    return celery_app.task(name=task_name(stage))(run)
+    # A database outage must not drop the chain: the stage is tried again, backing off to once a minute,
+    # until the database is back (crash test: scripts/bench_crash.py --scenario db-restart).
+    return celery_app.task(
+        name=task_name(stage),
+        autoretry_for=DATABASE_UNAVAILABLE,
+        retry_backoff=2,
+        retry_backoff_max=60,
+        max_retries=None,
+    )(run)
 
 
 STAGE_TASKS: dict[str, Any] = {stage.name: _stage_task(stage) for stage in STAGES}

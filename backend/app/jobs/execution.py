@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.config import Settings
 from app.core.db import session_scope
@@ -23,6 +24,10 @@ from app.pipeline.stage_table import STAGE_BY_NAME, STAGES, Song, StageRun, Stag
 from app.storage import Storage
 
 log = get_logger(__name__)
+
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+"""What a lost database connection raises: the worker retries the stage's task (app.worker), and the job
+is not failed for it, since the stage itself did nothing wrong."""
 
 HEARTBEAT_SECONDS = 15.0
 PROGRESS_INTERVAL_SECONDS = 1.0
@@ -53,6 +58,8 @@ def run_stage(name: str, job_id: str, *, settings: Settings, storage: Storage, w
             log.info("job_cancelled")
             _forget(job_id, storage)
             return False
+        except DATABASE_UNAVAILABLE:
+            raise
         except DrumScribeError as exc:
             _fail(job_id, exc.stage, str(exc))
             log.warning(f"{stage.failure_label}_failed", status="failed", error=str(exc))
@@ -148,7 +155,10 @@ class _ProgressReporter:
         if now - self._last < PROGRESS_INTERVAL_SECONDS and fraction < 1.0:
             return
         self._last = now
-        self.touch(round(max(0.0, min(1.0, fraction)) * 100))
+        try:
+            self.touch(round(max(0.0, min(1.0, fraction)) * 100))
+        except DATABASE_UNAVAILABLE as exc:  # progress can wait; the stage's own work goes on
+            log.warning("progress_update_failed", error=str(exc).splitlines()[0])
         if self.cancelled.is_set():
             raise JobCancelled(self.job_id)
 

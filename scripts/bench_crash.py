@@ -12,8 +12,8 @@ the script waits until every job is completed or failed (at most --timeout secon
 which no job changes) and counts per scenario: completed; re-run (a stage of the job started more than
 once, from the workers' `stage_start` log events); failed (each with its error message); lost (neither
 completed nor failed when the wait ends). Lost jobs are then handed to the reaper
-(app.jobs.maintenance.reap_stalled_jobs with JOB_STALL_MINUTES=1): the table says how many only the
-reaper ended, which in production happens JOB_STALL_MINUTES (30) after the crash, and how many it
+(app.jobs.maintenance.reap_stalled_jobs with JOB_STALL_MINUTES=3): the table says how many only the
+reaper ended, which in production happens JOB_STALL_MINUTES (40) after the crash, and how many it
 leaves pending forever. Exits 1 when a job was lost or a scenario could not run.
 
     .venv/bin/python scripts/bench_crash.py [--jobs 6] [--scenario baseline pool-child ...] [--keep]
@@ -49,10 +49,11 @@ BACKEND = ROOT / "backend"
 
 FAULT_STAGE = "separate_drums"
 FINISHED = ("completed", "failed")
-# Redis hands an unacknowledged task to another worker after this many seconds. The default (7200)
+# Redis hands an unacknowledged task to another worker after this many seconds. The default (1800)
 # is longer than a run, so a task held by a killed worker could never come back within it.
 VISIBILITY_TIMEOUT_S = 20
-REAPER_STALL_MINUTES = 1
+# The shortest the settings allow with that visibility timeout (20 s + 120 s for a worker to take it up).
+REAPER_STALL_MINUTES = 3
 
 SCENARIOS: dict[str, str] = {
     "baseline": "no fault",
@@ -627,14 +628,18 @@ class Scenario:
             time.sleep(1.0)
 
     def _reap(self, unfinished: list[str], last_change: float, rows: JobRows) -> tuple[JobRows, int]:
-        """Run the reaper once the stuck jobs have not changed for JOB_STALL_MINUTES=1; how many it ended."""
+        """Run the reaper once the stuck jobs have not changed for REAPER_STALL_MINUTES; how many it ended."""
         time.sleep(max(0.0, last_change + REAPER_STALL_MINUTES * 60 + 2 - time.monotonic()))
         code = (
             "from app.core.config import Settings\n"
             "from app.jobs.maintenance import reap_stalled_jobs\n"
             "print(reap_stalled_jobs(settings=Settings()))\n"
         )
-        env = {**self.env, "JOB_STALL_MINUTES": str(REAPER_STALL_MINUTES)}
+        env = {
+            **self.env,
+            "JOB_STALL_MINUTES": str(REAPER_STALL_MINUTES),
+            "BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_S),
+        }
         reaper = subprocess.run([sys.executable, "-c", code], cwd=BACKEND, env=env, capture_output=True, timeout=120)
         if reaper.returncode != 0:
             _progress(self.name, f"the reaper failed: {reaper.stderr.decode(errors='replace')[-500:]}")
@@ -760,7 +765,7 @@ def print_report(results: list[Result], args: argparse.Namespace) -> None:
         "--concurrency=1 and celery beat on this script's own PostgreSQL and Redis (appendonly), or "
         "`drumscribe serve` (SQLite, embedded broker) for serve-kill. "
         f"Redis mode runs with BROKER_VISIBILITY_TIMEOUT={VISIBILITY_TIMEOUT_S} (set by this script so that a "
-        "killed worker's task is re-delivered within the run; the default is 7200). "
+        "killed worker's task is re-delivered within the run; the default is 1800). "
         f"Wait: until every job is completed or failed, at most {args.timeout:g} s after the fault, or "
         f"{args.idle:g} s with no job changing; then the reaper with JOB_STALL_MINUTES={REAPER_STALL_MINUTES}. "
         f"{os.cpu_count()} CPUs."

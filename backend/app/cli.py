@@ -93,7 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--separator", choices=("demucs", "hpss", "none"), help="drum separation (default: SEPARATOR or demucs)"
+        "--separator",
+        choices=("auto", "demucs", "hpss", "none"),
+        help="drum separation; auto: Demucs where its weights are here or can be downloaded, else none "
+        "(default: SEPARATOR or auto)",
     )
     parser.add_argument("--model", metavar="URI", help="drum-hit model: file://, plain path, http(s):// or s3://")
 
@@ -130,6 +133,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         "tempo_bpm": doc.tempo_bpm,
         "time_signature": doc.time_signature,
         "separator": doc.separator,
+        "separator_reason": doc.separator_reason,
         "model": doc.model,
         "hits": len(doc.hits),
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
@@ -139,7 +143,7 @@ def _transcribe(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(
             f"{result.title}: {len(doc.hits)} hits, {doc.tempo_bpm} bpm, {doc.time_signature}, "
-            f"separator {doc.separator}, model {doc.model}\nResults in {result.out_dir}"
+            f"separator {doc.separator} ({doc.separator_reason}), model {doc.model}\nResults in {result.out_dir}"
         )
     return 0
 

@@ -56,8 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate",
         help="score transcription accuracy on annotated recordings",
-        description="DIR holds audio/NAME.wav and midi/NAME.mid pairs; prints per-class onset F-measures "
-        "(±50 ms, micro-averaged over tracks). Where DIR also has beats/NAME.beats (human beats: time in seconds "
+        description="DIR holds audio/NAME.wav and midi/NAME.mid pairs; prints per-class onset precision, recall "
+        "and F-measure (±50 ms, micro-averaged over tracks) for the five standard classes and, beside them, closed "
+        "and open hi-hat, ride and crash. Where DIR also has beats/NAME.beats (human beats: time in seconds "
         "and beat number in the bar, 1 = downbeat), the sheet is written and scored too: beat and downbeat "
         "F-measure (±70 ms), CMLt/AMLt, the tempo reading, and the notes in bars (sheet F).",
     )

@@ -148,7 +148,10 @@ def test_weights_that_do_not_load_fall_back_to_the_mix(tmp_path: Path) -> None:
     assert choice == SeparatorChoice("none", "demucs weights could not be loaded")
 
 
-def test_worker_start_loads_demucs_for_auto_only_when_weights_are_there(tmp_path: Path, tiny_repo: Path) -> None:
+def test_worker_start_loads_demucs_for_auto_only_when_weights_are_there(
+    tmp_path: Path, tiny_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demucs_weights, "_models", {})  # as in a fresh worker process
     seeded = Settings(SEPARATOR="auto", DEMUCS_MODEL="tiny", DEMUCS_REPO=tiny_repo)
     preload_separator(seeded)
     assert ("tiny", tiny_repo) in demucs_weights._models

@@ -18,6 +18,7 @@ from typing import Literal, get_args
 from app.core.config import Settings
 from app.core.errors import SeparatorUnavailableError
 from app.core.logging import get_logger
+from app.pipeline.separation.weights_folder import has_local_model, hf_offline
 
 log = get_logger(__name__)
 
@@ -53,28 +54,34 @@ def choose_separator(settings: Settings, *, allow_download: bool = True) -> Sepa
     Never raises for missing weights: every failure becomes a "none" choice with its reason, and the
     operator's details go to the log (event `separator_fallback`).
     """
+    if has_local_model(settings):
+        return _load_or_fallback(settings, "demucs weights present", "demucs weights could not be loaded")
+    if not allow_download or hf_offline():
+        return _fallback("demucs weights unavailable offline", "downloads are off (HF_HUB_OFFLINE or the caller)")
+    # torch and demucs are imported only from here on: a song on an offline server needs neither.
     from app.pipeline.separation import demucs_weights as weights
 
-    name = settings.DEMUCS_MODEL
-    if weights.has_local_model(settings):
-        try:
-            weights.load_demucs_model(settings, allow_download=False)
-        except SeparatorUnavailableError as exc:
-            return _fallback("demucs weights could not be loaded", str(exc))
-        return SeparatorChoice("demucs", "demucs weights present")
-    if not allow_download or weights.hf_offline():
-        return _fallback("demucs weights unavailable offline", "downloads are off (HF_HUB_OFFLINE or the caller)")
-    status = download_status(weights.download_urls(name), timeout_s=PROBE_TIMEOUT_S)
+    status = download_status(weights.download_urls(settings.DEMUCS_MODEL), timeout_s=PROBE_TIMEOUT_S)
     if status == "unreachable":
         return _fallback("demucs weights unavailable offline", f"no download server answered in {PROBE_TIMEOUT_S} s")
     if status == "missing":
-        return _fallback("demucs weights download failed", f"the download servers do not have '{name}'")
+        return _fallback("demucs weights download failed", f"no download server has '{settings.DEMUCS_MODEL}'")
     try:
         weights.download_weights(settings)
-        weights.load_demucs_model(settings, allow_download=False)
     except SeparatorUnavailableError as exc:
         return _fallback("demucs weights download failed", str(exc))
-    return SeparatorChoice("demucs", "demucs weights downloaded")
+    return _load_or_fallback(settings, "demucs weights downloaded", "demucs weights download failed")
+
+
+def _load_or_fallback(settings: Settings, reason: SeparatorReason, failure: SeparatorReason) -> SeparatorChoice:
+    """Demucs, loaded from the weights folder now (and cached for the job), or "none" for `failure`."""
+    from app.pipeline.separation.demucs_weights import load_demucs_model
+
+    try:
+        load_demucs_model(settings, allow_download=False)
+    except SeparatorUnavailableError as exc:
+        return _fallback(failure, str(exc))
+    return SeparatorChoice("demucs", reason)
 
 
 def _fallback(reason: SeparatorReason, detail: str) -> SeparatorChoice:

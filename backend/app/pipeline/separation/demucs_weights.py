@@ -8,7 +8,6 @@ klass, args, kwargs and state) and a `{name}.yaml` bag listing the signatures un
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import threading
 import time
@@ -19,13 +18,14 @@ from typing import Any, cast
 import torch
 import yaml
 from demucs.pretrained import REMOTE_ROOT, _parse_remote_files, get_model
-from demucs.repo import AnyModelRepo, BagOnlyRepo, LocalRepo, ModelLoadingError, check_checksum
+from demucs.repo import ModelLoadingError, check_checksum
 
 from app.core.config import Settings
 from app.core.errors import SeparatorUnavailableError
 from app.core.logging import get_logger
 from app.pipeline.atomic import atomic_path, write_bytes_atomic
 from app.pipeline.constants import SAMPLE_RATE
+from app.pipeline.separation.weights_folder import hf_offline, holds_model
 
 log = get_logger(__name__)
 
@@ -84,27 +84,9 @@ def _load(name: str, repo: Path, *, allow_download: bool, timeout_s: float) -> A
     return model
 
 
-def has_local_model(settings: Settings) -> bool:
-    """Whether the weights folder (`settings.demucs_repo`) holds DEMUCS_MODEL; nothing is loaded."""
-    return _in_repo(settings.DEMUCS_MODEL, settings.demucs_repo)
-
-
-def _in_repo(name: str, repo: Path) -> bool:
-    if not repo.is_dir():
-        return False
-    model_repo = LocalRepo(repo)
-    return bool(AnyModelRepo(model_repo, BagOnlyRepo(repo, model_repo)).has_model(name))
-
-
 def _load_local(name: str, repo: Path) -> Any | None:
     """The model from `repo`, or None when the folder does not hold it."""
-    return get_model(name, repo=repo) if _in_repo(name, repo) else None
-
-
-def hf_offline() -> bool:
-    """Whether HF_HUB_OFFLINE, the standard switch for air-gapped hosts, is set."""
-    # Read now rather than at import, so it can be set late.
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return get_model(name, repo=repo) if holds_model(repo, name) else None
 
 
 @contextlib.contextmanager

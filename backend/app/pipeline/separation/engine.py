@@ -19,6 +19,7 @@ from app.core.logging import get_logger
 from app.pipeline.atomic import atomic_path
 from app.pipeline.constants import SAMPLE_RATE
 from app.pipeline.separation.auto import SeparatorReason, choose_separator
+from app.pipeline.separation.weights_folder import has_local_model
 from app.pipeline.separation.windows import process_in_windows
 
 log = get_logger(__name__)
@@ -45,11 +46,9 @@ def preload_separator(settings: Settings, *, allow_download: bool = True) -> Non
     decision that there is none, is left to the first job. Raises SeparatorUnavailableError when
     SEPARATOR=demucs and its weights cannot be had, or auto's weights are there but do not load.
     """
-    if settings.SEPARATOR not in ("demucs", "auto"):
-        return
-    from app.pipeline.separation.demucs_weights import has_local_model, load_demucs_model
+    if settings.SEPARATOR == "demucs" or (settings.SEPARATOR == "auto" and has_local_model(settings)):
+        from app.pipeline.separation.demucs_weights import load_demucs_model
 
-    if settings.SEPARATOR == "demucs" or has_local_model(settings):
         _set_threads(settings)
         load_demucs_model(settings, allow_download=allow_download and settings.SEPARATOR == "demucs")
 

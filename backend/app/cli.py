@@ -56,8 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate",
         help="score transcription accuracy on annotated recordings",
-        description="DIR holds audio/NAME.wav and midi/NAME.mid pairs; prints per-class onset F-measures "
-        "(±50 ms, micro-averaged over tracks). Where DIR also has beats/NAME.beats (human beats: time in seconds "
+        description="DIR holds audio/NAME.wav and midi/NAME.mid pairs; prints per-class onset precision, recall "
+        "and F-measure (±50 ms, micro-averaged over tracks) for the five standard classes and, beside them, closed "
+        "and open hi-hat, ride and crash. Where DIR also has beats/NAME.beats (human beats: time in seconds "
         "and beat number in the bar, 1 = downbeat), the sheet is written and scored too: beat and downbeat "
         "F-measure (±70 ms), CMLt/AMLt, the tempo reading, and the notes in bars (sheet F).",
     )
@@ -93,7 +94,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--separator", choices=("demucs", "hpss", "none"), help="drum separation (default: SEPARATOR or demucs)"
+        "--separator",
+        choices=("auto", "demucs", "hpss", "none"),
+        help="drum separation; auto: Demucs where its weights are here or can be downloaded, else none "
+        "(default: SEPARATOR or auto)",
     )
     parser.add_argument("--model", metavar="URI", help="drum-hit model: file://, plain path, http(s):// or s3://")
 
@@ -130,6 +134,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         "tempo_bpm": doc.tempo_bpm,
         "time_signature": doc.time_signature,
         "separator": doc.separator,
+        "separator_reason": doc.separator_reason,
         "model": doc.model,
         "hits": len(doc.hits),
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
@@ -139,7 +144,7 @@ def _transcribe(args: argparse.Namespace) -> int:
     elif not args.quiet:
         print(
             f"{result.title}: {len(doc.hits)} hits, {doc.tempo_bpm} bpm, {doc.time_signature}, "
-            f"separator {doc.separator}, model {doc.model}\nResults in {result.out_dir}"
+            f"separator {doc.separator} ({doc.separator_reason}), model {doc.model}\nResults in {result.out_dir}"
         )
     return 0
 

@@ -47,6 +47,8 @@ class Job(Base):
     source: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text, default=None)
     separator: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Why that separator ran (app.pipeline.separation.auto.SeparatorReason), for the result page.
+    separator_reason: Mapped[str | None] = mapped_column(String(48), default=None)
     model: Mapped[str | None] = mapped_column(String(64), default=None)
     duration_s: Mapped[float | None] = mapped_column(Float, default=None)
     tempo_bpm: Mapped[float | None] = mapped_column(Float, default=None)

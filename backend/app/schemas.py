@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl
 
 from app.models import JobStatus
+from app.pipeline.separation.auto import SeparatorReason
 from app.pipeline.stage_table import FailureLabel
 
 
@@ -48,7 +49,10 @@ class JobOut(BaseModel):
     duration_s: float | None
     tempo_bpm: float | None
     time_signature: str | None
-    separator: str | None
+    separator: str | None = Field(description="The separator that ran: demucs, hpss or none (what auto chose)")
+    separator_reason: SeparatorReason | None = Field(
+        description="Why that separator ran: chosen explicitly (SEPARATOR), or what SEPARATOR=auto found"
+    )
     model: str | None
     hit_count: int | None
     timings: dict[str, float] = Field(description="Seconds per finished stage")

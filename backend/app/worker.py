@@ -152,8 +152,7 @@ def load_models() -> None:
     from app.pipeline.separation import preload_separator
 
     try:
-        if settings.SEPARATOR == "demucs":
-            preload_separator(settings)
+        preload_separator(settings)
         load_predictor(settings)
     except Exception as exc:
         log.error("model_preload_failed", error=str(exc))

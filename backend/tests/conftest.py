@@ -13,6 +13,9 @@ import soundfile as sf
 from httpx import Headers
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# SEPARATOR=auto, the default, would ask the internet for Demucs weights: no test may, so every test and
+# every process it starts is offline unless it says otherwise (and then talks to loopback servers only).
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 from app.core.config import Settings
 from app.pipeline.constants import SAMPLE_RATE

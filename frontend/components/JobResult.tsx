@@ -3,8 +3,10 @@ import { formatBytes, formatClock, formatTempo } from "@/lib/format";
 import { usePipeline } from "@/lib/hooks/usePipeline";
 
 import { ScoreView } from "./ScoreView";
+import { SeparationNote } from "./SeparationNote";
 
-/** A finished job: tempo and metre, downloads (the pipeline's artifacts it has), and the sheet with its player. */
+/** A finished job: tempo and metre, downloads (the pipeline's artifacts it has), how the drums were separated,
+ * and the sheet with its player. */
 export function JobResult({ job }: { job: Job }) {
   const { artifacts } = usePipeline();
   const byName = new Map<string, Artifact>(job.artifacts.map((a) => [a.name, a]));
@@ -56,6 +58,7 @@ export function JobResult({ job }: { job: Job }) {
           )}
         </section>
       </div>
+      <SeparationNote job={job} />
       <ScoreView job={job} />
     </div>
   );

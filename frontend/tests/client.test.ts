@@ -32,6 +32,7 @@ const JOB = {
   tempo_bpm: null,
   time_signature: null,
   separator: null,
+  separator_reason: null,
   model: null,
   hit_count: null,
   timings: {},

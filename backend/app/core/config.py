@@ -42,8 +42,9 @@ class Settings(BaseSettings):
     MODEL_KIND: Literal["auto", "annoteator-cnn", "drumscribe-frame"] = "auto"
     MODEL_DOWNLOAD_TIMEOUT_SECONDS: float = 120.0
 
-    # Separation
-    SEPARATOR: Literal["demucs", "hpss", "none"] = "demucs"
+    # Separation. auto: Demucs where its weights are in the weights folder or can be downloaded now,
+    # otherwise the drum-hit model hears the mix as it is (app/pipeline/separation/auto.py).
+    SEPARATOR: Literal["auto", "demucs", "hpss", "none"] = "auto"
     DEMUCS_MODEL: str = "htdemucs"
     # A folder of pre-seeded Demucs weights in demucs' own local-repo layout; empty means
     # MODEL_CACHE_DIR/demucs.

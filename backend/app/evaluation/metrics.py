@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import mir_eval
@@ -22,6 +22,17 @@ INSTRUMENT_CLASS: dict[str, str] = {
     "ride": "CY",
     "crash": "CY",
 }
+
+FINE_CLASSES: tuple[str, ...] = ("CHH", "OHH", "RD", "CRC")
+"""Finer classes inside HH and CY, scored beside the five: closed (and pedal) hi-hat, open hi-hat, ride, crash."""
+
+FINE_INSTRUMENT_CLASS: dict[str, str] = {
+    "hihat_closed": "CHH",
+    "hihat_open": "OHH",
+    "ride": "RD",
+    "crash": "CRC",
+}
+"""DrumScribe's instruments that have a finer class; the others (kick, snare, toms) have none."""
 
 WINDOW_S = 0.05
 """The field's tolerance: an estimate within ±50 ms of a reference onset is a hit."""
@@ -79,11 +90,13 @@ def match_counts(reference: np.ndarray, estimated: np.ndarray, window_s: float =
 
 
 def score_track(
-    reference: Mapping[str, Iterable[float]], estimated: Mapping[str, Iterable[float]]
+    reference: Mapping[str, Iterable[float]],
+    estimated: Mapping[str, Iterable[float]],
+    classes: Sequence[str] = CLASSES,
 ) -> dict[str, Counts]:
-    """Per-class counts of one track; both sides are {class: onset times in seconds}."""
+    """Per-class counts of one track for `classes`; both sides are {class: onset times in seconds}."""
     return {
-        cls: match_counts(merge_close(reference.get(cls, ())), merge_close(estimated.get(cls, ()))) for cls in CLASSES
+        cls: match_counts(merge_close(reference.get(cls, ())), merge_close(estimated.get(cls, ()))) for cls in classes
     }
 
 

@@ -1,6 +1,8 @@
 """`drumscribe evaluate`: run the pipeline on annotated recordings and score it.
 
-The first three stages are scored by onset F-measure against DIR/midi/NAME.mid. Where DIR also has
+The first three stages are scored by onset F-measure against DIR/midi/NAME.mid, in the five standard
+classes and, beside them, in four finer ones inside hi-hat and cymbals (open and closed hi-hat, ride,
+crash). Where DIR also has
 human beats (DIR/beats/NAME.beats) the notation stage runs too and its sheet is scored: beats, bars,
 tempo reading (app/evaluation/beats.py) and the written notes in bars (app/evaluation/sheet.py).
 """
@@ -18,9 +20,17 @@ import numpy as np
 
 from app.core.config import Settings
 from app.core.errors import IngestError, TranscriptionError
-from app.evaluation.annotations import read_midi_onsets
+from app.evaluation.annotations import GM_FINE_CLASS, read_midi_onsets
 from app.evaluation.beats import AS_PLAYED, BEAT_WINDOW_S, BeatAnnotation, BeatScores, read_beats, score_beats
-from app.evaluation.metrics import CLASSES, INSTRUMENT_CLASS, Counts, score_track, total
+from app.evaluation.metrics import (
+    CLASSES,
+    FINE_CLASSES,
+    FINE_INSTRUMENT_CLASS,
+    INSTRUMENT_CLASS,
+    Counts,
+    score_track,
+    total,
+)
 from app.evaluation.sheet import POSITION_TOLERANCE_BEATS, HumanBarGrid, SheetScore, read_sheet_notes, score_sheet
 from app.pipeline import constants, stages
 from app.pipeline.hits import Hit, HitsDocument
@@ -53,6 +63,9 @@ class SheetTrack:
         }
 
 
+FINE_LEGEND = "CHH closed and pedal hi-hat, OHH open hi-hat, RD ride, CRC crash"
+
+
 @dataclass
 class EvaluationReport:
     """Micro-averaged counts per class, plus each track's overall F-measure."""
@@ -63,6 +76,9 @@ class EvaluationReport:
     per_track: dict[str, float] = field(default_factory=dict)
     sheet: dict[str, SheetTrack] = field(default_factory=dict)
     """The songs with human beats, by name."""
+    finer: dict[str, Counts] = field(default_factory=dict)
+    """Micro-averaged counts of the finer classes (metrics.FINE_CLASSES); not part of the overall figure,
+    which they would count twice."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form; "sheet" is null when no song has human beats."""
@@ -71,20 +87,25 @@ class EvaluationReport:
             "separator": self.separator,
             "model": self.model,
             "tracks": self.per_track,
-            "classes": {
-                cls: {
-                    "precision": c.precision,
-                    "recall": c.recall,
-                    "f_measure": c.f_measure,
-                    "tp": c.tp,
-                    "fp": c.fp,
-                    "fn": c.fn,
-                }
-                for cls, c in self.per_class.items()
-            },
+            "classes": _class_table(self.per_class),
             "overall_f_measure": overall.f_measure,
+            "finer_classes": _class_table(self.finer),
             "sheet": sheet_summary(self.sheet) if self.sheet else None,
         }
+
+
+def _class_table(counts: Mapping[str, Counts]) -> dict[str, dict[str, float]]:
+    return {
+        cls: {
+            "precision": c.precision,
+            "recall": c.recall,
+            "f_measure": c.f_measure,
+            "tp": c.tp,
+            "fp": c.fp,
+            "fn": c.fn,
+        }
+        for cls, c in counts.items()
+    }
 
 
 def sheet_summary(tracks: Mapping[str, SheetTrack]) -> dict[str, Any]:
@@ -118,11 +139,13 @@ def _mean(values: Iterable[float]) -> float:
     return sum(items) / len(items) if items else 0.0
 
 
-def hits_by_class(hits: list[Hit]) -> dict[str, list[float]]:
-    """Fold DrumScribe's instruments into the five standard classes."""
+def hits_by_class(hits: list[Hit], classes: Mapping[str, str] = INSTRUMENT_CLASS) -> dict[str, list[float]]:
+    """Fold DrumScribe's instruments into classes (instrument → class; by default the five standard ones).
+    Instruments without a class in `classes` are left out."""
     grouped: dict[str, list[float]] = defaultdict(list)
     for hit in hits:
-        grouped[INSTRUMENT_CLASS[hit.instrument]].append(hit.time)
+        if hit.instrument in classes:
+            grouped[classes[hit.instrument]].append(hit.time)
     return dict(grouped)
 
 
@@ -142,6 +165,7 @@ def evaluate_directory(directory: Path, *, settings: Settings) -> EvaluationRepo
     """Transcribe every annotated track of `directory` and score it against its MIDI; where the track
     has human beats (beats/NAME.beats), write its sheet too and score that."""
     per_class = {cls: Counts() for cls in CLASSES}
+    finer = {cls: Counts() for cls in FINE_CLASSES}
     per_track: dict[str, float] = {}
     sheets: dict[str, SheetTrack] = {}
     separator = model = ""
@@ -161,8 +185,14 @@ def evaluate_directory(directory: Path, *, settings: Settings) -> EvaluationRepo
         counts = score_track(reference, hits_by_class(document.hits))
         for cls, value in counts.items():
             per_class[cls].add(value)
+        fine_reference = read_midi_onsets(mid, GM_FINE_CLASS)
+        fine_estimate = hits_by_class(document.hits, FINE_INSTRUMENT_CLASS)
+        for cls, value in score_track(fine_reference, fine_estimate, FINE_CLASSES).items():
+            finer[cls].add(value)
         per_track[wav.stem] = total(counts).f_measure
-    return EvaluationReport(separator=separator, model=model, per_class=per_class, per_track=per_track, sheet=sheets)
+    return EvaluationReport(
+        separator=separator, model=model, per_class=per_class, per_track=per_track, sheet=sheets, finer=finer
+    )
 
 
 def score_written_sheet(
@@ -192,13 +222,18 @@ def format_report(report: EvaluationReport) -> str:
         f"separator: {report.separator}   model: {report.model}",
         f"{'class':<8}{'P':>7}{'R':>7}{'F':>7}{'TP':>7}{'FP':>7}{'FN':>7}",
     ]
-    rows = [*report.per_class.items(), ("all", total(report.per_class))]
-    for cls, c in rows:
-        lines.append(f"{cls:<8}{c.precision:>7.3f}{c.recall:>7.3f}{c.f_measure:>7.3f}{c.tp:>7}{c.fp:>7}{c.fn:>7}")
+    lines += [_table_row(cls, c) for cls, c in [*report.per_class.items(), ("all", total(report.per_class))]]
+    if report.finer:
+        lines.append(f"finer classes inside HH and CY ({FINE_LEGEND}):")
+        lines += [_table_row(cls, c) for cls, c in report.finer.items()]
     lines.append("per track F: " + ", ".join(f"{name} {f:.3f}" for name, f in report.per_track.items()))
     if report.sheet:
         lines += ["", *format_sheet(report.sheet)]
     return "\n".join(lines)
+
+
+def _table_row(cls: str, c: Counts) -> str:
+    return f"{cls:<8}{c.precision:>7.3f}{c.recall:>7.3f}{c.f_measure:>7.3f}{c.tp:>7}{c.fp:>7}{c.fn:>7}"
 
 
 def format_sheet(tracks: Mapping[str, SheetTrack]) -> list[str]:

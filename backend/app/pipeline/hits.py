@@ -49,6 +49,8 @@ class HitsDocument:
     separator: str
     model: str
     hits: list[Hit] = field(default_factory=list)
+    separator_reason: str | None = None
+    """Why `separator` ran (app.pipeline.separation.auto.SeparatorReason); None in files from before it was kept."""
     tempo_bpm: float | None = None
     time_signature: str | None = None
     beat_times: list[float] | None = None
@@ -64,6 +66,7 @@ class HitsDocument:
             "time_signature": self.time_signature,
             "duration_s": round(self.duration_s, 3),
             "separator": self.separator,
+            "separator_reason": self.separator_reason,
             "model": self.model,
             "hits": [{**asdict(h), "time": round(h.time, 4), "confidence": round(h.confidence, 4)} for h in self.hits],
             "beat_times": None if self.beat_times is None else [round(t, 4) for t in self.beat_times],
@@ -76,6 +79,7 @@ class HitsDocument:
         return cls(
             duration_s=float(data["duration_s"]),
             separator=str(data["separator"]),
+            separator_reason=data.get("separator_reason"),
             model=str(data["model"]),
             hits=[Hit(**h) for h in data["hits"]],
             tempo_bpm=data.get("tempo_bpm"),

@@ -83,6 +83,7 @@ class JobFacts(TypedDict, total=False):
     title: str
     duration_s: float
     separator: str
+    separator_reason: str
     model: str
     hit_count: int
     tempo_bpm: float | None
@@ -146,7 +147,7 @@ def _ingest_facts(result: IngestResult) -> JobFacts:
 
 
 def _separation_facts(result: SeparationResult) -> JobFacts:
-    return {"separator": result.separator}
+    return {"separator": result.separator, "separator_reason": result.reason}
 
 
 def _prediction_facts(document: HitsDocument) -> JobFacts:

@@ -92,6 +92,7 @@ def predict_hits(work_dir: Path, *, settings: Settings, progress: ProgressFn | N
     document = HitsDocument(
         duration_s=len(mono) / sr,
         separator=str(separation["separator"]),
+        separator_reason=separation.get("reason"),
         model=predictor.name,
         hits=sorted(hits, key=lambda h: (h.time, h.instrument)),
     )

@@ -17,7 +17,6 @@ import soundfile as sf
 import torch
 import yaml
 from demucs.apply import apply_model
-from demucs.htdemucs import HTDemucs
 from demucs.pretrained import get_model
 
 from app.core.config import Settings
@@ -27,23 +26,11 @@ from app.pipeline.separation import SeparationResult, demucs_weights, preload_se
 from app.pipeline.separation.demucs_weights import load_demucs_model, seed_demucs_weights
 from app.synth.grooves import ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
+from tests.integration.tiny_demucs import save_tiny_model
 
 pytestmark = pytest.mark.integration
 
-SOURCES = ["drums", "bass", "other", "vocals"]
 PCM16_STEP = 1 / 32768
-
-
-def save_tiny_model(repo: Path, name: str, sig: str, sources: list[str] = SOURCES) -> None:
-    """A small seeded HTDemucs in demucs' local-repo layout: `{sig}.th` and a `{name}.yaml` bag."""
-    torch.manual_seed(0)
-    # 2 s segments so a few seconds of audio already take several of them; depth 3 keeps it fast.
-    model = HTDemucs(sources=sources, channels=8, depth=3, t_layers=1, t_heads=2, nfft=2048, segment=2)
-    args, kwargs = model._init_args_kwargs
-    package = {"klass": HTDemucs, "args": args, "kwargs": kwargs, "state": model.state_dict(), "training_args": {}}
-    repo.mkdir(parents=True, exist_ok=True)
-    torch.save(package, repo / f"{sig}.th")
-    (repo / f"{name}.yaml").write_text(yaml.safe_dump({"models": [sig]}))
 
 
 @pytest.fixture(scope="module")

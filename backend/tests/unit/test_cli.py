@@ -61,3 +61,11 @@ def test_download_models_fills_the_cache_folder(
     cached = tmp_path / "cache" / "complete_network" / "v9" / "complete_network.h5"
     assert cached.read_bytes() == source.read_bytes()
     assert str(cached) in capsys.readouterr().out
+
+
+def test_auto_is_the_default_separator_and_an_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEPARATOR", raising=False)
+    assert _settings(_parser().parse_args(["transcribe", "x.wav", "--out", "o"])).SEPARATOR == "auto"
+    monkeypatch.setenv("SEPARATOR", "none")
+    args = _parser().parse_args(["evaluate", "dir", "--separator", "auto"])
+    assert _settings(args).SEPARATOR == "auto"

@@ -10,7 +10,7 @@ import pytest
 
 from app.core.errors import TranscriptionError
 from app.evaluation.beats import BeatAnnotation, BeatScores
-from app.evaluation.metrics import CLASSES, Counts
+from app.evaluation.metrics import CLASSES, FINE_CLASSES, Counts
 from app.evaluation.runner import EvaluationReport, SheetTrack, format_report, score_written_sheet
 from app.evaluation.sheet import SheetScore
 from app.pipeline.hits import HitsDocument
@@ -56,3 +56,22 @@ def test_a_sheet_is_scored_only_after_the_notation_stage(tmp_path: Path) -> None
     human = BeatAnnotation(np.arange(8.0), np.resize([1, 2, 3, 4], 8))
     with pytest.raises(TranscriptionError, match="the notation stage"):
         score_written_sheet(predicted, tmp_path / "sheet_music.musicxml", human, {})
+
+
+def test_finer_classes_sit_beside_the_five_in_the_table_and_the_json() -> None:
+    finer = {cls: Counts() for cls in FINE_CLASSES}
+    finer["OHH"] = Counts(tp=3, fp=1, fn=6)
+    with_finer = report()
+    with_finer.finer = finer
+    data = json.loads(json.dumps(with_finer.to_dict()))
+    assert list(data["finer_classes"]) == ["CHH", "OHH", "RD", "CRC"]
+    assert data["finer_classes"]["OHH"] == {"precision": 0.75, "recall": 1 / 3, "f_measure": pytest.approx(6 / 13),
+                                            "tp": 3, "fp": 1, "fn": 6}  # fmt: skip
+    # The overall figure stays the five classes': the finer ones would count hi-hats and cymbals twice.
+    assert data["overall_f_measure"] == report().to_dict()["overall_f_measure"]
+    table = format_report(with_finer).splitlines()
+    at = table.index(next(line for line in table if line.startswith("finer classes")))
+    assert table[at - 1].startswith("all")
+    assert [line.split()[0] for line in table[at + 1 : at + 5]] == ["CHH", "OHH", "RD", "CRC"]
+    assert table[at + 2].split()[1:] == ["0.750", "0.333", "0.462", "3", "1", "6"]
+    assert table[-1] == "per track F: a 0.900"

@@ -13,7 +13,8 @@ from app.pipeline.hits import Hit, HitsDocument
 def test_round_trip_keeps_the_documented_shape(tmp_path: Path) -> None:
     doc = HitsDocument(
         duration_s=212.4,
-        separator="demucs",
+        separator="none",
+        separator_reason="demucs weights unavailable offline",
         model="annoteator-cnn",
         hits=[Hit(time=0.512, instrument="snare", velocity=96, confidence=0.91)],
         tempo_bpm=120.0,
@@ -23,8 +24,9 @@ def test_round_trip_keeps_the_documented_shape(tmp_path: Path) -> None:
     )
     doc.save(tmp_path / "hits.json")
     data = json.loads((tmp_path / "hits.json").read_text())
-    assert list(data) == ["tempo_bpm", "time_signature", "duration_s", "separator", "model", "hits", "beat_times",
-                          "downbeat_times"]  # fmt: skip
+    assert list(data) == ["tempo_bpm", "time_signature", "duration_s", "separator", "separator_reason", "model",
+                          "hits", "beat_times", "downbeat_times"]  # fmt: skip
+    assert data["separator_reason"] == "demucs weights unavailable offline"
     assert data["hits"] == [{"time": 0.512, "instrument": "snare", "velocity": 96, "confidence": 0.91}]
     assert HitsDocument.load(tmp_path / "hits.json") == doc
 
@@ -34,6 +36,7 @@ def test_a_document_from_before_the_bar_times_still_loads() -> None:
              "model": "m", "hits": [], "beat_times": [0.5, 1.0]}  # fmt: skip
     doc = HitsDocument.from_dict(older)
     assert doc.beat_times == [0.5, 1.0] and doc.downbeat_times is None
+    assert doc.separator_reason is None
 
 
 @pytest.mark.parametrize(

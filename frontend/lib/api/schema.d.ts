@@ -210,8 +210,16 @@ export interface components {
             tempo_bpm: number | null;
             /** Time Signature */
             time_signature: string | null;
-            /** Separator */
+            /**
+             * Separator
+             * @description The separator that ran: demucs, hpss or none (what auto chose)
+             */
             separator: string | null;
+            /**
+             * Separator Reason
+             * @description Why that separator ran: chosen explicitly (SEPARATOR), or what SEPARATOR=auto found
+             */
+            separator_reason: ("chosen explicitly" | "demucs weights present" | "demucs weights downloaded" | "demucs weights unavailable offline" | "demucs weights download failed" | "demucs weights could not be loaded") | null;
             /** Model */
             model: string | null;
             /** Hit Count */

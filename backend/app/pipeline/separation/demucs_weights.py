@@ -8,7 +8,6 @@ klass, args, kwargs and state) and a `{name}.yaml` bag listing the signatures un
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import threading
 import time
@@ -19,13 +18,14 @@ from typing import Any, cast
 import torch
 import yaml
 from demucs.pretrained import REMOTE_ROOT, _parse_remote_files, get_model
-from demucs.repo import AnyModelRepo, BagOnlyRepo, LocalRepo, ModelLoadingError, check_checksum
+from demucs.repo import ModelLoadingError, check_checksum
 
 from app.core.config import Settings
 from app.core.errors import SeparatorUnavailableError
 from app.core.logging import get_logger
 from app.pipeline.atomic import atomic_path, write_bytes_atomic
 from app.pipeline.constants import SAMPLE_RATE
+from app.pipeline.separation.weights_folder import hf_offline, holds_model
 
 log = get_logger(__name__)
 
@@ -62,7 +62,7 @@ def _load(name: str, repo: Path, *, allow_download: bool, timeout_s: float) -> A
             f"Demucs model '{name}' in {repo} could not be loaded ({exc}). " + _how_to_seed(name)
         ) from exc
     if model is None:
-        if not allow_download or _hf_offline():
+        if not allow_download or hf_offline():
             why = "HF_HUB_OFFLINE is set" if allow_download else "downloads are not allowed here"
             raise SeparatorUnavailableError(f"Demucs model '{name}' is not in {repo} and {why}. " + _how_to_seed(name))
         source = "download"
@@ -86,17 +86,7 @@ def _load(name: str, repo: Path, *, allow_download: bool, timeout_s: float) -> A
 
 def _load_local(name: str, repo: Path) -> Any | None:
     """The model from `repo`, or None when the folder does not hold it."""
-    if not repo.is_dir():
-        return None
-    model_repo = LocalRepo(repo)
-    if not AnyModelRepo(model_repo, BagOnlyRepo(repo, model_repo)).has_model(name):
-        return None
-    return get_model(name, repo=repo)
-
-
-def _hf_offline() -> bool:
-    # The standard switch for air-gapped hosts; read now rather than at import so it can be set late.
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return get_model(name, repo=repo) if holds_model(repo, name) else None
 
 
 @contextlib.contextmanager
@@ -129,6 +119,35 @@ def _check_usable(model: Any, name: str) -> None:
         raise SeparatorUnavailableError(
             f"Demucs model '{name}' works at {model.samplerate} Hz; DrumScribe needs {SAMPLE_RATE} Hz."
         )
+
+
+def download_urls(name: str) -> list[str]:
+    """Where `seed_demucs_weights` would fetch model `name` from: its first file in demucs' legacy
+    repository (when listed there) and its bag file on the HuggingFace hub (HF_ENDPOINT honoured)."""
+    from demucs.hf import DEFAULT_NAMESPACE, hf_repo_name
+    from huggingface_hub import hf_hub_url
+
+    urls = []
+    legacy = _parse_remote_files(REMOTE_ROOT / "files.txt")
+    bag = REMOTE_ROOT / f"{name}.yaml"
+    first = yaml.safe_load(bag.read_text())["models"][0] if bag.is_file() else name
+    if first in legacy:
+        urls.append(legacy[first])
+    urls.append(hf_hub_url(f"{DEFAULT_NAMESPACE}/{hf_repo_name(name)}", f"{name}.yaml"))
+    return urls
+
+
+def download_weights(settings: Settings) -> None:
+    """Seed DEMUCS_MODEL into the weights folder, each network operation bounded by
+    MODEL_DOWNLOAD_TIMEOUT_SECONDS. Raises SeparatorUnavailableError when that fails."""
+    repo = settings.demucs_repo
+    try:
+        with _socket_timeout(settings.MODEL_DOWNLOAD_TIMEOUT_SECONDS):
+            seed_demucs_weights(settings.DEMUCS_MODEL, repo)
+    except OSError as exc:
+        raise SeparatorUnavailableError(
+            f"Could not write Demucs model '{settings.DEMUCS_MODEL}' into {repo}: {exc}"
+        ) from exc
 
 
 def seed_demucs_weights(name: str, repo: Path) -> None:

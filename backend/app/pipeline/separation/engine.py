@@ -18,11 +18,13 @@ from app.core.errors import SeparationError
 from app.core.logging import get_logger
 from app.pipeline.atomic import atomic_path
 from app.pipeline.constants import SAMPLE_RATE
+from app.pipeline.separation.auto import SeparatorReason, choose_separator
+from app.pipeline.separation.weights_folder import has_local_model
 from app.pipeline.separation.windows import process_in_windows
 
 log = get_logger(__name__)
 
-SEPARATORS = ("demucs", "hpss", "none")
+SEPARATORS = ("auto", "demucs", "hpss", "none")
 OUTPUT_SUBTYPE = "PCM_16"
 """16-bit PCM: half the size of float for downloads; its rounding noise (-96 dB) is far below the drums."""
 COPY_CHUNK_SECONDS = 30.0
@@ -30,22 +32,25 @@ COPY_CHUNK_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class SeparationResult:
-    """What ran: the separator's name and, for Demucs, the model's name."""
+    """What ran (never "auto": what auto chose), why, and for Demucs the model's name."""
 
     separator: str
     model: str | None = None
+    reason: SeparatorReason = "chosen explicitly"
 
 
 def preload_separator(settings: Settings, *, allow_download: bool = True) -> None:
     """Load what SEPARATOR needs once, at worker start-up, so the first job does not pay for it.
 
-    Raises SeparatorUnavailableError when Demucs weights cannot be had.
+    SEPARATOR=auto loads Demucs only when its weights are in the weights folder: a download, or the
+    decision that there is none, is left to the first job. Raises SeparatorUnavailableError when
+    SEPARATOR=demucs and its weights cannot be had, or auto's weights are there but do not load.
     """
-    if settings.SEPARATOR == "demucs":
+    if settings.SEPARATOR == "demucs" or (settings.SEPARATOR == "auto" and has_local_model(settings)):
         from app.pipeline.separation.demucs_weights import load_demucs_model
 
         _set_threads(settings)
-        load_demucs_model(settings, allow_download=allow_download)
+        load_demucs_model(settings, allow_download=allow_download and settings.SEPARATOR == "demucs")
 
 
 def separate(
@@ -59,18 +64,24 @@ def separate(
 ) -> SeparationResult:
     """Write the drums of `input_wav` (44.1 kHz WAV) to `output_wav` as a 16-bit WAV with the same channels.
 
-    `separator` is "demucs", "hpss" or "none" (a plain copy). `progress` receives fractions from 0 to 1.
-    With `allow_download` false, Demucs weights must already be in `settings.demucs_repo`. The output
-    appears complete or not at all. Raises SeparationError (SeparatorUnavailableError when the chosen
-    separator cannot run here); nothing falls back to another separator.
+    `separator` is "auto" (see `choose_separator`), "demucs", "hpss" or "none" (a plain copy).
+    `progress` receives fractions from 0 to 1. With `allow_download` false, Demucs weights must already
+    be in `settings.demucs_repo`. The output appears complete or not at all. Raises SeparationError
+    (SeparatorUnavailableError when a separator named explicitly cannot run here); only "auto" falls
+    back, to "none".
     """
-    model_name = settings.DEMUCS_MODEL if separator == "demucs" else None
+    reason: SeparatorReason = "chosen explicitly"
+    model_name: str | None = None
     started = time.monotonic()
     try:
         if separator not in SEPARATORS:
             raise SeparationError(
                 f"Unknown separator '{separator}'; choose one of {', '.join(SEPARATORS)} (SEPARATOR)."
             )
+        if separator == "auto":
+            choice = choose_separator(settings, allow_download=allow_download)
+            separator, reason = choice.separator, choice.reason
+        model_name = settings.DEMUCS_MODEL if separator == "demucs" else None
         model = None
         if separator == "demucs":
             from app.pipeline.separation.demucs_weights import load_demucs_model
@@ -82,6 +93,7 @@ def separate(
             log.info(
                 "separation_start",
                 separator=separator,
+                reason=reason,
                 model=model_name,
                 duration_s=round(src.frames / src.samplerate, 3),
             )
@@ -116,7 +128,7 @@ def separate(
         model=model_name,
         elapsed_s=round(time.monotonic() - started, 2),
     )
-    return SeparationResult(separator=separator, model=model_name)
+    return SeparationResult(separator=separator, model=model_name, reason=reason)
 
 
 def _set_threads(settings: Settings) -> None:

@@ -95,7 +95,8 @@ def test_a_dead_workers_group_is_killed_and_a_stop_waits_for_the_grace(tmp_path:
         first_child = int(pids.read_text().split()[0])
         os.kill(first_leader, 9)
         assert _wait(lambda: pids.read_text().count("\n") == 2, 15), "the worker was restarted"
-        assert not _alive(first_child), "the dead worker's child was killed with its group"
+        # SIGKILL takes effect asynchronously: on a busy machine the child may take a moment to go.
+        assert _wait(lambda: not _alive(first_child), 5), "the dead worker's child was killed with its group"
         assert supervisor.running["worker"].pid != first_leader
         assert supervisor.running["api"].poll() is None, "a worker's death leaves the API running"
         children = list(supervisor.running.values())
@@ -107,7 +108,7 @@ def test_a_dead_workers_group_is_killed_and_a_stop_waits_for_the_grace(tmp_path:
     assert result == [0]
     assert 1.3 < time.monotonic() - stopping < 10, "the stubborn process got the grace, then SIGKILL"
     assert all(child.poll() is not None for child in children)
-    assert not _alive(second_child)
+    assert _wait(lambda: not _alive(second_child), 5)
 
 
 def test_a_second_stop_request_kills_at_once() -> None:

@@ -202,6 +202,9 @@ class ModelResolver:
                     options = onnxruntime.SessionOptions()
                     options.intra_op_num_threads = max(intra_op_threads, 0)
                     options.inter_op_num_threads = 1
+                    # Idle threads sleep rather than spin: a worker shares its cores with other stages
+                    # and processes, and this network is too small for spinning to pay (measured).
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                     options.log_severity_level = 3  # errors only: its warnings name graph internals
                     try:
                         self._session = onnxruntime.InferenceSession(

@@ -45,9 +45,11 @@ def main() -> int:
     parser.add_argument("--cli", action="store_true", help="also time `drumscribe transcribe` and a heavy worker")
     parser.add_argument("--runtimes", action="store_true", help="also time the network alone: TensorFlow, onnxruntime")
     parser.add_argument("--one", nargs=2, metavar=("SEPARATOR", "SONG"), help=argparse.SUPPRESS)
-    parser.add_argument("--render", nargs=2, metavar=("SECONDS", "SONG"), help=argparse.SUPPRESS)
+    parser.add_argument("--render", nargs=2, metavar=("SECONDS", "SONG"), help="only write the benchmark's song")
     parser.add_argument("--heavy", metavar="JOB", help=argparse.SUPPRESS)
-    parser.add_argument("--transcribe", nargs=2, metavar=("SONG", "WORK"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--transcribe", nargs=2, metavar=("SONG", "WORK"), help="only time one `drumscribe transcribe` (JSON line)"
+    )
     parser.add_argument("--network", nargs=2, metavar=("REPEAT", "SONG"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:

@@ -71,6 +71,18 @@ class Agreement:
     same_hits: bool
 
 
+def require_export_tools() -> None:
+    """Raise now, not after hours of training, when the converter (the `train` extra) is not installed."""
+    try:
+        import onnx  # noqa: F401
+        import tf2onnx  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError(
+            f"exporting the model to ONNX needs tf2onnx and onnx ({exc}); install them with "
+            "pip install -e 'backend[train]'"
+        ) from exc
+
+
 def check_groove_audio(kit: Kit | None = None) -> np.ndarray:
     """The check groove, peak-scaled mono float32 at MODEL_SR: rock, funk, a tom fill, crash and ride."""
     from app.synth.grooves import CRASH_AND_RIDE, FUNK_SIXTEENTHS, ROCK_BEAT, TOM_FILL, Groove, groove_from_pattern

@@ -12,7 +12,7 @@ import numpy as np
 
 from app.evaluation.metrics import Counts, match_counts
 from app.pipeline.prediction.frame import CLASSES, FPS, KIND, N_MELS, is_frame_model, pick_peaks
-from app.training.export_onnx import export_beside
+from app.training.export_onnx import export_beside, require_export_tools
 from app.training.model import build_model
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
+    require_export_tools()
     keras.utils.set_random_seed(config.seed)
     train_x, train_y = load_split(config.data_dir, "train")
     val_x, val_y = load_split(config.data_dir, "val")

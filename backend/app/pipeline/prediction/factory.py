@@ -122,7 +122,7 @@ def load_predictor(settings: Settings | None = None) -> HitPredictor:
     """The process's predictor for the configured model: fetched, loaded and recognised on first use.
 
     Worker start-up calls this so the first job does not wait for the download; later calls with the
-    same MODEL_KIND, MODEL_URI, MODEL_VERSION and MODEL_CACHE_DIR return the same predictor.
+    same MODEL_KIND, MODEL_URI, MODEL_VERSION, MODEL_CACHE_DIR and MODEL_THREADS return the same predictor.
     """
     settings = settings or get_settings()
     key = (

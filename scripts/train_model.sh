@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build DrumScribe's synthetic drum data from Debian's packages and train the frame-level model from
-# scratch, with fixed seeds; the result replaces the bundled model in the backend package.
+# scratch, with fixed seeds; the result (.h5, its ONNX export and the recipe .json) replaces the bundled
+# model in the backend package.
 #
 #   scripts/train_model.sh [--train-songs N] [--val-songs N] [--epochs N] [--max-minutes M]
 #                          [--data-dir DIR] [--out FILE.h5] [--seed S] [--workers N] [--skip-build]
@@ -30,6 +31,8 @@ for need in fluidsynth; do
 done
 [[ -d /usr/share/hydrogen/data/drumkits ]] || { echo "missing Hydrogen kits: apt-get install hydrogen-drumkits" >&2; exit 1; }
 [[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]] || { echo "missing FluidR3_GM.sf2: apt-get install fluid-soundfont-gm" >&2; exit 1; }
+# Training ends by exporting the model to ONNX: check for the converter before hours of work.
+"$python" -c "import tf2onnx, onnx" 2>/dev/null || { echo "missing tf2onnx: pip install -e 'backend[train]'" >&2; exit 1; }
 
 cd "$backend"
 # Deterministic TensorFlow kernels and hash seeds, so a re-run on the same machine gives the same model.

@@ -53,8 +53,8 @@ celery_app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_track_started=True,
-    # A heavy pool process loads TensorFlow and the models before it reports ready (worker_process_init);
-    # Celery's 4 s default would kill it mid-load, again and again, on a busy machine.
+    # A heavy pool process loads the models (TensorFlow too for an .h5 model) before it reports ready
+    # (worker_process_init); Celery's 4 s default would kill it mid-load, again and again, on a busy machine.
     worker_proc_alive_timeout=180.0,
     result_expires=3600,
     broker_connection_retry_on_startup=True,

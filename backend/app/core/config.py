@@ -16,8 +16,14 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bundled" / "drumscribe_frame.h5"
-"""DrumScribe's own frame-level model, shipped in the package (backend/MODEL_CARD.md): the default, no download."""
+BUNDLED_MODEL_DIR = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bundled"
+
+BUNDLED_MODEL_PATH = BUNDLED_MODEL_DIR / "drumscribe_frame.onnx"
+"""DrumScribe's own frame-level model, shipped in the package (backend/MODEL_CARD.md): the default, no download.
+Run by onnxruntime, so no process imports TensorFlow for it."""
+
+BUNDLED_KERAS_MODEL_PATH = BUNDLED_MODEL_DIR / "drumscribe_frame.h5"
+"""The same model in Keras' format, as training saves it; MODEL_URI may name it to run it with TensorFlow."""
 
 
 REDELIVERY_MARGIN_SECONDS = 120
@@ -41,6 +47,9 @@ class Settings(BaseSettings):
     MODEL_CACHE_DIR: Path = Field(default_factory=lambda: _user_data_dir() / "models")
     MODEL_KIND: Literal["auto", "annoteator-cnn", "drumscribe-frame"] = "auto"
     MODEL_DOWNLOAD_TIMEOUT_SECONDS: float = 120.0
+    # Threads onnxruntime gives the drum-hit model (an ONNX MODEL_URI, as the bundled model is); 0 means
+    # one per physical core. Set it to the worker's CPU share when other processes share the machine.
+    MODEL_THREADS: int = Field(default=0, ge=0)
 
     # Separation. auto: Demucs where its weights are in the weights folder or can be downloaded now,
     # otherwise the drum-hit model hears the mix as it is (app/pipeline/separation/auto.py).

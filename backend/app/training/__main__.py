@@ -1,4 +1,5 @@
-"""`python -m app.training build|train|all`: build the synthetic data and train the frame-level model."""
+"""`python -m app.training build|train|all|export-onnx`: build the synthetic data, train the frame-level
+model (saved as .h5 and exported to .onnx), or export an existing .h5 to ONNX again."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bun
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen step."""
     parser = argparse.ArgumentParser(prog="python -m app.training", description=__doc__)
-    parser.add_argument("step", choices=("build", "train", "all"))
+    parser.add_argument("step", choices=("build", "train", "all", "export-onnx"))
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the data goes (not the repo)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the exported .h5 (metadata beside it)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the exported .h5 (.onnx and metadata beside it)")
     parser.add_argument("--train-songs", type=int, default=6000, help="synthetic training songs (8–16 s each)")
     parser.add_argument("--val-songs", type=int, default=150, help="held-out songs on held-out kits")
     parser.add_argument("--epochs", type=int, default=40)
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         print(json.dumps(metadata, indent=2), flush=True)
+    if args.step == "export-onnx":
+        from app.training.export_onnx import export_beside
+
+        print(json.dumps(export_beside(args.out), indent=2), flush=True)
     return 0
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from app.evaluation.metrics import Counts, match_counts
 from app.pipeline.prediction.frame import CLASSES, FPS, KIND, N_MELS, is_frame_model, pick_peaks
+from app.training.export_onnx import export_beside, require_export_tools
 from app.training.model import build_model
 
 if TYPE_CHECKING:
@@ -113,10 +114,11 @@ def fold_thresholds(model: keras.Model, thresholds: dict[str, float]) -> None:
 
 
 def train(config: TrainConfig) -> dict[str, Any]:
-    """Train from scratch, choose thresholds on the val split, export the model and its metadata."""
+    """Train from scratch, choose thresholds on the val split, export the model (.h5 and .onnx) and its metadata."""
     import keras
     import tensorflow as tf
 
+    require_export_tools()
     keras.utils.set_random_seed(config.seed)
     train_x, train_y = load_split(config.data_dir, "train")
     val_x, val_y = load_split(config.data_dir, "val")
@@ -176,4 +178,6 @@ def train(config: TrainConfig) -> dict[str, Any]:
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
     config.out_path.with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")
+    # The ONNX form is what workers run; it is checked against the Keras form before it is written.
+    metadata.update(export_beside(config.out_path, loaded))
     return metadata

@@ -113,11 +113,12 @@ def test_bundled_model_loads_as_resolver_does_and_finds_a_rock_beat() -> None:
         assert close >= 0.75 * len(expected), f"{instrument}: {close} of {len(expected)} found"
 
 
-def test_default_settings_use_the_bundled_model_and_accept_its_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.core.config import BUNDLED_MODEL_PATH, Settings
+def test_default_settings_use_the_bundled_onnx_model_and_accept_its_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.config import BUNDLED_KERAS_MODEL_PATH, BUNDLED_MODEL_PATH, Settings
 
     monkeypatch.delenv("MODEL_URI", raising=False)
-    assert BUNDLED.as_uri() == Settings().MODEL_URI
-    assert BUNDLED == BUNDLED_MODEL_PATH
-    assert BUNDLED.is_file(), "the bundled model must ship with the package"
+    onnx_model = BUNDLED.with_suffix(".onnx")
+    assert onnx_model.as_uri() == Settings().MODEL_URI
+    assert (onnx_model, BUNDLED) == (BUNDLED_MODEL_PATH, BUNDLED_KERAS_MODEL_PATH)
+    assert onnx_model.is_file() and BUNDLED.is_file(), "the bundled model must ship with the package in both forms"
     assert Settings(MODEL_KIND="drumscribe-frame").MODEL_KIND == frame.KIND

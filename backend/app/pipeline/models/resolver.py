@@ -2,15 +2,18 @@
 
 The manual's resolution flow:
 
-1. MODEL_CACHE_DIR/complete_network/{MODEL_VERSION}/complete_network.h5 — used as is when present.
+1. MODEL_CACHE_DIR/complete_network/{MODEL_VERSION}/complete_network.h5 — used as is when present
+   (complete_network.onnx for an ONNX model).
 2. On a miss, fetch MODEL_URI by scheme: http(s):// with a streaming httpx download, s3://bucket/key
    with boto3 (AWS_ENDPOINT_URL and the usual AWS_* variables apply), file:// or a plain path with
    shutil.copy2.
-3. Load it into Keras, once per process.
+3. Load it once per process: a Keras .h5 with TensorFlow, a .onnx with onnxruntime. The format is
+   the one MODEL_URI's file name ends in (.onnx, anything else is a Keras .h5), so the runtime that
+   loads a model is known before anything is fetched, and an ONNX model never imports TensorFlow.
 
 A fetch always goes to a temporary file beside the cache path and is renamed into place only after it
-is complete and reads as HDF5, so a broken download is never cached and two processes filling the
-same cache cannot see each other's half-written file.
+is complete and reads as the expected format, so a broken download is never cached and two processes
+filling the same cache cannot see each other's half-written file.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import url2pathname
 
@@ -36,9 +39,16 @@ from app.pipeline.atomic import atomic_path
 
 if TYPE_CHECKING:
     import keras
+    import onnxruntime
 
 MODEL_NAME = "complete_network"
 MODEL_FILENAME = f"{MODEL_NAME}.h5"
+ONNX_MODEL_FILENAME = f"{MODEL_NAME}.onnx"
+
+ModelFormat = Literal["keras", "onnx"]
+
+_ONNX_FIRST_BYTE = b"\x08"
+"""An ONNX ModelProto starts with its field 1 (ir_version, a varint): tag byte 0x08."""
 
 _PRESEED = "(or pre-seed the cache with scripts/download_models.sh)"
 _CHUNK_BYTES = 1 << 20
@@ -56,6 +66,11 @@ def _display_uri(uri: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def model_format(uri: str) -> ModelFormat:
+    """ "onnx" when MODEL_URI's file name ends in .onnx (query string aside), else "keras" (an .h5)."""
+    return "onnx" if urlsplit(uri).path.lower().endswith(".onnx") else "keras"
+
+
 def _received(response: httpx.Response | None) -> int:
     return response.num_bytes_downloaded if response is not None else 0
 
@@ -63,7 +78,7 @@ def _received(response: httpx.Response | None) -> int:
 class ModelResolver:
     """Finds the drum-hit model for one MODEL_URI and MODEL_VERSION, fetching it into the cache if needed.
 
-    Thread-safe: one thread fetches while the others wait, and the Keras model is loaded once.
+    Thread-safe: one thread fetches while the others wait, and the model is loaded once.
     """
 
     def __init__(self, uri: str, version: str, cache_dir: Path, *, timeout_s: float = 120.0) -> None:
@@ -78,6 +93,7 @@ class ModelResolver:
         self._fetch_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._model: keras.Model | None = None
+        self._session: onnxruntime.InferenceSession | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelResolver:
@@ -90,9 +106,15 @@ class ModelResolver:
         )
 
     @property
+    def model_format(self) -> ModelFormat:
+        """The model's file format, from MODEL_URI's file name: "onnx" or "keras"."""
+        return model_format(self.uri)
+
+    @property
     def cache_path(self) -> Path:
         """Where this version of the model lives once fetched."""
-        return self.cache_dir / MODEL_NAME / self.version / MODEL_FILENAME
+        filename = ONNX_MODEL_FILENAME if self.model_format == "onnx" else MODEL_FILENAME
+        return self.cache_dir / MODEL_NAME / self.version / filename
 
     @property
     def display_uri(self) -> str:
@@ -112,7 +134,10 @@ class ModelResolver:
             try:
                 with atomic_path(path) as tmp:
                     self._fetch(tmp)
-                    self._check_hdf5(tmp)
+                    if self.model_format == "onnx":
+                        self._check_onnx(tmp)
+                    else:
+                        self._check_hdf5(tmp)
             except OSError as exc:  # the cache folder itself: read-only, full, missing permissions
                 raise ModelUnavailableError(
                     f"could not write the model cache at {path}: {exc}; make MODEL_CACHE_DIR writable {_PRESEED}"
@@ -129,6 +154,11 @@ class ModelResolver:
 
     def get_keras_model(self) -> keras.Model:
         """The Keras model, loaded on first call and shared by every later call in this process."""
+        if self.model_format != "keras":
+            raise ModelUnavailableError(
+                f"MODEL_URI={self.display_uri} names an ONNX model, which onnxruntime runs, not Keras; "
+                "point MODEL_URI at the .h5 file for TensorFlow"
+            )
         if self._model is None:
             with self._load_lock:
                 if self._model is None:
@@ -150,6 +180,43 @@ class ModelResolver:
                             f"{self.display_uri} (the manual's 'Corrupted Model Cache' procedure)"
                         ) from exc
         return self._model
+
+    def get_onnx_session(self, intra_op_threads: int = 0) -> onnxruntime.InferenceSession:
+        """The onnxruntime session of an ONNX model, made on first call and shared in this process.
+
+        `intra_op_threads` threads run each operator (0: onnxruntime's default, one per physical core);
+        operators run one after another, since the network is a single chain.
+        """
+        if self.model_format != "onnx":
+            raise ModelUnavailableError(
+                f"MODEL_URI={self.display_uri} names a Keras .h5 model, which TensorFlow runs, not onnxruntime; "
+                "point MODEL_URI at a .onnx file for onnxruntime"
+            )
+        if self._session is None:
+            with self._load_lock:
+                if self._session is None:
+                    path = self.get_model_path()
+                    # Imported here: the API process never runs a model.
+                    import onnxruntime
+
+                    options = onnxruntime.SessionOptions()
+                    options.intra_op_num_threads = max(intra_op_threads, 0)
+                    options.inter_op_num_threads = 1
+                    # Idle threads sleep rather than spin: a worker shares its cores with other stages
+                    # and processes, and this network is too small for spinning to pay (measured).
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                    options.log_severity_level = 3  # errors only: its warnings name graph internals
+                    try:
+                        self._session = onnxruntime.InferenceSession(
+                            str(path), options, providers=["CPUExecutionProvider"]
+                        )
+                    except Exception as exc:  # onnxruntime raises its own kinds for a damaged or foreign file
+                        raise ModelUnavailableError(
+                            f"onnxruntime could not load the cached model {path} ({type(exc).__name__}: {exc}); "
+                            "delete that file so the next start fetches it again from "
+                            f"{self.display_uri} (the manual's 'Corrupted Model Cache' procedure)"
+                        ) from exc
+        return self._session
 
     # Fetching -----------------------------------------------------------------------------------
 
@@ -305,6 +372,21 @@ class ModelResolver:
             f"what MODEL_URI={self.display_uri} returned is not an HDF5 Keras model "
             f"({os.path.getsize(fetched)} bytes starting {head!r}); nothing was cached at {self.cache_path}; "
             "point MODEL_URI at the .h5 file itself (on GitHub the /raw/ link, not the page)"
+        )
+
+    def _check_onnx(self, fetched: Path) -> None:
+        with fetched.open("rb") as f:
+            head = f.read(32)
+        if head[:1] == _ONNX_FIRST_BYTE:
+            return
+        hint = (
+            "it is a Keras .h5 model: name it .h5 in MODEL_URI so TensorFlow loads it"
+            if h5py.is_hdf5(fetched)
+            else "point MODEL_URI at the .onnx file itself (on GitHub the /raw/ link, not the page)"
+        )
+        raise ModelUnavailableError(
+            f"what MODEL_URI={self.display_uri} returned is not an ONNX model "
+            f"({os.path.getsize(fetched)} bytes starting {head!r}); nothing was cached at {self.cache_path}; {hint}"
         )
 
 

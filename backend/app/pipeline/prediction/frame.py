@@ -8,10 +8,11 @@ is fed at inference cannot drift apart.
   128 bands from 30 Hz to 17 kHz, centred frames, in dB clipped to [-100, 20] and scaled to about
   [-1, 1]. The audio is first scaled to a peak of 0.9, so the network sees every track at one level
   (training mixes are rendered at random levels around it).
-- Model: any Keras model taking (None, None, N_MELS) and giving (None, None, len(CLASSES)) sigmoids.
-  The per-class decision thresholds chosen on held-out synthetic songs are folded into the output
-  layer's bias at export time (sigmoid(z - logit(t)) > 0.5 exactly when sigmoid(z) > t), so the one
-  .h5 file is the whole model and every class is picked at 0.5.
+- Model: any Keras model taking (None, None, N_MELS) and giving (None, None, len(CLASSES)) sigmoids,
+  or its ONNX export (the same shapes), run by onnxruntime. The per-class decision thresholds chosen
+  on held-out synthetic songs are folded into the output layer's bias at export time
+  (sigmoid(z - logit(t)) > 0.5 exactly when sigmoid(z) > t), so the one file is the whole model and
+  every class is picked at 0.5.
 - Peak picking: a frame is a hit of a class when its activation is above 0.5 and the largest within
   ±PEAK_RADIUS frames; two hits of one class are at least MIN_GAP_FRAMES apart.
 - Velocity: from the waveform's peak after each stroke, relative to the track's peak (as the
@@ -23,7 +24,7 @@ is fed at inference cannot drift apart.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import librosa
 import numpy as np
@@ -79,6 +80,18 @@ CONTEXT_FRAMES = 100
 """One second of audio on each side of a chunk; the network sees less than half of that."""
 
 _SILENCE = 1e-6
+
+
+class FrameNetwork(Protocol):
+    """A loaded frame-level network: (1, frames, N_MELS) float32 features in, (1, frames, len(CLASSES))
+    activations out (anything np.asarray reads). A Keras model is one; so is an ONNX session's wrapper."""
+
+    def __call__(self, features: np.ndarray, /) -> Any: ...
+
+
+def keras_network(model: keras.Model) -> FrameNetwork:
+    """`model` as a FrameNetwork that runs in inference mode (no dropout, batch norm's moving averages)."""
+    return lambda features: model(features, training=False)
 
 
 def log_mel(audio: np.ndarray) -> np.ndarray:
@@ -150,7 +163,7 @@ def activations_to_hits(
     ]
 
 
-def frame_activations(model: keras.Model, audio: np.ndarray, progress: ProgressCallback | None = None) -> np.ndarray:
+def frame_activations(network: FrameNetwork, audio: np.ndarray, progress: ProgressCallback | None = None) -> np.ndarray:
     """(n_frames, len(CLASSES)) activations of peak-scaled mono `audio` at MODEL_SR, chunk by chunk."""
     total = n_frames(len(audio))
     out = np.zeros((total, len(CLASSES)), dtype=np.float32)
@@ -161,7 +174,7 @@ def frame_activations(model: keras.Model, audio: np.ndarray, progress: ProgressC
         # Frame i is centred on sample i * HOP; a chunk starting at a frame boundary keeps the grid.
         segment = audio[lo * HOP : (hi - 1) * HOP + 1]
         features = log_mel(segment)[: hi - lo]
-        predicted = np.asarray(model(features[np.newaxis], training=False))[0]
+        predicted = np.asarray(network(features[np.newaxis]))[0]
         out[first:last] = predicted[first - lo : last - lo]
         if progress is not None:
             progress(last / total)
@@ -173,8 +186,8 @@ class FramePredictor:
 
     name = KIND
 
-    def __init__(self, model: keras.Model) -> None:
-        self.model = model
+    def __init__(self, network: FrameNetwork) -> None:
+        self.network = network
 
     def predict(self, audio: np.ndarray, sr: int, progress: ProgressCallback | None = None) -> list[Hit]:
         """All hits in mono `audio` at `sr` Hz; several classes may hit at one time."""
@@ -184,7 +197,7 @@ class FramePredictor:
             report(1.0)
             return []
         samples = peak_scale(samples)
-        activations = frame_activations(self.model, samples, lambda f: report(0.9 * f))
+        activations = frame_activations(self.network, samples, lambda f: report(0.9 * f))
         hits = activations_to_hits(activations, samples)
         report(1.0)
         return hits

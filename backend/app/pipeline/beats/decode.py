@@ -219,7 +219,9 @@ def decode(
     )
 
 
-def _observation_sums(probs: np.ndarray, compound: np.ndarray | None, pad: int) -> tuple[np.ndarray, np.ndarray]:
+def _observation_sums(
+    probs: np.ndarray, compound: np.ndarray | None, pad: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cumulative log-likelihoods over the padded frames, arranged so a beat's score takes three look-ups.
 
     A beat of a node starting at frame s, with its region ending at m and the beat at e, scores

@@ -7,7 +7,8 @@ tests drive the very same functions. Every file is written atomically and a stag
     ingest_audio          source → input.wav, source.json
     separate_drums        input.wav → drums.wav, separation.json
     predict_hits          drums.wav → hits.json (hits, separator, model)
-    transcribe_and_export hits.json → hits.json (tempo, metre), sheet_music.musicxml, sheet_music.pdf, drums.mid
+    transcribe_and_export hits.json (+ drums.wav) → hits.json (tempo, metre), sheet_music.musicxml,
+                          sheet_music.pdf, drums.mid; the beat grid from BEAT_TRACKER
 """
 
 from __future__ import annotations
@@ -115,7 +116,12 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
     title = str(_read_json(work_dir / SOURCE_META).get("title") or "Untitled")
     audio, sr = read_mono(work_dir / c.DRUMS_AUDIO)
     try:
-        transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr)
+        beats = None
+        if settings.BEAT_TRACKER == "learned" and document.hits:
+            from app.pipeline.beats.tracker import track_beats
+
+            beats = track_beats(audio, sr)
+        transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr, beats=beats)
         report(0.3)
         export_all(transcription, document.hits, work_dir, title=title)
     except TranscriptionError:

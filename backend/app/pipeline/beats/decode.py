@@ -38,11 +38,9 @@ FREE_TEMPO_CHANGE = 0.04
 """Tempo changes cost exp(-λ·(|ratio - 1| - 4 %)) beyond 4 %. Changes of a step of the period grid
 are free: they are whole-frame rounding (100 bpm is 60 frames, between the periods 59 and 61 that
 the grid holds, and a path alternates them), not a change of tempo."""
-REGION_FRAMES = 1
-"""A beat's region is its own frame, scored by the highest beat (or downbeat) probability within
-±PEAK_TOLERANCE frames: a peak a frame early or late is the same beat, and whole-frame beat periods
-need not alternate to hit it."""
 PEAK_TOLERANCE = 1
+"""A beat's frame is scored by the highest beat (or downbeat) probability within ±1 frame: a peak a
+frame early or late is the same beat, and whole-frame periods need not alternate to hit it."""
 NONE_ODDS = 2.5
 """P(none) is divided by this: how much a beat is favoured over no beat at equal probability."""
 METRE_CHANGE_PROBABILITY = 1e-4
@@ -95,7 +93,6 @@ class _Space:
     """The decoder's nodes: one per (metre, beat of the bar, period), and where each may come from."""
 
     period: np.ndarray
-    region: np.ndarray
     downbeat: np.ndarray
     compound: np.ndarray
     metre: np.ndarray
@@ -163,7 +160,6 @@ def _build_space(metres: tuple[Metre, ...], fps: float) -> _Space:
     period = np.asarray(columns["period"], dtype=np.int64)
     return _Space(
         period=period,
-        region=np.full(len(period), REGION_FRAMES, dtype=np.int64),
         downbeat=np.asarray(columns["downbeat"], dtype=np.int64),
         compound=np.asarray(columns["compound"], dtype=np.int64),
         metre=np.asarray(columns["metre"], dtype=np.int64),
@@ -219,14 +215,13 @@ def decode(
     )
 
 
-def _observation_sums(
-    probs: np.ndarray, compound: np.ndarray | None, pad: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cumulative log-likelihoods over the padded frames, arranged so a beat's score takes three look-ups.
+def _observation_sums(probs: np.ndarray, compound: np.ndarray | None, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Log-likelihood sums over the padded frames, arranged so that a beat's score takes two look-ups.
 
-    A beat of a node starting at frame s, with its region ending at m and the beat at e, scores
-    region[kind, m] - start[kind·2 + compound, s] + end[compound, e], where kind is 0 for a beat and
-    1 for a downbeat (see `_viterbi`). Padding frames are neutral (0).
+    A beat of a node (kind 0 for a beat, 1 for a downbeat; compound c) that starts at frame s and
+    ends before frame t scores start[2·kind + c, s] + end[c, t]: its own frame's beat (or downbeat)
+    log-probability, "none" over the frames after it, and the compound term over all of them, as
+    differences of cumulative sums. Padding frames are neutral (0).
     """
     frames = len(probs)
     logs = np.zeros((3, frames + 2 * pad))
@@ -240,12 +235,11 @@ def _observation_sums(
         c = np.clip(np.asarray(compound, dtype=np.float64), _FLOOR, 1.0 - _FLOOR)
         kinds[0, pad : pad + frames] = COMPOUND_WEIGHT * np.log1p(-c)
         kinds[1, pad : pad + frames] = COMPOUND_WEIGHT * np.log(c)
-    cum = np.concatenate([np.zeros((3, 1)), np.cumsum(logs, axis=1)], axis=1)
+    none = np.concatenate([[0.0], np.cumsum(logs[2])])
     cum_kind = np.concatenate([np.zeros((2, 1)), np.cumsum(kinds, axis=1)], axis=1)
-    region = cum[:2] - cum[2]
-    start = np.stack([cum[k] + cum_kind[c] for k in (0, 1) for c in (0, 1)])
-    end = cum[2] + cum_kind
-    return region, start, end
+    start = np.stack([logs[k] - none[1:] - cum_kind[c, :-1] for k in (0, 1) for c in (0, 1)])
+    end = none + cum_kind
+    return start, end
 
 
 def _running_max(x: np.ndarray, radius: int) -> np.ndarray:
@@ -268,46 +262,40 @@ def _viterbi(space: _Space, probs: np.ndarray, compound: np.ndarray | None) -> l
     block = int(space.period.min())
     total = frames + 2 * pad
     nodes = len(space.period)
-    region_sums, start_sums, end_sums = _observation_sums(probs, compound, pad)
+    start_sums, end_sums = _observation_sums(probs, compound, pad)
     # entry scores of the last `pad` frames and the block being decoded; slid back when full
     width_buffer = pad + _BLOCKS_PER_SLIDE * block
     entry = np.full((nodes, width_buffer), -np.inf, dtype=np.float32)
     entry[:, :pad] = space.log_prior[:, None]  # any beat may be under way when the song starts
-    back = np.zeros((nodes, total - pad), dtype=np.uint8)
+    back = np.zeros((-(-(total - pad) // block), nodes, block), dtype=np.uint8)
     period = space.period[:, None]
     entry_offset = np.arange(nodes)[:, None] * width_buffer - period
-    stride = region_sums.shape[1]
-    region_offset = space.downbeat[:, None] * stride + space.region[:, None] - period
-    start_offset = (2 * space.downbeat[:, None] + space.compound[:, None]) * stride - period
-    region_flat, start_flat = region_sums.ravel(), start_sums.ravel()
+    start_offset = (2 * space.downbeat[:, None] + space.compound[:, None]) * start_sums.shape[1] - period
+    start_flat = start_sums.ravel()
     sources = np.ascontiguousarray(space.sources.T)
     log_transition = np.ascontiguousarray(space.log_transition.T)[:, :, None]
     score = np.empty((nodes + 1, block), dtype=np.float32)
+    score[nodes] = -np.inf
     local = pad
-    for t0 in range(pad, total, block):
+    for index, t0 in enumerate(range(pad, total, block)):
         if local + block > width_buffer:
             # Every score drops by the same amount, which keeps float32 precise and changes no choice.
             kept = entry[:, local - pad : local]
             entry[:, :pad] = kept - np.max(kept)
             local = pad
-        steps = np.arange(min(block, total - t0))
-        t, here = t0 + steps, local + steps
-        score[nodes] = -np.inf
-        score[:nodes, : len(t)] = (
-            np.take(entry, entry_offset + here)
-            + np.take(region_flat, region_offset + t)
-            - np.take(start_flat, start_offset + t)
-            + end_sums[:, t][space.compound]
+        size = min(block, total - t0)
+        t, here = np.arange(t0, t0 + size), np.arange(local, local + size)
+        score[:nodes, :size] = (
+            np.take(entry, entry_offset + here) + np.take(start_flat, start_offset + t) + end_sums[:, t][space.compound]
         )
-        candidates = np.take(score[:, : len(t)], sources, axis=0)
+        candidates = np.take(score[:, :size], sources, axis=0)
         candidates += log_transition
         best = candidates.max(axis=0)
-        choice = np.zeros(best.shape, dtype=np.uint8)
+        choice = back[index, :, :size]
         for j in range(len(sources) - 1, 0, -1):  # the first source wins ties, as argmax would
-            choice[candidates[j] == best] = j
-        entry[:, here] = best
-        back[:, t - pad] = choice
-        local += len(t)
+            np.copyto(choice, j, where=candidates[j] == best)
+        entry[:, local : local + size] = best
+        local += size
     # Every path is scored up to its first beat start after the last frame; padding costs nothing.
     tail = entry[:, local - pad : local]
     node, column = np.unravel_index(int(np.argmax(tail)), tail.shape)
@@ -316,7 +304,8 @@ def _viterbi(space: _Space, probs: np.ndarray, compound: np.ndarray | None) -> l
     while at >= pad:
         if at < pad + frames:
             entries.append((at - pad, n))
-        m = int(space.sources[n, back[n, at - pad]])
+        index, step = divmod(at - pad, block)
+        m = int(space.sources[n, back[index, n, step]])
         at, n = at - int(space.period[m]), m
     return entries[::-1]
 

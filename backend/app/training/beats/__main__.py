@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
         banks = load_all_banks()
         config = BeatBuildConfig(args.data_dir, seed=args.seed, workers=args.workers)
+        # New data: a checkpoint of the old would otherwise be resumed on it.
+        for stale in ("checkpoint.keras", "checkpoint.json", "best.weights.h5"):
+            (args.data_dir / "beats" / stale).unlink(missing_ok=True)
         for split, songs in (("val", args.val_songs), ("train", args.train_songs)):
             folder = build_beat_split(config, split, songs, banks)
             print(f"built {folder}: {(folder / 'build.json').read_text()}", flush=True)

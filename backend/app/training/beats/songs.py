@@ -84,16 +84,27 @@ def _waltz(rng: np.random.Generator) -> list[Stroke]:
 
 
 def _compound(rng: np.random.Generator, beats: int) -> list[Stroke]:
-    """6/8 or 12/8: every eighth on the hi-hat or ride (the triplet stream that makes it compound),
-    kick on 1 (and 3 in 12/8), snare on the last beat of each half bar (beat 2 in 6/8, 2 and 4 in 12/8)."""
+    """6/8 or 12/8: every eighth on the hi-hat or ride (the triplet stream that makes it compound).
+
+    6/8: kick on 1, snare on 2 (the fourth eighth), now and then a kick on the last eighth. 12/8 is
+    not two bars of 6/8: its kick figure differs between beats 1 and 3 (a pickup eighth into 3, or
+    3 and its last eighth), and a third of its bars accent beat 1 with an open hi-hat or a crash.
+    """
     keeper = _keeper(rng)
     third = 1 / 3
     out: list[Stroke] = [(b + e * third, keeper, _v(rng, 95 if e == 0 else 72)) for b in range(beats) for e in range(3)]
     out.append((0.0, "kick", _v(rng, 110)))
-    if beats == 4:
-        out.append((2.0, "kick", _v(rng, 105)))
     out += [(float(b), "snare", _v(rng, 110)) for b in range(1, beats, 2)]
-    out += [(b + 2 * third, "kick", _v(rng, 90)) for b in range(beats) if rng.random() < 0.2]
+    if beats == 2:
+        out += [(1 + 2 * third, "kick", _v(rng, 90))] if rng.random() < 0.3 else []
+        return out
+    figure = int(rng.integers(3))
+    out += [(2.0, "kick", _v(rng, 105))] if figure < 2 else []
+    out += [(1 + 2 * third, "kick", _v(rng, 92))] if figure == 0 else []
+    out += [(2 + 2 * third, "kick", _v(rng, 92))] if figure == 1 else []
+    out += [(2 + third, "kick", _v(rng, 95)), (2 + 2 * third, "kick", _v(rng, 95))] if figure == 2 else []
+    if rng.random() < 0.33:
+        out.append((0.0, str(rng.choice(["hihat_open", "crash"])), _v(rng, 105)))
     out += [(b + third, "snare", _v(rng, 38, 8)) for b in range(beats) if rng.random() < 0.2]
     return out
 

@@ -6,8 +6,21 @@ import librosa
 import numpy as np
 
 from app.pipeline.beats.features import BLOCK_FRAMES, beat_features, n_frames
-from app.pipeline.beats.recipe import FMAX, FMIN, FPS, HOP, LOG_MUL, N_BANDS, N_FEATURES, N_FFT, SAMPLE_RATE
+from app.pipeline.beats.recipe import (
+    CONTEXT_FRAMES,
+    FMAX,
+    FMIN,
+    FPS,
+    HOP,
+    LOG_MUL,
+    N_BANDS,
+    N_FEATURES,
+    N_FFT,
+    SAMPLE_RATE,
+)
+from app.pipeline.beats.tracker import CHUNK_FRAMES, network_outputs
 from app.training.beats.dataset import frame_labels
+from app.training.beats.model import RECEPTIVE_FRAMES, build_beat_model
 from app.training.beats.songs import BeatLabel, BeatSong
 from app.training.beats.train import soft_beat_targets
 from app.training.grooves import Event
@@ -56,3 +69,13 @@ def test_soft_targets_are_distributions_with_half_weight_beside_a_beat() -> None
     assert targets[0, 7, :3].tolist() == [0.5, 0.0, 0.5]
     assert targets[0, 0, :3].tolist() == [1.0, 0.0, 0.0]
     assert targets[0, :, 3].tolist() == [1.0] * 11 + [0.0]
+
+
+def test_long_songs_go_through_the_network_in_chunks_as_in_one_pass() -> None:
+    model = build_beat_model()
+    assert RECEPTIVE_FRAMES <= CONTEXT_FRAMES
+    features = np.random.default_rng(1).random((2 * CHUNK_FRAMES + 700, N_FEATURES)).astype(np.float32)
+    beats, compound = network_outputs(model, features)
+    whole = model(features[np.newaxis], training=False)
+    assert np.allclose(beats, np.asarray(whole["beats"])[0], atol=1e-5)
+    assert np.allclose(compound, np.asarray(whole["compound"])[0, :, 0], atol=1e-5)

@@ -32,6 +32,11 @@ LOG_MUL = 10.0
 PEAK_LEVEL = 0.9
 N_FEATURES = 2 * N_BANDS
 
+CONTEXT_FRAMES = 1_100
+"""The most frames a beat model may look at on either side of a frame (the shipped TCN: 1022). Long
+songs go through the network in chunks with this much context, so chunked and whole-song outputs
+are the same."""
+
 BEAT_CLASSES: tuple[str, ...] = ("none", "beat", "downbeat")
 OUTPUT_BEATS = "beats"
 OUTPUT_COMPOUND = "compound"

@@ -16,11 +16,21 @@ import numpy as np
 from app.core.errors import TranscriptionError
 from app.pipeline.beats.decode import BeatTrack, decode
 from app.pipeline.beats.features import beat_features, peak_scale
-from app.pipeline.beats.recipe import BEAT_CLASSES, N_FEATURES, OUTPUT_BEATS, OUTPUT_COMPOUND, SAMPLE_RATE
+from app.pipeline.beats.recipe import (
+    BEAT_CLASSES,
+    CONTEXT_FRAMES,
+    N_FEATURES,
+    OUTPUT_BEATS,
+    OUTPUT_COMPOUND,
+    SAMPLE_RATE,
+)
 from app.pipeline.prediction.base import prepare_audio
 
 if TYPE_CHECKING:
     import keras
+
+CHUNK_FRAMES = 6_000
+"""A minute of frames through the network at a time: a 15-minute song at once would take 0.3 GB more."""
 
 BUNDLED_BEAT_MODEL = Path(__file__).resolve().parents[1] / "models" / "bundled" / "drumscribe_beats.h5"
 """The beat model shipped in the package (backend/MODEL_CARD.md, "Beat model")."""
@@ -47,17 +57,26 @@ def load_beat_model(path: Path = BUNDLED_BEAT_MODEL) -> keras.Model:
 
 
 def beat_activations(model: keras.Model, audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
-    """(frames, 3) [none, beat, downbeat] probabilities and (frames,) compound probabilities of mono `audio`.
-
-    The whole song goes through at once: a 15-minute song is 90,000 frames of 80 features (29 MB).
-    """
+    """(frames, 3) [none, beat, downbeat] probabilities and (frames,) compound probabilities of mono `audio`."""
     samples = peak_scale(prepare_audio(audio, sr, SAMPLE_RATE))
-    features = beat_features(samples)
-    out = model(features[np.newaxis], training=False)
-    beats = np.asarray(out[OUTPUT_BEATS])[0].astype(np.float64)
-    compound = np.asarray(out[OUTPUT_COMPOUND])[0, :, 0].astype(np.float64)
-    if beats.shape != (len(features), len(BEAT_CLASSES)):
-        raise TranscriptionError(f"the beat model gave activations of shape {beats.shape} for {len(features)} frames")
+    return network_outputs(model, beat_features(samples))
+
+
+def network_outputs(model: keras.Model, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The network's outputs for (frames, N_FEATURES) `features`, CHUNK_FRAMES at a time with
+    CONTEXT_FRAMES of features on each side (the same as one whole-song pass, with bounded memory)."""
+    total = len(features)
+    beats = np.zeros((total, len(BEAT_CLASSES)))
+    compound = np.zeros(total)
+    for first in range(0, total, CHUNK_FRAMES):
+        last = min(first + CHUNK_FRAMES, total)
+        lo, hi = max(first - CONTEXT_FRAMES, 0), min(last + CONTEXT_FRAMES, total)
+        out = model(features[np.newaxis, lo:hi], training=False)
+        part = np.asarray(out[OUTPUT_BEATS])[0]
+        if part.shape != (hi - lo, len(BEAT_CLASSES)):
+            raise TranscriptionError(f"the beat model gave activations of shape {part.shape} for {hi - lo} frames")
+        beats[first:last] = part[first - lo : last - lo]
+        compound[first:last] = np.asarray(out[OUTPUT_COMPOUND])[0, first - lo : last - lo, 0]
     return beats, compound
 
 

@@ -8,8 +8,9 @@
 #                               [--data-dir DIR] [--out FILE.h5] [--seed S] [--workers N] [--width W]
 #                               [--skip-build]
 #
-# Defaults (4000 training songs of 20 s, about 22 h of audio; 30 epochs) take about 1.5–2 hours on a
-# 2-core CPU: about 15 minutes to render, then 2–3 minutes an epoch. Data goes to
+# Defaults (6000 training songs of 20 s, 33 h of audio; 40 epochs) should take about 1–1.5 hours on a
+# shared 2-core CPU: about 25 minutes to render, then about a minute an epoch (the shipped model's
+# 3000 songs took 13 minutes to render and 35 s an epoch). Data goes to
 # ~/.cache/drumscribe-train/beats (never into the repository). Needs hydrogen-drumkits,
 # fluid-soundfont-gm and fluidsynth (apt-get install hydrogen-drumkits fluid-soundfont-gm fluidsynth).
 set -euo pipefail

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     DEMUCS_CHUNK_SECONDS: float = 30.0
     DEMUCS_THREADS: int = 0
 
+    # Notation: the beat grid the sheet is written on. "classic" is rhythm.py's own hand-tuned tracker;
+    # "learned" is the bundled beat model with the bar-pointer decoder (app/pipeline/beats, MODEL_CARD.md).
+    BEAT_TRACKER: Literal["classic", "learned"] = "classic"
+
     # Input limits
     MAX_DURATION_SECONDS: int = 900
     MAX_UPLOAD_MB: int = 100

@@ -3,7 +3,8 @@
 The stages themselves (order, queue, job status, labels, the files each reads and writes) are declared
 once, in `app.pipeline.stage_table`. Each function reads and writes files in one job folder, so the
 command line, the Celery tasks and the tests drive the very same functions. Every file is written
-atomically and a stage may run twice (a re-queued Celery task) without harm.
+atomically and a stage may run twice (a re-queued Celery task) without harm. The notation stage takes
+its beat grid from the tracker that `BEAT_TRACKER` names.
 """
 
 from __future__ import annotations
@@ -109,7 +110,12 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
     title = str(_read_json(work_dir / SOURCE_META).get("title") or "Untitled")
     audio, sr = read_mono(work_dir / c.DRUMS_AUDIO)
     try:
-        transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr)
+        beats = None
+        if settings.BEAT_TRACKER == "learned" and document.hits:
+            from app.pipeline.beats.tracker import track_beats
+
+            beats = track_beats(audio, sr)
+        transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr, beats=beats)
         report(0.3)
         export_all(transcription, document.hits, work_dir, title=title)
     except TranscriptionError:

@@ -21,6 +21,10 @@ How it works, in order:
    the bar line goes where kick and crash fall on 1 and the snare on the backbeat.
 6. Each beat is quantized to 16ths, 8th-note triplets or 16th triplets, whichever fits its hits best
    with a small bias toward straight 16ths.
+
+Steps 2–5 are this module's own, hand-tuned tracker. A `BeatTrack` from the learned beat model
+(`app.pipeline.beats`, BEAT_TRACKER=learned) replaces them: its beats, metre and first downbeat are
+taken as they are, and only the quantization (step 6) runs.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from fractions import Fraction
 import numpy as np
 
 from app.core.errors import TranscriptionError
+from app.pipeline.beats.decode import BeatTrack
+from app.pipeline.beats.recipe import METRES
 from app.pipeline.hits import Hit
 
 SUBDIVISIONS: tuple[int, ...] = (4, 3, 6)
@@ -139,12 +145,18 @@ class Transcription:
 
 
 def transcribe(
-    hits: list[Hit], *, duration_s: float, audio: np.ndarray | None = None, sr: int | None = None
+    hits: list[Hit],
+    *,
+    duration_s: float,
+    audio: np.ndarray | None = None,
+    sr: int | None = None,
+    beats: BeatTrack | None = None,
 ) -> Transcription:
     """Estimate tempo, metre and bar lines from `hits` and quantize them into bars.
 
-    `audio` (mono drums, at `sr`) is optional extra evidence for the tempo. Raises TranscriptionError
-    when there is nothing to transcribe or the inputs are inconsistent.
+    `audio` (mono drums, at `sr`) is optional extra evidence for the tempo. `beats`, when given with
+    at least two beats, is the beat grid to use instead of finding one (the learned tracker's). Raises
+    TranscriptionError when there is nothing to transcribe or the inputs are inconsistent.
     """
     if not math.isfinite(duration_s) or duration_s <= 0:
         raise TranscriptionError(f"The audio duration must be a positive number of seconds, got {duration_s}.")
@@ -156,11 +168,49 @@ def transcribe(
         raise TranscriptionError("A drum hit has a time that is not a finite number.")
 
     times, accents = _onsets(hits)
-    beats = _beat_grid(hits, times, accents, audio, sr)
-    beats_per_bar, beats = _metre(hits, beats)
-    tempo = _tempo(beats, times)
-    first_bar_beat = _downbeat_index(hits, beats, beats_per_bar)
-    return _bars(hits, beats, tempo, beats_per_bar, first_bar_beat)
+    if beats is not None and len(beats.times) >= 2:
+        grid, beats_per_bar, first_bar_beat = _given_grid(beats, times)
+        return _bars(hits, grid, _tempo(grid, times), beats_per_bar, first_bar_beat)
+    grid = _beat_grid(hits, times, accents, audio, sr)
+    beats_per_bar, grid = _metre(hits, grid)
+    tempo = _tempo(grid, times)
+    first_bar_beat = _downbeat_index(hits, grid, beats_per_bar)
+    return _bars(hits, grid, tempo, beats_per_bar, first_bar_beat)
+
+
+def _given_grid(track: BeatTrack, times: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """A tracked grid as `_bars` takes it: beat times covering every onset, beats per bar, and the index
+    of the first bar's downbeat (at or before the first onset).
+
+    The grid is extended at its ends by its first and last period, so onsets before the first tracked
+    beat or after the last still have beats. Bars are counted in the song's main metre from the
+    downbeat before the first onset. Compound metres are written in their simple equivalents (6/8 as
+    2/4, 12/8 as 4/4, their eighths as triplets) until the notation writes compound metres.
+    """
+    beats_per_bar = next(m.beats for m in METRES if m.name == track.metre)
+    beat_times, positions = np.asarray(track.times, dtype=float), np.asarray(track.positions)
+    first_period, last_period = beat_times[1] - beat_times[0], beat_times[-1] - beat_times[-2]
+    before = max(0, math.ceil((beat_times[0] - times[0]) / first_period) + 1)
+    after = max(0, math.ceil((times[-1] - beat_times[-1]) / last_period) + 1)
+    grid = np.concatenate(
+        [
+            beat_times[0] - first_period * np.arange(before, 0, -1),
+            beat_times,
+            beat_times[-1] + last_period * np.arange(1, after + 1),
+        ]
+    )
+    # Bar positions (from 0) of the grid: the track's own, counted on into the extensions.
+    place = np.concatenate(
+        [
+            (positions[0] - 1 - np.arange(before, 0, -1)) % beats_per_bar,
+            positions - 1,
+            (positions[-1] - 1 + np.arange(1, after + 1)) % beats_per_bar,
+        ]
+    )
+    first_beat = math.floor(float(np.interp(times[0], grid, np.arange(len(grid), dtype=float))) + 1 / 12)
+    downbeats = np.flatnonzero(place[: first_beat + 1] == 0)
+    first_bar_beat = int(downbeats[-1]) if len(downbeats) else first_beat - int(place[first_beat])
+    return grid, beats_per_bar, first_bar_beat
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""The beat model's features and training targets, on audio and songs made in the test."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+
+from app.pipeline.beats.features import BLOCK_FRAMES, beat_features, n_frames
+from app.pipeline.beats.recipe import (
+    CONTEXT_FRAMES,
+    FMAX,
+    FMIN,
+    FPS,
+    HOP,
+    LOG_MUL,
+    N_BANDS,
+    N_FEATURES,
+    N_FFT,
+    SAMPLE_RATE,
+)
+from app.pipeline.beats.tracker import CHUNK_FRAMES, network_outputs
+from app.training.beats.dataset import frame_labels
+from app.training.beats.model import RECEPTIVE_FRAMES, build_beat_model
+from app.training.beats.songs import BeatLabel, BeatSong
+from app.training.beats.train import soft_beat_targets
+from app.training.grooves import Event
+
+
+def test_features_follow_the_recipe_block_by_block_as_for_the_whole_song() -> None:
+    rng = np.random.default_rng(0)
+    seconds = 1.2 * BLOCK_FRAMES / FPS  # more than one block
+    audio = (0.1 * rng.standard_normal(int(seconds * SAMPLE_RATE))).astype(np.float32)
+    features = beat_features(audio)
+    assert features.shape == (n_frames(len(audio)), N_FEATURES) and features.dtype == np.float32
+    magnitude = np.abs(librosa.stft(audio, n_fft=N_FFT, hop_length=HOP, center=True, pad_mode="constant"))
+    bank = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_BANDS, fmin=FMIN, fmax=FMAX)
+    bands = np.log10(1 + LOG_MUL * (bank @ magnitude)).T
+    assert np.allclose(features[:, :N_BANDS], bands, atol=1e-4)
+    assert np.allclose(features[1:, N_BANDS:], np.maximum(np.diff(bands, axis=0), 0), atol=1e-4)
+
+
+def test_a_click_shows_as_flux_at_its_frame() -> None:
+    audio = np.zeros(SAMPLE_RATE * 2, dtype=np.float32)
+    audio[SAMPLE_RATE : SAMPLE_RATE + 200] = np.hanning(200)
+    flux = beat_features(audio)[:, N_BANDS:].sum(axis=1)
+    assert abs(int(np.argmax(flux)) - FPS) <= 2
+
+
+def test_frame_labels_mark_beats_downbeats_the_compound_beat_and_the_heard_part() -> None:
+    beats = [BeatLabel(1.0, 1, "6/8"), BeatLabel(1.5, 2, "6/8"), BeatLabel(2.0, 1, "4/4"), BeatLabel(2.5, 2, "4/4")]
+    song = BeatSong([Event(0.98, "kick", 100), Event(2.4, "snare", 100)], beats, "6/8", 120.0)
+    labels, compound, mask = frame_labels(song, 400)
+    assert labels[[100, 150, 200, 250]].tolist() == [2, 1, 2, 1]
+    assert labels.sum() == 6
+    assert compound[:200].all() and not compound[200:].any()
+    assert np.flatnonzero(mask)[[0, -1]].tolist() == [48, 290]
+
+
+def test_soft_targets_are_distributions_with_half_weight_beside_a_beat() -> None:
+    labels = np.zeros((1, 12), dtype=np.uint8)
+    labels[0, 3], labels[0, 8] = 1, 2
+    mask = np.ones((1, 12), dtype=np.uint8)
+    mask[0, -1] = 0
+    targets = soft_beat_targets(labels, mask)
+    assert targets.shape == (1, 12, 4)
+    assert np.allclose(targets[..., :3].sum(axis=-1), 1.0)
+    assert targets[0, 3, :3].tolist() == [0.0, 1.0, 0.0]
+    assert targets[0, 2, :3].tolist() == [0.5, 0.5, 0.0] == targets[0, 4, :3].tolist()
+    assert targets[0, 7, :3].tolist() == [0.5, 0.0, 0.5]
+    assert targets[0, 0, :3].tolist() == [1.0, 0.0, 0.0]
+    assert targets[0, :, 3].tolist() == [1.0] * 11 + [0.0]
+
+
+def test_long_songs_go_through_the_network_in_chunks_as_in_one_pass() -> None:
+    model = build_beat_model()
+    assert RECEPTIVE_FRAMES <= CONTEXT_FRAMES
+    features = np.random.default_rng(1).random((2 * CHUNK_FRAMES + 700, N_FEATURES)).astype(np.float32)
+    beats, compound = network_outputs(model, features)
+    whole = model(features[np.newaxis], training=False)
+    assert np.allclose(beats, np.asarray(whole["beats"])[0], atol=1e-5)
+    assert np.allclose(compound, np.asarray(whole["compound"])[0, :, 0], atol=1e-5)

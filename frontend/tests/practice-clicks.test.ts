@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 
 import { barsFrom } from "@/lib/practice/bars";
 import { beatsOfHits, clickGrid, clickGridFromBars, clicksDue, countIn, firstClickFrom } from "@/lib/practice/clicks";
-import { beatClock, steadyClock } from "@/lib/timemap";
+import { steadyClock } from "@/lib/timemap";
 
 // Two bars of 3/4 at 100 BPM from 1 s: a beat every 0.6 s, a bar every 1.8 s.
 const BEATS = [1, 1.6, 2.2, 2.8, 3.4, 4.0];

@@ -13,6 +13,8 @@ export type Position = {
   /** The beat marker's x on the current bar's page (page pixels), when measured. */
   beatX: number | null;
   countIn: number;
+  /** Past the sheet's end (bar is -1 there and before bar 1). */
+  afterLastBar: boolean;
 };
 
 export type PlayerActions = {
@@ -41,7 +43,8 @@ export const RATE_STEP_PCT = 5;
 
 function where(position: Position, barCount: number, countingIn: boolean): string {
   if (countingIn) return position.countIn ? `Count-in ${position.countIn}` : "Count-in";
-  if (position.bar < 0 || !barCount) return "Not in a bar";
+  if (!barCount) return "";
+  if (position.bar < 0) return position.afterLastBar ? "After the last bar" : "Before bar 1";
   return `Bar ${position.bar + 1} of ${barCount} · beat ${position.beat}`;
 }
 
@@ -77,7 +80,6 @@ export function PracticeTransport({ state, actions, position, barCount, loop, lo
           onClick={actions.slower}
           disabled={state.ratePct <= MIN_RATE_PCT}
           aria-label="Slower"
-          aria-keyshortcuts="-"
         >
           −
         </button>
@@ -90,7 +92,6 @@ export function PracticeTransport({ state, actions, position, barCount, loop, lo
           onClick={actions.faster}
           disabled={state.ratePct >= MAX_RATE_PCT}
           aria-label="Faster"
-          aria-keyshortcuts="+"
         >
           +
         </button>

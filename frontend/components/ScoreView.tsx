@@ -81,7 +81,7 @@ export function ScoreView({ job }: { job: Job }) {
   const [width, setWidth] = useState(0);
   const [follow, setFollow] = useState(true);
   const [boxes, setBoxes] = useState<BarBox[][]>([]);
-  const [position, setPosition] = useState<Position>({ timeS: 0, bar: -1, beat: 0, beatX: null, countIn: 0 });
+  const [position, setPosition] = useState<Position>({ timeS: 0, bar: -1, beat: 0, beatX: null, countIn: 0, afterLastBar: false });
   const [loop, setLoop] = useState<LoopBars | null>(null);
   const [loopOn, setLoopOn] = useState(false);
   const [dragLoop, setDragLoop] = useState<LoopBars | null>(null);
@@ -254,10 +254,16 @@ export function ScoreView({ job }: { job: Job }) {
       const beat = bar >= 0 ? beatInBar(bars[bar], q) : 0;
       const countIn = engine.countInBeat();
       const beatX = bar >= 0 ? beatXFor(bars[bar], beat) : null;
+      const afterLastBar = bars.length > 0 && timeS >= bars[bars.length - 1].endS;
       setPosition((p) =>
-        p.bar === bar && p.beat === beat && p.beatX === beatX && p.countIn === countIn && Math.floor(p.timeS) === Math.floor(timeS)
+        p.bar === bar &&
+        p.beat === beat &&
+        p.beatX === beatX &&
+        p.countIn === countIn &&
+        p.afterLastBar === afterLastBar &&
+        Math.floor(p.timeS) === Math.floor(timeS)
           ? p
-          : { timeS, bar, beat, beatX, countIn },
+          : { timeS, bar, beat, beatX, countIn, afterLastBar },
       );
       if (sheet) highlight(cueIndexAt(sheet.cues, q));
     };

@@ -251,6 +251,8 @@ export class PracticeEngine {
 
   /** The beats to click on (lib/practice/clicks.ts). */
   setClickGrid(grid: readonly Click[]): void {
+    const same = grid.length === this.grid.length && grid.every((c, i) => c.audioS === this.grid[i].audioS && c.accent === this.grid[i].accent);
+    if (same) return;
     this.grid = [...grid];
     this.nextClick = firstClickFrom(this.grid, this.leader.el.currentTime);
   }
@@ -302,7 +304,8 @@ export class PracticeEngine {
     const ctx = audioContext();
     const meterFor = (node: AudioNode) => {
       const meter = ctx.createAnalyser();
-      meter.fftSize = 1024;
+      // About 85 ms of sound: a click is still in the window when a busy page looks a few frames late.
+      meter.fftSize = 4096;
       node.connect(meter);
       meter.connect(ctx.destination);
       return meter;

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 
 import { SHOTS } from "./stack";
 
@@ -44,7 +44,12 @@ export async function accessibilityProblems(target: Page): Promise<string[]> {
   });
 }
 
-/** A full-page screenshot in SHOTS (/tmp/ui-shots/ or UI_SHOTS_DIR). */
-export async function shot(target: Page, name: string): Promise<void> {
-  await target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+/** A screenshot of the whole page (or only of what is in view) in SHOTS (/tmp/ui-shots/ or UI_SHOTS_DIR). */
+export async function shot(target: Page, name: string, fullPage = true): Promise<void> {
+  await target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+}
+
+/** A screenshot of one part of a page (for the README), in SHOTS. */
+export async function shotOf(part: Locator, name: string): Promise<void> {
+  await part.screenshot({ path: join(SHOTS, `${name}.png`) });
 }

@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import type { PracticeProbe } from "../lib/practice/engine";
-import { LAPTOP, PHONE, accessibilityProblems, instrument, shot } from "./browser";
+import { LAPTOP, PHONE, accessibilityProblems, instrument, shot, shotOf } from "./browser";
 import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
 
 const missing = missingPrerequisite();
@@ -121,6 +121,7 @@ describe.skipIf(missing !== null)("the practice player", () => {
     const sources = await probe(page, (p) => p.tracks().map((t) => t.src.replace(/^.*\//, "")));
     expect(sources).toEqual(present);
     expect(await page.locator("audio[controls]").count()).toBe(0);
+    expect(await page.locator(".transport__bar").textContent()).toBe("Before bar 1");
     // Four bars on the sheet, each one a button.
     expect(await page.locator(".bars .bar").count()).toBe(4);
   });
@@ -274,7 +275,8 @@ describe.skipIf(missing !== null)("the practice player", () => {
     expect(await loudest(page, "drums", 1200)).toBeGreaterThan(0.05);
     const drums = page.getByRole("switch", { name: "Drums" });
     await drums.uncheck();
-    await page.waitForTimeout(100);
+    // The level meter holds 85 ms of sound: let what was heard before the switch leave it.
+    await page.waitForTimeout(250);
     expect(await loudest(page, "drums", 1200)).toBeLessThan(0.001);
     // Still playing, in time: switched off is silent, not stopped.
     expect(await probe(page, (p) => p.tracks().every((t) => !t.paused))).toBe(true);
@@ -286,6 +288,10 @@ describe.skipIf(missing !== null)("the practice player", () => {
 
   test("the keyboard plays, moves between bars, loops, changes speed and switches the drums and the click", async () => {
     await pause(page);
+    // From bar 1, so that the next bar is on the sheet.
+    const start = await barCentre(page, 0);
+    await page.mouse.click(start.x, start.y);
+    await page.locator('.bar--current[data-bar="0"]').waitFor();
     await page.locator(".shortcuts summary").focus();
     // Tab reaches the sheet's bars (one stop for the whole sheet).
     for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.classList.contains("bar"))); i += 1) {
@@ -296,6 +302,7 @@ describe.skipIf(missing !== null)("the practice player", () => {
     // Visibly focused.
     expect(await focused.evaluate((el) => getComputedStyle(el).outlineStyle)).toBe("solid");
     const first = Number(await focused.getAttribute("data-bar"));
+    expect(first).toBe(0);
     await page.keyboard.press("ArrowRight");
     await page.locator(`.bar:focus[data-bar="${first + 1}"]`).waitFor();
     await page.locator(`.bar--current[data-bar="${first + 1}"]`).waitFor();
@@ -354,6 +361,7 @@ describe.skipIf(missing !== null)("the practice player", () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     expect(await page.locator(".bar--loop").count()).toBeGreaterThan(0);
     await shot(page, "player-loop-laptop");
+    await shotOf(page.locator("section.score"), "player-loop-laptop-score");
     expect(await accessibilityProblems(page)).toEqual([]);
 
     const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: serve.base });
@@ -384,6 +392,13 @@ describe.skipIf(missing !== null)("the practice player", () => {
     expect(small).toEqual([]);
     await tab.evaluate(() => window.scrollTo(0, 0));
     await shot(tab, "player-loop-phone");
+    // What a drummer practises with: the sheet under the transport, which stays in view.
+    await tab.evaluate(() => {
+      const heading = document.getElementById("sheet-title")!.getBoundingClientRect().top;
+      const transport = document.querySelector(".score__transport")!.getBoundingClientRect().height;
+      window.scrollTo(0, window.scrollY + heading - transport - 16);
+    });
+    await shot(tab, "player-loop-phone-sheet", false);
     expect(await accessibilityProblems(tab)).toEqual([]);
     await phone.close();
     expect(cspViolations).toEqual([]);

@@ -1,18 +1,40 @@
 "use client";
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from "react";
 
 import { ApiError, artifactText, type Job } from "@/lib/api/client";
+import {
+  barFrom,
+  barIndexAt,
+  barsFrom,
+  beatInBar,
+  loopBetween,
+  loopSpan,
+  measuresFrom,
+  quartersPerBar,
+  withLoopEnd,
+  withLoopStart,
+  type Bar,
+  type LoopBars,
+} from "@/lib/practice/bars";
+import { beatsOfHits, clickGrid, clickGridFromBars, type Click } from "@/lib/practice/clicks";
+import { barAt, barBoxes, xAtQuarter, type BarBox, type MeasureBox, type Rect } from "@/lib/practice/hittest";
+import { actionFor, focusKind, type PlayerAction } from "@/lib/practice/keys";
+import { practiceTracks } from "@/lib/practice/tracks";
+import { usePracticeEngine } from "@/lib/practice/usePracticeEngine";
 import { clockFor, cueIndexAt, cuesFrom, type Clock, type Cue } from "@/lib/timemap";
 import { adoptVerovioCss, layoutFor, loadVerovio, splitStyles } from "@/lib/verovio";
 
-type Sheet = { pages: string[]; cues: Cue[]; clock: Clock; width: number };
+import { PracticePanel, PracticeTransport, RATE_STEP_PCT, type PlayerActions, type Position } from "./PracticePlayer";
+import { SheetBars } from "./SheetBars";
+
+type Sheet = { pages: string[]; cues: Cue[]; clock: Clock; bars: Bar[]; clicks: Click[]; width: number };
 type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; sheet: Sheet };
+type Drag = { pointerId: number; anchor: number; over: number; shift: boolean };
 
 const PLAYING = "is-playing";
 
-// The formats the player, the engraver and the cursor read, found among the job's files by content type.
-const AUDIO = "audio/wav";
+// The engraver and the cursor find their files among the job's by content type; the tracks by name.
 const MUSICXML = "application/vnd.recordare.musicxml+xml";
 const HITS = "application/json";
 
@@ -20,31 +42,59 @@ function reducedMotion(): boolean {
   return typeof window !== "undefined" && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 }
 
+function relativeTo(origin: DOMRect, r: DOMRect): Rect {
+  return { left: r.left - origin.left, top: r.top - origin.top, right: r.right - origin.left, bottom: r.bottom - origin.top };
+}
+
+/** The bars drawn on one engraved page, measured where the browser laid them out. */
+function measurePage(pageEl: HTMLElement, barById: ReadonlyMap<string, number>): BarBox[] {
+  const origin = pageEl.getBoundingClientRect();
+  const measures: MeasureBox[] = [];
+  for (const el of pageEl.querySelectorAll("g.measure")) {
+    const bar = barById.get(el.id);
+    if (bar === undefined) continue;
+    const system = el.closest("g.system") ?? el;
+    measures.push({ bar, measure: relativeTo(origin, el.getBoundingClientRect()), system: relativeTo(origin, system.getBoundingClientRect()) });
+  }
+  return barBoxes(measures);
+}
+
 /**
- * The drum sheet, engraved in the page by verovio from the job's MusicXML (one SVG per page), and the
- * separated drums' player; while it plays, the notes being heard are highlighted.
+ * The drum sheet, engraved in the page by verovio from the job's MusicXML (one SVG per page), with the
+ * practice player: the song, the drums and the band in sync, speed, loops over bars, click and
+ * count-in, and a cursor on the current bar and beat.
  */
 export function ScoreView({ job }: { job: Job }) {
-  const audioUrl = job.artifacts.find((a) => a.content_type === AUDIO)?.url ?? null;
+  const tracks = useMemo(() => practiceTracks(job.artifacts), [job.artifacts]);
   const sheetName = job.artifacts.find((a) => a.content_type === MUSICXML)?.name ?? null;
   const hitsName = job.artifacts.find((a) => a.content_type === HITS)?.name ?? null;
+  const { engine, state } = usePracticeEngine(tracks);
   const box = useRef<HTMLDivElement>(null);
-  const audio = useRef<HTMLAudioElement>(null);
+  const transport = useRef<HTMLDivElement>(null);
   const source = useRef<{ musicxml: string; hits: unknown } | null>(null);
   const lit = useRef<Element[]>([]);
   const cueIndex = useRef(-1);
+  const anchorsByBar = useRef(new Map<number, { q: number; x: number }[]>());
+  const selectFrom = useRef<number | null>(null);
+  const drag = useRef<Drag | null>(null);
   const [load, setLoad] = useState<Load>({ state: "loading" });
   const [width, setWidth] = useState(0);
   const [follow, setFollow] = useState(true);
+  const [boxes, setBoxes] = useState<BarBox[][]>([]);
+  const [position, setPosition] = useState<Position>({ timeS: 0, bar: -1, beat: 0, beatX: null, countIn: 0, afterLastBar: false });
+  const [loop, setLoop] = useState<LoopBars | null>(null);
+  const [loopOn, setLoopOn] = useState(false);
+  const [dragLoop, setDragLoop] = useState<LoopBars | null>(null);
 
   // The container's width, for the layout (re-engraved when it changes noticeably).
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const measure = () => setWidth((prev) => {
-      const next = Math.round(el.clientWidth);
-      return Math.abs(next - prev) > Math.max(24, prev * 0.08) ? next : prev;
-    });
+    const measure = () =>
+      setWidth((prev) => {
+        const next = Math.round(el.clientWidth);
+        return Math.abs(next - prev) > Math.max(24, prev * 0.08) ? next : prev;
+      });
     measure();
     const observer = new ResizeObserver(measure);
     observer.observe(el);
@@ -76,17 +126,23 @@ export function ScoreView({ job }: { job: Job }) {
       const rendered = Array.from({ length: tk.getPageCount() }, (_, i) => splitStyles(tk.renderToSVG(i + 1)));
       adoptVerovioCss(rendered.flatMap((page) => page.css));
       const pages = rendered.map((page) => page.svg);
-      const cues = cuesFrom(tk.renderToTimemap({ includeMeasures: false, includeRests: false }));
+      const timemap = tk.renderToTimemap({ includeMeasures: true, includeRests: false });
+      const cues = cuesFrom(timemap);
+      const clock = clockFor(cues, src.hits);
+      const bars = barsFrom(measuresFrom(timemap), clock, quartersPerBar(job.time_signature));
+      const beats = beatsOfHits(src.hits);
+      const clicks = beats.beatTimes.length > 1 ? clickGrid(beats.beatTimes, beats.downbeatTimes) : clickGridFromBars(bars, clock);
       lit.current = [];
       cueIndex.current = -1;
-      setLoad({ state: "ready", sheet: { pages, cues, clock: clockFor(cues, src.hits), width: w } });
+      anchorsByBar.current.clear();
+      setLoad({ state: "ready", sheet: { pages, cues, clock, bars, clicks, width: w } });
     } catch (exc) {
       setLoad({
         state: "error",
         message: `The sheet could not be shown here (${exc instanceof Error ? exc.message : String(exc)}). Download the PDF instead.`,
       });
     }
-  }, []);
+  }, [job.time_signature]);
 
   // Fetch the MusicXML and hits.json (beat times, first hit) once.
   useEffect(() => {
@@ -119,7 +175,32 @@ export function ScoreView({ job }: { job: Job }) {
   }, [width, load, engrave]);
 
   const sheet = load.state === "ready" ? load.sheet : null;
+  const bars = useMemo(() => sheet?.bars ?? [], [sheet]);
   const shown: Load = sheetName ? load : { state: "error", message: "This job has no MusicXML to show." };
+
+  // Where each bar is on its page, once the pages are laid out.
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el || !sheet) return;
+    const barById = new Map(sheet.bars.map((b) => [b.id, b.index]));
+    const measureAll = () => {
+      anchorsByBar.current.clear();
+      setBoxes(Array.from(el.querySelectorAll<HTMLElement>(".sheet__music"), (page) => measurePage(page, barById)));
+    };
+    measureAll();
+    // The SVGs scale with their page: remeasure when a page changes size without a new engraving.
+    const observer = new ResizeObserver(measureAll);
+    for (const page of el.querySelectorAll(".sheet__music")) observer.observe(page);
+    return () => observer.disconnect();
+  }, [sheet]);
+
+  // The engine clicks on the sheet's beats and repeats the loop's bars.
+  useEffect(() => {
+    if (engine && sheet) engine.setClickGrid(sheet.clicks);
+  }, [engine, sheet]);
+  useEffect(() => {
+    engine?.setLoop(loopOn && loop ? loopSpan(bars, loop) : null);
+  }, [engine, bars, loop, loopOn]);
 
   const highlight = useCallback(
     (index: number) => {
@@ -135,84 +216,238 @@ export function ScoreView({ job }: { job: Job }) {
           lit.current.push(el);
         }
       }
-      const first = lit.current[0];
-      if (first && follow && audio.current && !audio.current.paused) {
-        const r = first.getBoundingClientRect();
-        const top = 96;
-        if (r.top < top || r.bottom > window.innerHeight - 24) {
-          first.scrollIntoView({ block: "center", behavior: reducedMotion() ? "auto" : "smooth" });
-        }
-      }
     },
-    [sheet, follow],
+    [sheet],
   );
 
-  // Follow the audio: on every frame while it plays, and on seeks.
-  useEffect(() => {
-    const player = audio.current;
-    if (!player || !sheet) return;
-    let frame = 0;
-    const update = () => highlight(cueIndexAt(sheet.cues, sheet.clock.toSheet(player.currentTime)));
-    const loop = () => {
-      update();
-      frame = requestAnimationFrame(loop);
-    };
-    const start = () => {
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(loop);
-    };
-    const stop = () => {
-      cancelAnimationFrame(frame);
-      update();
-    };
-    player.addEventListener("play", start);
-    player.addEventListener("pause", stop);
-    player.addEventListener("ended", stop);
-    player.addEventListener("seeked", update);
-    if (!player.paused) start();
-    return () => {
-      cancelAnimationFrame(frame);
-      player.removeEventListener("play", start);
-      player.removeEventListener("pause", stop);
-      player.removeEventListener("ended", stop);
-      player.removeEventListener("seeked", update);
-    };
-  }, [sheet, highlight]);
+  /** The x of a beat in its bar: among the bar's notes as drawn (measured once per bar and layout). */
+  const beatXFor = useCallback(
+    (bar: Bar, beat: number): number | null => {
+      const page = boxes.findIndex((p) => p.some((b) => b.bar === bar.index));
+      const barBox = boxes[page]?.find((b) => b.bar === bar.index);
+      const pageEl = box.current?.querySelectorAll<HTMLElement>(".sheet__music")[page];
+      if (!sheet || !barBox || !pageEl) return null;
+      let anchors = anchorsByBar.current.get(bar.index);
+      if (!anchors) {
+        const origin = pageEl.getBoundingClientRect();
+        anchors = [];
+        for (const cue of sheet.cues) {
+          if (cue.q < bar.startQ || cue.q >= bar.endQ) continue;
+          const el = pageEl.querySelector(`[id="${CSS.escape(cue.ids[0])}"] .notehead, [id="${CSS.escape(cue.ids[0])}"]`);
+          if (el) anchors.push({ q: cue.q, x: el.getBoundingClientRect().left - origin.left });
+        }
+        anchorsByBar.current.set(bar.index, anchors);
+      }
+      return xAtQuarter(anchors, { ...bar, left: barBox.left, right: barBox.right }, bar.startQ + beat - 1);
+    },
+    [sheet, boxes],
+  );
 
-  // Clicking a note plays from there.
-  const seekToNote = (target: EventTarget) => {
-    if (!sheet || !audio.current || !(target instanceof Element)) return;
-    const note = target.closest("g.note, g.chord");
-    if (!note) return;
-    const ids = new Set([note.id, ...Array.from(note.querySelectorAll("g.note"), (n) => n.id)]);
-    const cue = sheet.cues.find((c) => c.ids.some((id) => ids.has(id)));
-    if (cue) audio.current.currentTime = Math.max(0, sheet.clock.toAudio(cue.q));
+  // The cursor: on every frame while the music plays (or counts in), and whenever the player changes.
+  useEffect(() => {
+    if (!engine || !state) return;
+    let frame = 0;
+    const update = () => {
+      const timeS = engine.time();
+      const bar = barIndexAt(bars, timeS);
+      const q = sheet ? sheet.clock.toSheet(timeS) : 0;
+      const beat = bar >= 0 ? beatInBar(bars[bar], q) : 0;
+      const countIn = engine.countInBeat();
+      const beatX = bar >= 0 ? beatXFor(bars[bar], beat) : null;
+      const afterLastBar = bars.length > 0 && timeS >= bars[bars.length - 1].endS;
+      setPosition((p) =>
+        p.bar === bar &&
+        p.beat === beat &&
+        p.beatX === beatX &&
+        p.countIn === countIn &&
+        p.afterLastBar === afterLastBar &&
+        Math.floor(p.timeS) === Math.floor(timeS)
+          ? p
+          : { timeS, bar, beat, beatX, countIn, afterLastBar },
+      );
+      if (sheet) highlight(cueIndexAt(sheet.cues, q));
+    };
+    const run = () => {
+      update();
+      frame = requestAnimationFrame(run);
+    };
+    if (state.playing || state.countingIn) frame = requestAnimationFrame(run);
+    else update();
+    return () => cancelAnimationFrame(frame);
+  }, [engine, state, bars, sheet, highlight, beatXFor]);
+
+  // The sheet scrolls to keep the current bar in view, below the transport.
+  useEffect(() => {
+    if (!follow || !state?.playing || position.bar < 0) return;
+    const el = box.current?.querySelector(`[data-bar="${position.bar}"]`);
+    if (!el) return;
+    const r = el.getBoundingClientRect();
+    const top = (transport.current?.getBoundingClientRect().bottom ?? 0) + 8;
+    if (r.top < top || r.bottom > window.innerHeight - 16) {
+      el.scrollIntoView({ block: "center", behavior: reducedMotion() ? "auto" : "smooth" });
+    }
+  }, [follow, state?.playing, position.bar]);
+
+  const currentBar = useCallback((): number => (engine ? barFrom(bars, engine.time(), 0) : -1), [engine, bars]);
+
+  const goToBar = useCallback(
+    (bar: number, focus: boolean) => {
+      if (!engine || !bars[bar]) return;
+      engine.seek(bars[bar].startS);
+      selectFrom.current = bar;
+      if (focus) box.current?.querySelector<HTMLElement>(`[data-bar="${bar}"]`)?.focus();
+    },
+    [engine, bars],
+  );
+
+  const actions = useMemo((): PlayerActions & Record<PlayerAction, () => void> => {
+    const step = (delta: number) => () => {
+      if (!engine) return;
+      const onBar = document.activeElement?.closest(".bars") != null;
+      goToBar(barFrom(bars, engine.time(), delta), onBar);
+    };
+    const loopStart = () => {
+      const bar = currentBar();
+      if (bar < 0) return;
+      setLoop((l) => withLoopStart(l, bar));
+      setLoopOn(true);
+    };
+    const loopEnd = () => {
+      const bar = currentBar();
+      if (bar < 0) return;
+      setLoop((l) => withLoopEnd(l, bar));
+      setLoopOn(true);
+    };
+    const toggleLoop = () => {
+      if (!loop) {
+        const bar = currentBar();
+        if (bar < 0) return;
+        setLoop({ first: bar, last: bar });
+        setLoopOn(true);
+        return;
+      }
+      setLoopOn((on) => !on);
+    };
+    const slower = () => engine?.setRate((state?.ratePct ?? 100) - RATE_STEP_PCT);
+    const faster = () => engine?.setRate((state?.ratePct ?? 100) + RATE_STEP_PCT);
+    const togglePlay = () => engine?.toggle();
+    return {
+      togglePlay,
+      slower,
+      faster,
+      toggleLoop,
+      loopStart,
+      loopEnd,
+      clearLoop: () => {
+        setLoop(null);
+        setLoopOn(false);
+      },
+      "toggle-play": togglePlay,
+      "previous-bar": step(-1),
+      "next-bar": step(1),
+      "loop-start": loopStart,
+      "loop-end": loopEnd,
+      "toggle-loop": toggleLoop,
+      "toggle-drums": () => {
+        const drums = state?.tracks.find((t) => t.name === "drums");
+        if (drums) engine?.setTrack("drums", { audible: !drums.audible });
+      },
+      "toggle-click": () => engine?.setClick({ audible: !state?.click.audible }),
+    };
+  }, [engine, state, bars, loop, currentBar, goToBar]);
+
+  // The keyboard, anywhere on the page but in a text field (lib/practice/keys.ts).
+  useEffect(() => {
+    if (!engine) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented) return;
+      const target = e.target instanceof HTMLElement ? e.target : null;
+      const action = actionFor(e, focusKind(target, target?.closest(".bars") != null));
+      if (!action) return;
+      e.preventDefault();
+      actions[action]();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [engine, actions]);
+
+  // Pointing at the sheet: a click or tap goes to the bar; shift-click or a drag with the mouse loops bars.
+  const pointAt = (e: PointerEvent<HTMLElement>, page: number): number => {
+    const origin = e.currentTarget.getBoundingClientRect();
+    return barAt(boxes[page] ?? [], e.clientX - origin.left, e.clientY - origin.top);
   };
+  const onPointerDown = (e: PointerEvent<HTMLElement>, page: number) => {
+    if (e.button !== 0 || !engine) return;
+    const bar = pointAt(e, page);
+    if (bar < 0) return;
+    drag.current = { pointerId: e.pointerId, anchor: bar, over: bar, shift: e.shiftKey };
+    if (e.pointerType === "mouse") {
+      e.currentTarget.setPointerCapture(e.pointerId);
+      // No text selection while dragging over the bars.
+      e.preventDefault();
+    }
+  };
+  const onPointerMove = (e: PointerEvent<HTMLElement>, page: number) => {
+    const d = drag.current;
+    if (!d || d.pointerId !== e.pointerId || e.pointerType !== "mouse") return;
+    const bar = pointAt(e, page);
+    if (bar < 0 || bar === d.over) return;
+    d.over = bar;
+    setDragLoop(loopBetween(d.anchor, bar));
+  };
+  const onPointerUp = (e: PointerEvent<HTMLElement>, page: number) => {
+    const d = drag.current;
+    if (!d || d.pointerId !== e.pointerId) return;
+    drag.current = null;
+    setDragLoop(null);
+    const bar = pointAt(e, page);
+    if (bar < 0) return;
+    if (d.anchor !== bar) {
+      setLoop(loopBetween(d.anchor, bar));
+      setLoopOn(true);
+    } else if (d.shift) {
+      setLoop(loopBetween(selectFrom.current ?? currentBar(), bar));
+      setLoopOn(true);
+    } else {
+      goToBar(bar, false);
+    }
+  };
+  const onPointerCancel = () => {
+    drag.current = null;
+    setDragLoop(null);
+  };
+
+  const shownLoop = dragLoop ?? loop;
+  const tabBar = position.bar >= 0 ? position.bar : 0;
 
   return (
     <section className="score" aria-labelledby="sheet-title">
-      {audioUrl && (
-        <div className="player">
-          <audio
-            ref={audio}
-            className="player__audio"
-            controls
-            preload="metadata"
-            src={audioUrl}
-            aria-label="Separated drums"
+      {engine && state && (
+        <>
+          <div ref={transport} className="score__transport">
+            <PracticeTransport state={state} actions={actions} position={position} barCount={bars.length} loop={loop} loopOn={loopOn} />
+          </div>
+          <PracticePanel
+            engine={engine}
+            state={state}
+            actions={actions}
+            barCount={bars.length}
+            loop={loop}
+            loopOn={loopOn}
+            follow={follow}
+            setFollow={setFollow}
           />
-          {sheet && sheet.cues.length > 0 && (
-            <label className="checkbox">
-              <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />
-              Scroll with the music
-            </label>
-          )}
-        </div>
+        </>
       )}
       <h2 id="sheet-title" className="section-title">
         Drum sheet
       </h2>
-      <div ref={box} className="sheet" data-state={shown.state} onClick={(e) => seekToNote(e.target)}>
+      {sheet && bars.length > 0 && (
+        <p className="hint" id="sheet-hint">
+          Click or tap a bar to play from it. Shift-click or drag across bars to loop them.
+        </p>
+      )}
+      <div ref={box} className="sheet" data-state={shown.state}>
         {shown.state === "loading" && (
           <p className="state state--loading" role="status">
             Engraving the sheet…
@@ -225,7 +460,28 @@ export function ScoreView({ job }: { job: Job }) {
         )}
         {sheet?.pages.map((svg, i) => (
           <figure key={`${sheet.width}-${i}`} className="sheet__page" aria-label={`Sheet music, page ${i + 1} of ${sheet.pages.length}`}>
-            <div className="sheet__svg" dangerouslySetInnerHTML={{ __html: svg }} />
+            <div
+              className="sheet__music"
+              onPointerDown={(e) => onPointerDown(e, i)}
+              onPointerMove={(e) => onPointerMove(e, i)}
+              onPointerUp={(e) => onPointerUp(e, i)}
+              onPointerCancel={onPointerCancel}
+            >
+              <div className="sheet__svg" dangerouslySetInnerHTML={{ __html: svg }} />
+              {engine && boxes[i] && (
+                <SheetBars
+                  page={i}
+                  boxes={boxes[i]}
+                  bars={bars}
+                  current={position.bar}
+                  beatX={boxes[i].some((b) => b.bar === position.bar) ? position.beatX : null}
+                  loop={shownLoop}
+                  loopOn={loopOn || dragLoop !== null}
+                  tabBar={tabBar}
+                  onKeyboardPick={(bar) => goToBar(bar, false)}
+                />
+              )}
+            </div>
             {sheet.pages.length > 1 && (
               <figcaption className="sheet__caption">
                 Page {i + 1} of {sheet.pages.length}

@@ -5,12 +5,13 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
+import type { PracticeProbe } from "../lib/practice/engine";
+import { LAPTOP, PHONE, accessibilityProblems, instrument, shot } from "./browser";
 import {
   CHROMIUM,
   CHROMIUM_ARGS,
@@ -25,40 +26,9 @@ import {
 const missing = missingPrerequisite();
 if (missing) console.warn(`SKIPPING the end-to-end tests: ${missing}`);
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/**
- * What every test context runs in its pages before their own scripts: axe-core (an init script, as the
- * pages' Content-Security-Policy refuses an injected <script>), and a report of each CSP violation.
- */
-async function instrument(context: BrowserContext, violations: string[]): Promise<void> {
-  await context.addInitScript({ content: AXE });
-  await context.addInitScript(() =>
-    document.addEventListener("securitypolicyviolation", (e) =>
-      console.error(`CSP violation: ${e.effectiveDirective} refused ${e.blockedURI || "inline code"}`),
-    ),
-  );
-  context.on("console", (message) => {
-    const text = message.text();
-    if (text.startsWith("CSP violation") || text.includes("Content Security Policy")) violations.push(text);
-  });
-}
-
-/** axe-core's serious and critical findings (WCAG 2.1 A and AA: labels, contrast, names, landmarks…). */
-async function accessibilityProblems(target: Page): Promise<string[]> {
-  return target.evaluate(async () => {
-    type Result = { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
-    const axe = (window as unknown as { axe: { run: (c: Document, o: object) => Promise<Result> } }).axe;
-    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
-    return result.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
-  });
-}
-
-const LAPTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const JOB_DONE_MS = 150_000;
+
+type Practice = { __drumscribePractice: PracticeProbe };
 
 describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
   let serve: Serve;
@@ -81,10 +51,6 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     await instrument(phone, cspViolations);
     await phone.addCookies(await laptop.cookies());
     return phone.newPage();
-  }
-
-  async function shot(target: Page, name: string): Promise<void> {
-    await target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
 
   async function upload(target: Page, file: string | { name: string; mimeType: string; buffer: Buffer }) {
@@ -207,23 +173,21 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
     for (const label of ["PDF", "MusicXML", "MIDI", "drums.wav"]) {
       expect(await page.locator(".download__label", { hasText: label }).count()).toBe(1);
     }
-    const audio = page.locator("audio");
-    expect(await audio.getAttribute("src")).toMatch(/\/artifacts\/drums\.wav$/);
+    // The practice player plays the separated drums (with the song and the band where the job has them).
+    const sources = await page.evaluate(() => (window as unknown as Practice).__drumscribePractice.tracks().map((t) => t.src));
+    expect(sources).toContainEqual(expect.stringMatching(/\/artifacts\/drums\.wav$/));
 
-    // The cursor: seeking the drums lights up the notes heard there.
-    await page.waitForFunction(() => (document.querySelector("audio") as HTMLAudioElement).readyState >= 1);
-    await audio.evaluate((el: HTMLAudioElement) => {
-      el.currentTime = 2.0;
-    });
+    // Pointing anywhere in a bar (here at one of its notes) goes to where that bar is heard: the song
+    // starts 0.5 s into the audio at 120 bpm (hits.json's beat_times), so bar 2 from 2.5 s to 4.5 s.
+    await page.locator(".bars .bar").first().waitFor();
+    const noteInBar2 = page.locator(".sheet g.measure").nth(1).locator("g.note").first();
+    await noteInBar2.scrollIntoViewIfNeeded();
+    const note = await noteInBar2.boundingBox();
+    await page.mouse.click(note!.x + note!.width / 2, note!.y + note!.height / 2);
+    await page.waitForFunction(() => Math.abs((window as unknown as Practice).__drumscribePractice.clock().mediaS - 2.5) < 0.03);
+    // The cursor: the bar and the notes heard there light up.
+    await page.locator('.bar--current[data-bar="1"]').waitFor({ timeout: 10_000 });
     await page.locator(".sheet .is-playing").first().waitFor({ timeout: 10_000 });
-    // Clicking a note plays from where it is heard: the song starts 0.5 s into the audio at 120 bpm
-    // (hits.json's beat_times), so bar 2 is heard from 2.5 s to 4.5 s, its notes on a 16th grid.
-    await page.locator(".sheet g.measure").nth(1).locator("g.note").first().dispatchEvent("click");
-    const seekedTo = await audio.evaluate((el: HTMLAudioElement) => el.currentTime);
-    expect(seekedTo).toBeGreaterThan(2.45);
-    expect(seekedTo).toBeLessThan(4.5);
-    const sixteenths = (seekedTo - 0.5) / 0.125;
-    expect(Math.abs(sixteenths - Math.round(sixteenths))).toBeLessThan(0.1);
     await shot(page, "result-laptop");
     expect(await accessibilityProblems(page)).toEqual([]);
 
@@ -350,7 +314,7 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
       await tab.goto(songJobUrl.replace(serve.base, frontend.base));
       await tab.locator(".sheet svg").first().waitFor({ timeout: 60_000 });
       const range = await other.request.get(
-        (await tab.locator("audio").getAttribute("src")) as string,
+        (await tab.locator("a.download", { hasText: "drums.wav" }).getAttribute("href")) as string,
         { headers: { Range: "bytes=0-3" } },
       );
       expect(range.status()).toBe(206);

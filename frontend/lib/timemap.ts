@@ -5,7 +5,15 @@
  * or slows down. Older results without beat_times fall back to one steady tempo lined up with the
  * first detected hit.
  */
-export type TimemapEntry = { tstamp: number; qstamp?: number; on?: string[]; off?: string[]; tempo?: number };
+export type TimemapEntry = {
+  tstamp: number;
+  qstamp?: number;
+  on?: string[];
+  off?: string[];
+  tempo?: number;
+  /** The measure that starts here (with renderToTimemap's includeMeasures). */
+  measureOn?: string;
+};
 
 /** The notes that start at one point of the sheet: its time at the written tempo, and in quarter notes. */
 export type Cue = { ms: number; q: number; ids: string[] };

@@ -102,6 +102,7 @@ class PipelineArtifact(BaseModel):
     content_type: str
     label: str = Field(description="The file in a word or two")
     description: str = Field(description="What the file is for")
+    optional: bool = Field(description="Only some jobs have it (band.wav: not when the separator is `none`)")
 
 
 class Pipeline(BaseModel):

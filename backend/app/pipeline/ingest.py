@@ -330,6 +330,23 @@ def _measure(wav: Path) -> tuple[int, float]:
     return frames, peak
 
 
+PCM16_BLOCK_FRAMES = SAMPLE_RATE * 10
+
+
+def write_pcm16_copy(wav: Path, dest: Path) -> None:
+    """Write `wav`'s samples to `dest` as 16-bit PCM (same rate and channels), block by block, atomically.
+
+    Samples beyond full scale are clipped: integer PCM would wrap them around.
+    """
+    with (
+        sf.SoundFile(wav) as src,
+        atomic_path(dest) as tmp,
+        sf.SoundFile(tmp, "w", samplerate=src.samplerate, channels=src.channels, subtype="PCM_16", format="WAV") as out,
+    ):
+        for block in src.blocks(blocksize=PCM16_BLOCK_FRAMES, dtype="float32", always_2d=True):
+            out.write(np.clip(block, -1.0, 1.0))
+
+
 def _too_long_message(name: str, duration: float, limit: float) -> str:
     return (
         f"{name} is {_mmss(duration)} long; the limit is {_mmss(limit)} (MAX_DURATION_SECONDS={int(limit)}); "

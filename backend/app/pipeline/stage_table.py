@@ -167,7 +167,7 @@ STAGES: tuple[StageSpec[Any], ...] = (
         failure_label="ingest",
         reads=(),
         reads_song=True,
-        writes=(c.INPUT_AUDIO, stages.SOURCE_META),
+        writes=(c.INPUT_AUDIO, c.SONG_AUDIO, stages.SOURCE_META),
         run=_ingest,
         record=_ingest_facts,
     ),
@@ -179,7 +179,7 @@ STAGES: tuple[StageSpec[Any], ...] = (
         detail="Isolating the drum track from the mix",
         failure_label="separation",
         reads=(c.INPUT_AUDIO,),
-        writes=(c.DRUMS_AUDIO, stages.SEPARATION_META),
+        writes=(c.DRUMS_AUDIO, c.BAND_AUDIO, stages.SEPARATION_META),
         run=_separate,
         record=_separation_facts,
     ),
@@ -223,6 +223,8 @@ class ArtifactSpec:
     content_type: str
     label: str
     description: str
+    optional: bool = False
+    """Only some jobs have it (band.wav: not with SEPARATOR=none)."""
 
 
 ARTIFACTS: tuple[ArtifactSpec, ...] = (
@@ -230,8 +232,11 @@ ARTIFACTS: tuple[ArtifactSpec, ...] = (
     ArtifactSpec(c.MUSICXML, "application/vnd.recordare.musicxml+xml", "MusicXML", "For MuseScore, Sibelius, Finale…"),
     ArtifactSpec(c.MIDI, "audio/midi", "MIDI", "For a DAW or drum module"),
     ArtifactSpec(c.DRUMS_AUDIO, "audio/wav", "drums.wav", "The separated drums"),
+    ArtifactSpec(c.BAND_AUDIO, "audio/wav", "band.wav", "The song without the drums, to play along", optional=True),
+    ArtifactSpec(c.SONG_AUDIO, "audio/wav", "song.wav", "The whole song, as DrumScribe heard it"),
     ArtifactSpec(c.HITS_JSON, "application/json", "hits.json", "Every hit, the tempo and the beats, as data"),
 )
-"""What a finished job hands back, in the order the UI offers them."""
+"""What a finished job hands back, in the order the UI offers them. song.wav, drums.wav and band.wav are
+sample-aligned: the same rate, channels and length, and song ≈ drums + band."""
 
 CONTENT_TYPES: dict[str, str] = {artifact.name: artifact.content_type for artifact in ARTIFACTS}

@@ -22,7 +22,7 @@ from app.core.errors import PredictionError, TranscriptionError
 from app.pipeline import constants as c
 from app.pipeline.atomic import write_text_atomic
 from app.pipeline.hits import HitsDocument
-from app.pipeline.ingest import IngestResult, ingest
+from app.pipeline.ingest import IngestResult, ingest, write_pcm16_copy
 
 if TYPE_CHECKING:
     from app.pipeline.separation import SeparationResult
@@ -41,7 +41,8 @@ def ingest_audio(
     progress: ProgressFn | None = None,
     fallback_title: str | None = None,
 ) -> IngestResult:
-    """Stage 1: decode a file or a link to work_dir/input.wav (44.1 kHz) and record its title and length."""
+    """Stage 1: decode a file or a link to work_dir/input.wav (44.1 kHz, 32-bit float) and song.wav (the same
+    samples in 16-bit PCM, for listening), and record its title and length."""
     result = ingest(
         source,
         work_dir / c.INPUT_AUDIO,
@@ -50,6 +51,7 @@ def ingest_audio(
         fallback_title=fallback_title,
         allowed_networks=settings.link_allowed_networks,
     )
+    write_pcm16_copy(work_dir / c.INPUT_AUDIO, work_dir / c.SONG_AUDIO)
     _write_json(work_dir / SOURCE_META, asdict(result))
     return result
 
@@ -61,7 +63,8 @@ def separate_drums(
     separator: str | None = None,
     progress: ProgressFn | None = None,
 ) -> SeparationResult:
-    """Stage 2: isolate the drums of input.wav into drums.wav with SEPARATOR (or `separator`)."""
+    """Stage 2: isolate the drums of input.wav into drums.wav with SEPARATOR (or `separator`), and the rest of
+    the band into band.wav where the separator produces it (Demucs, HPSS)."""
     # Imported here, like the model and notation modules below, so the API never loads torch.
     from app.pipeline.separation import separate
 
@@ -70,6 +73,7 @@ def separate_drums(
         work_dir / c.DRUMS_AUDIO,
         separator=separator or settings.SEPARATOR,
         settings=settings,
+        band_wav=work_dir / c.BAND_AUDIO,
         progress=progress,
     )
     _write_json(work_dir / SEPARATION_META, asdict(result))

@@ -146,7 +146,9 @@ def test_upload_completes_and_artifacts_download(stack: Stack, songs: dict[str, 
         assert job["separator"] == "hpss" and job["model"] == "annoteator-cnn"
         assert set(job["timings"]) == {"ingest_audio", "separate_drums", "predict_hits", "transcribe_and_export"}
         artifacts = {a["name"]: a for a in job["artifacts"]}
-        assert set(artifacts) == {"drums.wav", "hits.json", "sheet_music.musicxml", "sheet_music.pdf", "drums.mid"}
+        assert set(artifacts) == {
+            "song.wav", "drums.wav", "band.wav", "hits.json", "sheet_music.musicxml", "sheet_music.pdf", "drums.mid"
+        }  # fmt: skip
 
         pdf = http.get(artifacts["sheet_music.pdf"]["url"])
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"

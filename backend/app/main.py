@@ -9,6 +9,7 @@ from app.api.docs import add_docs
 from app.api.routes import health, jobs, limits, metrics, pipeline
 from app.api.security_headers import SecurityHeadersMiddleware, page_policy
 from app.core.config import get_settings
+from app.core.errors import upload_too_large
 from app.core.logging import configure_logging
 from app.observability.tracing import instrument_fastapi
 from app.web import mount_frontend
@@ -37,8 +38,7 @@ def create_app() -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=limit_mb * 1024 * 1024 + 64 * 1024,  # room for the multipart envelope
-        message=f"the upload is larger than {limit_mb} MB (MAX_UPLOAD_MB); upload a compressed file "
-        "(mp3, ogg, m4a) or a shorter excerpt",
+        message=upload_too_large(limit_mb),
     )
     instrument_fastapi(app, settings)
     ui_policy = mount_frontend(app, settings.FRONTEND_DIR)

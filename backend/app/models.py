@@ -39,7 +39,10 @@ class Job(Base):
     client_address: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     status: Mapped[str] = mapped_column(String(32), index=True, default=JobStatus.pending.value)
     stage_progress: Mapped[int] = mapped_column(Integer, default=0)
+    # What the musician reads (in the API's JobOut), and what the operator needs (paths, settings, the
+    # exception; never in the API): app.core.errors.
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    error_detail: Mapped[str | None] = mapped_column(Text, default=None)
     failed_stage: Mapped[str | None] = mapped_column(String(32), default=None)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 

@@ -45,6 +45,11 @@ def cleanup_old_artifacts(*, settings: Settings, storage: Storage) -> int:
     return removed
 
 
+WORKER_LOST = "The server stopped working on this song before it was done. Please try again."
+NEVER_STARTED = "The server was too busy to start on this song. Please try again."
+"""What musicians read about a job the reaper failed."""
+
+
 def reap_stalled_jobs(*, settings: Settings) -> int:
     """Mark failed the jobs that no worker holds any more.
 
@@ -64,15 +69,20 @@ def reap_stalled_jobs(*, settings: Settings) -> int:
             updated = _aware(job.updated_at)
             running = job.status in {s.value for s in RUNNING_STATUSES} and job.worker is not None
             if running and updated < stalled_before:
-                message = f"the worker stopped responding while {job.status.replace('_', ' ')}; please try again"
+                message = WORKER_LOST
+                detail = (
+                    f"the worker {job.worker} stopped responding while {job.status.replace('_', ' ')} "
+                    f"(no heartbeat for JOB_STALL_MINUTES={settings.JOB_STALL_MINUTES})"
+                )
             elif updated < queued_before:
-                message = "no worker picked the job up; please try again"
+                message = NEVER_STARTED
+                detail = f"no worker picked the job up within ARTIFACT_TTL_HOURS={settings.ARTIFACT_TTL_HOURS}"
             else:
                 continue
             # A job still queued never started: it failed where it would have started.
             stage = STAGE_BY_STATUS.get(job.status, STAGES[0])
-            mark_failed(session, job, stage.failure_label, message)
-            log.warning("job_reaped", job_id=job.id, status="failed", error=message)
+            mark_failed(session, job, stage.failure_label, message, detail)
+            log.warning("job_reaped", job_id=job.id, status="failed", error=detail)
             reaped += 1
     return reaped
 

@@ -12,7 +12,13 @@ import pytest
 from app.core import config, db
 from app.core.config import Settings
 from app.db_migrate import upgrade
-from app.jobs.maintenance import cleanup_old_artifacts, reap_stalled_jobs, resend_unsent_jobs
+from app.jobs.maintenance import (
+    NEVER_STARTED,
+    WORKER_LOST,
+    cleanup_old_artifacts,
+    reap_stalled_jobs,
+    resend_unsent_jobs,
+)
 from app.models import Job, JobStatus, MetricCounter, utcnow
 from app.storage import LocalStorage
 
@@ -48,6 +54,12 @@ def status_of(job_id: str) -> tuple[str, str | None, str | None] | None:
         return None if job is None else (job.status, job.failed_stage, job.error_message)
 
 
+def detail_of(job_id: str) -> str | None:
+    with db.session_scope() as session:
+        job = session.get(Job, job_id)
+        return None if job is None else job.error_detail
+
+
 def test_reaper_fails_jobs_whose_worker_went_silent(database: Settings) -> None:
     lost = add_job(JobStatus.separating_drums, age=timedelta(minutes=45), worker="heavy@host")
     busy = add_job(JobStatus.separating_drums, age=timedelta(minutes=1), worker="heavy@host")
@@ -57,10 +69,12 @@ def test_reaper_fails_jobs_whose_worker_went_silent(database: Settings) -> None:
     assert reap_stalled_jobs(settings=database) == 2
     lost_state = status_of(lost)
     assert lost_state is not None and lost_state[:2] == ("failed", "separation")
-    assert "worker stopped responding" in str(lost_state[2])
+    assert lost_state[2] == WORKER_LOST
+    assert "worker heavy@host stopped responding while separating drums" in str(detail_of(lost))
     assert status_of(busy) == ("separating_drums", None, None)
     assert status_of(queued) == ("processing", None, None)
-    assert status_of(forgotten) == ("failed", "ingest", "no worker picked the job up; please try again")
+    assert status_of(forgotten) == ("failed", "ingest", NEVER_STARTED)
+    assert "no worker picked the job up" in str(detail_of(forgotten))
     assert status_of(done) == ("completed", None, None)
     with db.session_scope() as session:
         counters = {(c.name, c.labels): c.value for c in session.query(MetricCounter)}

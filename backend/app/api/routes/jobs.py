@@ -17,12 +17,13 @@ from starlette.datastructures import UploadFile
 from app.api.deps import ClientAddressDep, OwnerDep, SessionDep, SettingsDep, StorageDep
 from app.api.link_check import refuse_unsafe_link
 from app.core.db import session_scope
-from app.core.errors import DrumScribeError, NotAudioError, TooLongError
+from app.core.errors import DrumScribeError, NotAudioError, upload_too_large
 from app.core.logging import get_logger
 from app.jobs import service
 from app.jobs.execution import mark_failed
 from app.models import Job
-from app.pipeline.ingest import probe
+from app.pipeline.ingest import probe, too_long
+from app.pipeline.link_safety import INCOMPLETE_LINK
 from app.pipeline.stage_table import CONTENT_TYPES, upload_name
 from app.schemas import ErrorOut, JobFromUrl, JobList, JobOut
 from app.storage import ArtifactNotFound
@@ -77,10 +78,7 @@ async def create_job(
     if media_type == "multipart/form-data":
         job = await _create_from_upload(request, owner, address, settings, storage)
     elif media_type == "application/json":
-        try:
-            body = JobFromUrl.model_validate_json(await request.body())
-        except ValidationError as exc:
-            raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
+        body = _link_body(await request.body())
         await refuse_unsafe_link(str(body.url), settings)
         job = await run_in_threadpool(_create, owner, address, settings, "url", str(body.url))
     else:
@@ -88,6 +86,17 @@ async def create_job(
     await run_in_threadpool(_enqueue, job.id)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return service.job_out(job, storage)
+
+
+def _link_body(raw: bytes) -> JobFromUrl:
+    """The JSON body of a link job; 422 in a musician's words for a link that is no link, else for scripts."""
+    try:
+        return JobFromUrl.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if len(errors) == 1 and errors[0]["loc"] == ("url",) and errors[0]["type"] != "missing":
+            raise HTTPException(422, INCOMPLETE_LINK) from exc
+        raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
 
 
 async def _create_from_upload(
@@ -115,38 +124,28 @@ async def _create_from_upload(
 
 
 def _check_audio(path: Path, filename: str, settings: SettingsDep) -> None:
-    """Refuse what is plainly not a usable song now, rather than after a trip through the queue."""
+    """Refuse what is plainly not a usable song now, rather than after a trip through the queue.
+
+    The answer's detail is the musician's message; the operator's detail goes to the log.
+    """
     try:
         info = probe(path, name=filename)
-    except NotAudioError as exc:
-        raise HTTPException(415, str(exc)) from exc
+        if not any(s.get("codec_type") == "audio" for s in info.get("streams", [])):
+            raise NotAudioError(f"{filename} has no audio track")
+        try:
+            duration = float(info.get("format", {}).get("duration"))
+        except (TypeError, ValueError):
+            return  # the ingest stage measures it while decoding
+        if duration > settings.MAX_DURATION_SECONDS:
+            raise too_long(filename, duration, settings.MAX_DURATION_SECONDS)
     except DrumScribeError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    if not any(s.get("codec_type") == "audio" for s in info.get("streams", [])):
-        raise HTTPException(415, f"{filename} has no audio track; upload a song file (mp3, wav, flac, ogg, m4a, opus)")
-    try:
-        duration = float(info.get("format", {}).get("duration"))
-    except (TypeError, ValueError):
-        return  # the ingest stage measures it while decoding
-    if duration > settings.MAX_DURATION_SECONDS:
-        limit = settings.MAX_DURATION_SECONDS
-        raise HTTPException(
-            422,
-            str(
-                TooLongError(
-                    f"{filename} is {int(duration) // 60}:{int(duration) % 60:02d} long; the limit is "
-                    f"{limit // 60}:{limit % 60:02d} (MAX_DURATION_SECONDS={limit}); "
-                    "trim the song or transcribe it in parts"
-                )
-            ),
-        )
+        log.info("upload_refused", file=filename, error=str(exc))
+        raise HTTPException(415 if isinstance(exc, NotAudioError) else 422, exc.musician_message) from exc
 
 
 def _too_large(filename: str, settings: SettingsDep) -> str:
-    return (
-        f"{filename} is larger than {settings.MAX_UPLOAD_MB} MB (MAX_UPLOAD_MB); "
-        "upload a compressed file (mp3, ogg, m4a) or a shorter excerpt"
-    )
+    log.info("upload_refused", file=filename, error=f"larger than MAX_UPLOAD_MB={settings.MAX_UPLOAD_MB}")
+    return upload_too_large(settings.MAX_UPLOAD_MB)
 
 
 def _create(owner: str, address: str | None, settings: SettingsDep, kind: str, source: str) -> Job:
@@ -173,7 +172,13 @@ def _enqueue(job_id: str) -> None:
         with session_scope() as session:
             job = session.get(Job, job_id)
             if job is not None:
-                mark_failed(session, job, "ingest", "the job could not be queued; please try again in a minute")
+                mark_failed(
+                    session,
+                    job,
+                    "ingest",
+                    "The server couldn't queue this song. Please try again in a minute.",
+                    f"the broker did not take the job's chain: {exc}",
+                )
         raise HTTPException(503, "DrumScribe cannot queue jobs right now; try again in a minute") from exc
     with session_scope() as session:
         service.mark_queued(session, job_id)

@@ -31,7 +31,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from app.core.errors import TranscriptionError
+from app.core.errors import NoHitsError, TranscriptionError
 from app.pipeline.hits import Hit
 
 SUBDIVISIONS: tuple[int, ...] = (4, 3, 6)
@@ -151,7 +151,7 @@ def transcribe(
     if (audio is None) != (sr is None):
         raise TranscriptionError("Drums audio and its sample rate must be given together.")
     if not hits:
-        raise TranscriptionError("No drum hits were detected, so there is no drum part to write out.")
+        raise NoHitsError("No drum hits were detected, so there is no drum part to write out.")
     if not all(math.isfinite(h.time) for h in hits):
         raise TranscriptionError("A drum hit has a time that is not a finite number.")
 

@@ -21,6 +21,8 @@ How it works, in order:
    the bar line goes where kick and crash fall on 1 and the snare on the backbeat.
 6. Each beat is quantized to 16ths, 8th-note triplets or 16th triplets, whichever fits its hits best
    with a small bias toward straight 16ths.
+
+An edited sheet skips steps 1–5: its grid is given (`fixed_grid.FixedGrid`), and only step 6 runs.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 
 from app.core.errors import NoHitsError, TranscriptionError
 from app.pipeline.hits import Hit
+from app.pipeline.notation.fixed_grid import FixedGrid
 
 SUBDIVISIONS: tuple[int, ...] = (4, 3, 6)
 """Grid choices per beat: straight 16ths, 8th-note triplets, 16th-note triplets."""
@@ -66,7 +69,8 @@ less and triplets less again, so that the simplest reading of the same hits wins
 _SNAP_TOL_BEATS = 1 / 24
 """Half the gap between a 16th and a triplet position: beyond it a hit is no evidence for the grid."""
 
-_MIN_BPM, _MAX_BPM = 40.0, 240.0
+MIN_BPM, MAX_BPM = 40.0, 240.0
+"""The tempi the sheet is written at (and an editor may set)."""
 _BACKBEAT_WEIGHT = 4.0
 """A grid with a snare backbeat scores up to five times one without: snare on 2 and 4 is the
 strongest sign of where the beat is, strong enough to outweigh the tempo prior for ballads."""
@@ -103,6 +107,8 @@ class QuantizedHit:
     velocity: int
     time_s: float
     """The performed time, kept for reference."""
+    accent: bool = False
+    ghost: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,12 +145,18 @@ class Transcription:
 
 
 def transcribe(
-    hits: list[Hit], *, duration_s: float, audio: np.ndarray | None = None, sr: int | None = None
+    hits: list[Hit],
+    *,
+    duration_s: float,
+    audio: np.ndarray | None = None,
+    sr: int | None = None,
+    grid: FixedGrid | None = None,
 ) -> Transcription:
     """Estimate tempo, metre and bar lines from `hits` and quantize them into bars.
 
-    `audio` (mono drums, at `sr`) is optional extra evidence for the tempo. Raises TranscriptionError
-    when there is nothing to transcribe or the inputs are inconsistent.
+    `audio` (mono drums, at `sr`) is optional extra evidence for the tempo. With `grid`, nothing is
+    estimated: the hits are quantized on its beats, bars and tempo. Raises TranscriptionError when there
+    is nothing to transcribe or the inputs are inconsistent.
     """
     if not math.isfinite(duration_s) or duration_s <= 0:
         raise TranscriptionError(f"The audio duration must be a positive number of seconds, got {duration_s}.")
@@ -155,12 +167,25 @@ def transcribe(
     if not all(math.isfinite(h.time) for h in hits):
         raise TranscriptionError("A drum hit has a time that is not a finite number.")
 
+    if grid is not None:
+        return _on_fixed_grid(hits, grid)
     times, accents = _onsets(hits)
     beats = _beat_grid(hits, times, accents, audio, sr)
     beats_per_bar, beats = _metre(hits, beats)
     tempo = _tempo(beats, times)
     first_bar_beat = _downbeat_index(hits, beats, beats_per_bar)
     return _bars(hits, beats, tempo, beats_per_bar, first_bar_beat)
+
+
+def _on_fixed_grid(hits: list[Hit], grid: FixedGrid) -> Transcription:
+    """The hits quantized on a given grid: bars start on the beat nearest grid.downbeat_s, every
+    beats_per_bar beats, the first at or before the first hit."""
+    times = [h.time for h in hits]
+    beats = grid.covering(min(times), max(times))
+    phase = int(np.argmin(np.abs(beats - grid.downbeat_s)))
+    first_beat = math.floor(float(np.interp(min(times), beats, np.arange(len(beats), dtype=float))) + 1 / 12)
+    first_bar_beat = first_beat - ((first_beat - phase) % grid.beats_per_bar)
+    return _bars(hits, beats, grid.tempo_bpm, grid.beats_per_bar, first_bar_beat)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -266,7 +291,7 @@ def _candidate_periods(
 ) -> list[float]:
     """Beat periods (s) worth following, the prior's favourite first."""
     lags = _lags()
-    in_range = (lags >= 60.0 / _MAX_BPM) & (lags <= 60.0 / _MIN_BPM)
+    in_range = (lags >= 60.0 / MAX_BPM) & (lags <= 60.0 / MIN_BPM)
     periods: list[float] = []
 
     onset_acf = _acf(times, accents)
@@ -292,7 +317,7 @@ def _candidate_periods(
         pattern = _peak(pattern_acf, k)
         periods += [pattern / n for n in _BAR_DIVISIONS]
 
-    periods = [p for p in periods if 60.0 / _MAX_BPM <= p <= 60.0 / _MIN_BPM] or [60.0 / _DEFAULT_BPM]
+    periods = [p for p in periods if 60.0 / MAX_BPM <= p <= 60.0 / MIN_BPM] or [60.0 / _DEFAULT_BPM]
     periods.sort(key=lambda p: -float(_prior(60.0 / p)))
     unique: list[float] = []
     for p in periods:
@@ -703,4 +728,4 @@ def _place(placed: dict[tuple[int, Fraction, str], QuantizedHit], bar: int, offs
         placed.pop((bar, offset, "hihat_closed"), None)
     key = (bar, offset, instrument)
     if key not in placed or placed[key].velocity < hit.velocity:
-        placed[key] = QuantizedHit(offset, instrument, hit.velocity, hit.time)
+        placed[key] = QuantizedHit(offset, instrument, hit.velocity, hit.time, accent=hit.accent, ghost=hit.ghost)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from app.api.auth import AnonymousTokenMiddleware, BodySizeLimitMiddleware
 from app.api.docs import add_docs
-from app.api.routes import health, jobs, limits, metrics, pipeline
+from app.api.routes import health, jobs, limits, metrics, pipeline, revisions, shares
 from app.api.security_headers import SecurityHeadersMiddleware, page_policy
 from app.core.config import get_settings
 from app.core.errors import upload_too_large
@@ -33,7 +33,11 @@ def create_app() -> FastAPI:
     app.include_router(limits.router)
     app.include_router(metrics.router)
     app.include_router(pipeline.router)
-    app.add_middleware(AnonymousTokenMiddleware, secure=settings.COOKIE_SECURE)
+    app.include_router(revisions.router)
+    app.include_router(shares.router)
+    app.add_middleware(
+        AnonymousTokenMiddleware, secure=settings.COOKIE_SECURE, anonymous_prefixes=(shares.SHARED_PREFIX,)
+    )
     limit_mb = settings.MAX_UPLOAD_MB
     app.add_middleware(
         BodySizeLimitMiddleware,

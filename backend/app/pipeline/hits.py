@@ -23,6 +23,14 @@ Instrument = Literal[
 INSTRUMENTS: tuple[str, ...] = get_args(Instrument)
 """The one instrument vocabulary of DrumScribe; a model may use a subset."""
 
+TimeSignature = Literal["2/4", "3/4", "4/4", "5/4", "6/4", "7/4"]
+TIME_SIGNATURES: tuple[str, ...] = get_args(TimeSignature)
+"""The metres a sheet may be written in (a transcription finds 3/4 or 4/4; an editor may set any): beats
+are quarter notes, as the sheet counts them."""
+
+MIN_BPM, MAX_BPM = 40.0, 240.0
+"""The tempi a sheet is written at (a transcription finds, or an editor may set)."""
+
 
 @dataclass(frozen=True)
 class Hit:

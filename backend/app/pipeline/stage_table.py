@@ -5,7 +5,8 @@ Every driver reads this table rather than naming the stages itself: the command 
 (`jobs.execution`: the files fetched, the job's status, what is recorded on it), the reaper, the
 metrics, the terminal progress display, the API (content types) and, through GET /api/v1/pipeline, the
 web UI. A new stage is one `StageSpec` in STAGES (and its function in `stages.py`); a new result file
-is one `ArtifactSpec` in ARTIFACTS.
+is one `ArtifactSpec` in ARTIFACTS. A revision of the sheet (an editor's) runs the last stage again, and
+has its own copy of the files that stage writes (REVISION_ARTIFACTS).
 """
 
 from __future__ import annotations
@@ -240,3 +241,19 @@ ARTIFACTS: tuple[ArtifactSpec, ...] = (
 sample-aligned: the same rate, channels and length, and song ≈ drums + band."""
 
 CONTENT_TYPES: dict[str, str] = {artifact.name: artifact.content_type for artifact in ARTIFACTS}
+
+REVISION_STAGE: StageSpec[Any] = STAGES[-1]
+"""The stage a revision of the sheet runs again (on its queue; Celery task app.worker.render_revision)."""
+REVISION_ARTIFACTS: tuple[str, ...] = tuple(a.name for a in ARTIFACTS if a.name in REVISION_STAGE.writes)
+"""The files each revision has its own of: what the notation stage writes."""
+
+
+def revision_file(number: int, name: str) -> str:
+    """The storage name of revision `number`'s file `name`: revision 0 (the transcription) has the job's own
+    files, revision N has rev-N.NAME (storage names are flat: no folders)."""
+    return name if number == 0 else f"rev-{number}.{name}"
+
+
+def revision_input(number: int) -> str:
+    """The storage name of the edited hits revision `number` (N ≥ 1) is rendered from."""
+    return f"rev-{number}.input.json"

@@ -8,8 +8,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from app.api.artifacts import parse_range
 from app.api.auth import COOKIE_NAME, AnonymousTokenMiddleware, BodySizeLimitMiddleware, is_valid_token
-from app.api.routes.jobs import _parse_range
 from app.jobs.service import address_of, owner_of
 from app.pipeline.stage_table import upload_name
 
@@ -97,7 +97,7 @@ def test_body_over_the_limit_is_refused_while_streaming(app: FastAPI) -> None:
     ],
 )
 def test_range_parsing(header: str, expected: tuple[int, int] | None) -> None:
-    assert _parse_range(header, 1000) == expected
+    assert parse_range(header, 1000) == expected
 
 
 def test_owner_is_a_hash_and_upload_names_are_safe() -> None:

@@ -8,18 +8,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app.core import config, db
 from app.core.config import Settings
 from app.db_migrate import upgrade
 from app.jobs.maintenance import (
     NEVER_STARTED,
+    REVISION_LOST,
     WORKER_LOST,
     cleanup_old_artifacts,
     reap_stalled_jobs,
+    reap_stalled_revisions,
     resend_unsent_jobs,
 )
-from app.models import Job, JobStatus, MetricCounter, utcnow
+from app.models import Job, JobRevision, JobStatus, MetricCounter, utcnow
 from app.storage import LocalStorage
 
 
@@ -120,3 +123,19 @@ def test_the_reaper_waits_longer_than_the_broker_takes_to_redeliver() -> None:
     with pytest.raises(ValueError, match="JOB_STALL_MINUTES=30 must be at least 122"):
         Settings(JOB_STALL_MINUTES=30, BROKER_VISIBILITY_TIMEOUT=7200)
     assert Settings(JOB_STALL_MINUTES=3, BROKER_VISIBILITY_TIMEOUT=20).JOB_STALL_MINUTES == 3
+
+
+def test_reaper_fails_revisions_whose_render_task_was_lost(database: Settings) -> None:
+    job_id = add_job(JobStatus.completed, age=timedelta(hours=1))
+    lost_at, fresh_at = utcnow() - timedelta(minutes=45), utcnow() - timedelta(minutes=1)
+    with db.session_scope() as session:
+        for number, (status, stamp) in enumerate(
+            (("pending", lost_at), ("processing", lost_at), ("processing", fresh_at), ("completed", lost_at)), start=1
+        ):
+            session.add(JobRevision(job_id=job_id, number=number, base_revision=0, status=status,
+                                    created_at=stamp, updated_at=stamp))  # fmt: skip
+    assert reap_stalled_revisions(settings=database) == 2
+    with db.session_scope() as session:
+        rows = session.scalars(select(JobRevision).order_by(JobRevision.number)).all()
+        assert [r.status for r in rows] == ["failed", "failed", "processing", "completed"]
+        assert rows[0].error_message == REVISION_LOST and "JOB_STALL_MINUTES=40" in str(rows[0].error_detail)

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.errors import TranscriptionError
-
-TIME_SIGNATURES: tuple[str, ...] = ("2/4", "3/4", "4/4", "5/4", "6/4", "7/4")
-"""Metres a revision may set: beats are quarter notes, as the sheet counts them."""
+from app.pipeline.hits import TIME_SIGNATURES
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from fractions import Fraction
 import numpy as np
 
 from app.core.errors import NoHitsError, TranscriptionError
-from app.pipeline.hits import Hit
+from app.pipeline.hits import MAX_BPM, MIN_BPM, Hit
 from app.pipeline.notation.fixed_grid import FixedGrid
 
 SUBDIVISIONS: tuple[int, ...] = (4, 3, 6)
@@ -69,8 +69,6 @@ less and triplets less again, so that the simplest reading of the same hits wins
 _SNAP_TOL_BEATS = 1 / 24
 """Half the gap between a 16th and a triplet position: beyond it a hit is no evidence for the grid."""
 
-MIN_BPM, MAX_BPM = 40.0, 240.0
-"""The tempi the sheet is written at (and an editor may set)."""
 _BACKBEAT_WEIGHT = 4.0
 """A grid with a snare backbeat scores up to five times one without: snare on 2 and 4 is the
 strongest sign of where the beat is, strong enough to outweigh the tempo prior for ballads."""

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-import mido
 import numpy as np
 import pytest
 
@@ -16,6 +14,7 @@ from app.pipeline.hits import Hit, HitsDocument
 from app.pipeline.notation import FixedGrid, revised_grid, transcribe
 from app.pipeline.stages import write_notation
 from app.synth.grooves import FUNK_SIXTEENTHS, ROCK_BEAT, groove_from_pattern
+from tests.notation_files import midi_notes, sheet_notes
 
 BPM = 100
 BEAT_S = 60 / BPM
@@ -57,41 +56,12 @@ def revise(tmp_path: Path, base: HitsDocument, hits: list[Hit], **overrides: obj
     return tmp_path, result
 
 
-def sheet_notes(folder: Path) -> list[tuple[str, ...]]:
-    """Every note of the MusicXML: bar, voice, position in the bar, drum, notehead, marks and length."""
-    root = ET.parse(folder / "sheet_music.musicxml").getroot()
-    found = []
-    for measure in root.iter("measure"):
-        position: dict[str, int] = {}
-        for note in measure.iter("note"):
-            voice = note.findtext("voice", "1")
-            start = position.get(voice, 0)
-            if note.find("chord") is not None:
-                start = position[voice + "last"]
-            else:
-                position[voice + "last"] = start
-                position[voice] = start + int(note.findtext("duration", "0"))
-            if note.find("unpitched") is None:
-                continue
-            found.append((
-                measure.get("number", ""), voice, str(start),
-                note.findtext("unpitched/display-step", "") + note.findtext("unpitched/display-octave", ""),
-                note.findtext("notehead", "normal"),
-                note.find("notehead").get("parentheses", "no") if note.find("notehead") is not None else "no",
-                "accent" if note.find("notations/articulations/accent") is not None else "",
-                note.findtext("type", ""),
-            ))  # fmt: skip
-    return found
+def sheet(folder: Path) -> list[tuple[str, ...]]:
+    return sheet_notes((folder / "sheet_music.musicxml").read_bytes())
 
 
-def midi_notes(folder: Path) -> list[tuple[int, int, int]]:
-    """(tick, key, velocity) of every stroke of drums.mid."""
-    now, found = 0, []
-    for message in mido.MidiFile(folder / "drums.mid").tracks[0]:
-        now += message.time
-        if message.type == "note_on" and message.velocity > 0:
-            found.append((now, message.note, message.velocity))
-    return sorted(found)
+def midi(folder: Path) -> list[tuple[int, int, int]]:
+    return midi_notes((folder / "drums.mid").read_bytes())
 
 
 def test_the_stage_records_the_ghost_notes_it_writes(original: tuple[Path, HitsDocument]) -> None:
@@ -100,15 +70,15 @@ def test_the_stage_records_the_ghost_notes_it_writes(original: tuple[Path, HitsD
     assert ghosts and all(h.instrument == "snare" and h.velocity < 64 for h in ghosts)
     raw = json.loads((folder / "hits.json").read_text())["hits"]
     assert all(set(h) == {"time", "instrument", "velocity", "confidence"} for h in raw if not h.get("ghost"))
-    parenthesised = [n for n in sheet_notes(folder) if n[5] == "yes"]
+    parenthesised = [n for n in sheet(folder) if n[5] == "yes"]
     assert len(parenthesised) == len(ghosts)
 
 
 def test_the_original_grid_reproduces_the_original_sheet(tmp_path: Path, original: tuple[Path, HitsDocument]) -> None:
     folder, base = original
     again, document = revise(tmp_path, base, base.hits)
-    assert sheet_notes(again) == sheet_notes(folder)
-    assert midi_notes(again) == midi_notes(folder)
+    assert sheet(again) == sheet(folder)
+    assert midi(again) == midi(folder)
     assert (document.tempo_bpm, document.time_signature) == (base.tempo_bpm, base.time_signature)
     assert document.beat_times == pytest.approx(base.beat_times, abs=1e-4)
 
@@ -122,14 +92,14 @@ def test_one_changed_note_changes_the_sheet_and_the_midi_at_that_note_only(
     edited[index] = replace(edited[index], instrument="tom_high")
     changed, _ = revise(tmp_path, base, edited)
 
-    before, after = sheet_notes(folder), sheet_notes(changed)
+    before, after = sheet(folder), sheet(changed)
     assert len(before) == len(after)
     differences = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
     assert len(differences) == 1
     (old, new) = differences[0]
     assert old[:3] == new[:3], "same bar, voice and place"
     assert (old[3], new[3]) == ("C5", "E5"), "snare to high tom"
-    midi_before, midi_after = midi_notes(folder), midi_notes(changed)
+    midi_before, midi_after = midi(folder), midi(changed)
     removed = [n for n in midi_before if n not in midi_after]
     added = [n for n in midi_after if n not in midi_before]
     assert len(removed) == len(added) == 1
@@ -148,12 +118,12 @@ def test_accents_and_ghosts_are_written_where_the_editor_marks_them(
     edited[ghost] = replace(edited[ghost], ghost=False)
     marked, document = revise(tmp_path, base, edited)
 
-    differences = [(b, a) for b, a in zip(sheet_notes(folder), sheet_notes(marked), strict=True) if b != a]
+    differences = [(b, a) for b, a in zip(sheet(folder), sheet(marked), strict=True) if b != a]
     assert sorted((b[3], b[5], b[6], a[5], a[6]) for b, a in differences) == [
         ("C5", "yes", "", "no", ""),  # the ghost note is a plain snare now
         ("F4", "no", "", "no", "accent"),  # the kick carries an accent
     ]
-    velocities = {(n[1], n[2]) for n in midi_notes(marked)} - {(n[1], n[2]) for n in midi_notes(folder)}
+    velocities = {(n[1], n[2]) for n in midi(marked)} - {(n[1], n[2]) for n in midi(folder)}
     assert (36, max(base.hits[kick].velocity, 112)) in velocities
     assert [h.accent for h in document.hits].count(True) == 1
 

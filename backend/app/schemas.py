@@ -137,7 +137,10 @@ class RevisionIn(BaseModel):
         default=None, ge=0, description="Where bar 1 starts (on the nearest beat, unless tempo_bpm is given too)"
     )
     base_revision: int | None = Field(
-        default=None, ge=0, description="The revision edited (its grid is kept); default: the job's current one"
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="The revision edited (its grid is kept); default: the job's current one",
     )
     note: str | None = Field(default=None, max_length=500, description="What changed, in the editor's words")
 

@@ -1421,6 +1421,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The revision's number; 0 is the transcription */
                 number: number;
                 job_id: string;
             };
@@ -1489,6 +1490,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The revision's number; 0 is the transcription */
                 number: number;
                 name: string;
                 job_id: string;
@@ -1551,6 +1553,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The revision's number; 0 is the transcription */
                 number: number;
                 job_id: string;
             };

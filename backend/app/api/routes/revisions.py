@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +24,9 @@ router = APIRouter(prefix="/api/v1/jobs/{job_id}/revisions", tags=["revisions"])
 log = get_logger(__name__)
 
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (404, 409, 422, 429, 503)}
+
+Number = Annotated[int, Path(ge=0, le=1_000_000, description="The revision's number; 0 is the transcription")]
+"""Beyond any job's revisions, and far inside the database's integer range."""
 
 
 @router.post(
@@ -83,7 +86,7 @@ def list_revisions(job: OwnedJobDep, session: SessionDep, storage: StorageDep) -
 
 
 @router.get("/{number}", response_model=RevisionOut, responses=ERRORS, summary="One revision (to follow its status)")
-def get_revision(job: OwnedJobDep, number: int, session: SessionDep, storage: StorageDep) -> RevisionOut:
+def get_revision(job: OwnedJobDep, number: Number, session: SessionDep, storage: StorageDep) -> RevisionOut:
     if number == 0:
         return original_out(job, storage)
     return revision_out(job, _revision(session, job, number), storage)
@@ -96,7 +99,7 @@ def get_revision(job: OwnedJobDep, number: int, session: SessionDep, storage: St
     summary="Download a revision's file: " + ", ".join(REVISION_ARTIFACTS),
 )
 def get_revision_artifact(
-    job: OwnedJobDep, number: int, name: str, request: Request, session: SessionDep, storage: StorageDep
+    job: OwnedJobDep, number: Number, name: str, request: Request, session: SessionDep, storage: StorageDep
 ) -> StreamingResponse:
     if name not in REVISION_ARTIFACTS:
         raise HTTPException(404, f"a revision has no {name}; it has {', '.join(REVISION_ARTIFACTS)}")
@@ -113,7 +116,7 @@ def get_revision_artifact(
     responses=ERRORS,
     summary="Make a revision the one the job shows (0: back to the transcription)",
 )
-def restore_revision(job: OwnedJobDep, number: int, session: SessionDep, storage: StorageDep) -> JobOut:
+def restore_revision(job: OwnedJobDep, number: Number, session: SessionDep, storage: StorageDep) -> JobOut:
     try:
         revisions.restore(session, job, number)
     except revisions.RevisionRefused as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.api.access_log import install_share_token_filter
 from app.api.auth import AnonymousTokenMiddleware, BodySizeLimitMiddleware
 from app.api.docs import add_docs
 from app.api.routes import health, jobs, limits, metrics, pipeline, revisions, shares
@@ -19,6 +20,7 @@ def create_app() -> FastAPI:
     """Build the API with its middleware, routers and, when built, the web UI."""
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
+    install_share_token_filter()
     app = FastAPI(
         title="DrumScribe",
         version="0.1.0",

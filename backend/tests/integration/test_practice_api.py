@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from app.core.errors import UnreachableURLError, too_long_for_musicians
 from app.synth.grooves import ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
 from tests.conftest import write_wav
-from tests.integration.stack import Stack, fresh_database, require_redis, wait_for
+from tests.integration.stack import Stack, free_port, fresh_database, require_redis, wait_for
 from tests.notation_files import midi_notes, sheet_notes
 
 pytestmark = pytest.mark.integration
@@ -148,6 +149,26 @@ def test_a_share_link_opens_the_sheet_in_another_browser_until_revoked(stack: St
         gone = browser.get(f"/api/v1/shared/{token}")
         assert gone.status_code == 404 and "stopped sharing" in gone.json()["detail"]
         assert browser.get(drums_url).status_code == 404
+
+
+def test_the_access_log_keeps_no_share_token(stack: Stack, song: dict[str, Any]) -> None:
+    """uvicorn as compose runs it, access log on: a share link's path and page are logged without the token."""
+    port = free_port()
+    api = stack.start("api-access-log", [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+                                         "--port", str(port)])  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: "Application startup complete" in api.log(), 60, "the second API", api)
+        with owner(stack, song["token"]) as http:
+            token = http.post(f"/api/v1/jobs/{song['job']['id']}/shares").json()["token"]
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            assert browser.get(f"/api/v1/shared/{token}").status_code == 200
+            browser.get(f"/shared/?token={token}")
+        wait_for(lambda: api.log().count("[token]") >= 2, 10, "the access log lines", api)
+    finally:
+        api.stop()
+    assert token not in api.log()
+    assert "/api/v1/shared/[token]" in api.log() and "/shared/?token=[token]" in api.log()
 
 
 def test_one_edited_note_changes_the_sheet_and_the_midi_at_that_note_only(stack: Stack, song: dict[str, Any]) -> None:

@@ -76,6 +76,7 @@ def create_revision(session: Session, job: Job, edit: RevisionIn, storage: Stora
         first_downbeat_s=edit.first_downbeat_s,
     )
     session.add(revision)
+    job.updated_at = utcnow()  # an edited job is kept another ARTIFACT_TTL_HOURS
     session.flush()
     log.info("revision_created", job_id=job.id, revision=number, base_revision=base, hits=len(edit.hits))
     return revision

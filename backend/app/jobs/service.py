@@ -151,19 +151,26 @@ def delete_job(session: Session, job: Job, storage: Storage) -> None:
     session.delete(job)
 
 
-def stored_name(job: Job, name: str) -> str:
-    """The storage name of the job's file `name` as the job shows it: the sheet's files of its current revision."""
-    return revision_file(job.current_revision, name) if name in REVISION_ARTIFACTS else name
+def stored_name(job: Job, name: str, revision: int | None = None) -> str:
+    """The storage name of the job's file `name` in `revision` (default: the one the job shows); only the
+    sheet's files differ between revisions."""
+    number = job.current_revision if revision is None else revision
+    return revision_file(number, name) if name in REVISION_ARTIFACTS else name
 
 
-def job_artifacts(job: Job, storage: Storage, url_for: Callable[[str], str]) -> list[Artifact]:
-    """The files a finished job shows (its current revision's sheet), those that exist, at `url_for(name)`."""
+def job_artifacts(
+    job: Job, storage: Storage, url_for: Callable[[str], str], *, revision: int | None = None
+) -> list[Artifact]:
+    """The files of a finished job that exist, at `url_for(name)`: all it shows (its current revision's
+    sheet), or the sheet's files of `revision` only."""
     if job.status != JobStatus.completed.value:
         return []
     artifacts = []
     for spec in ARTIFACTS:
+        if revision is not None and spec.name not in REVISION_ARTIFACTS:
+            continue
         try:
-            size = storage.size(job.id, stored_name(job, spec.name))
+            size = storage.size(job.id, stored_name(job, spec.name, revision))
         except ArtifactNotFound:
             continue
         artifacts.append(

@@ -242,6 +242,7 @@ def test_edits_outside_the_vocabulary_or_the_song_are_refused(api: Api) -> None:
     assert api.stranger.post(f"/api/v1/jobs/{job_id}/revisions", json={"hits": hits}).status_code == 404
     running = finished_job(api, status="transcribing")
     assert api.owner.post(f"/api/v1/jobs/{running}/revisions", json={"hits": hits}).status_code == 409
+    assert api.owner.get(f"/api/v1/jobs/{running}/revisions").status_code == 409
     assert api.sent == []
 
 

@@ -7,18 +7,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.api.artifacts import ARTIFACT_RESPONSES, artifact_response
 from app.api.deps import OwnedJobDep, SessionDep, StorageDep
 from app.api.routes.jobs import owner_view
 from app.core.db import session_scope
-from app.core.job_status import RevisionStatus
+from app.core.job_status import JobStatus, RevisionStatus
 from app.core.logging import get_logger
-from app.jobs import revisions
+from app.jobs import revisions, service
 from app.models import Job, JobRevision, utcnow
-from app.pipeline.stage_table import CONTENT_TYPES, REVISION_ARTIFACTS, revision_file
+from app.pipeline.stage_table import REVISION_ARTIFACTS, revision_file
 from app.schemas import Artifact, ErrorOut, JobOut, RevisionIn, RevisionList, RevisionOut
-from app.storage import ArtifactNotFound, Storage
+from app.storage import Storage
 
 router = APIRouter(prefix="/api/v1/jobs/{job_id}/revisions", tags=["revisions"])
 log = get_logger(__name__)
@@ -75,6 +76,7 @@ def _enqueue(revision_id: str) -> None:
 
 @router.get("", response_model=RevisionList, responses=ERRORS, summary="The job's revisions, revision 0 first")
 def list_revisions(job: OwnedJobDep, session: SessionDep, storage: StorageDep) -> RevisionList:
+    _finished(job)
     return RevisionList(
         current_revision=job.current_revision,
         max_revisions=revisions.MAX_REVISIONS_PER_JOB,
@@ -87,6 +89,7 @@ def list_revisions(job: OwnedJobDep, session: SessionDep, storage: StorageDep) -
 
 @router.get("/{number}", response_model=RevisionOut, responses=ERRORS, summary="One revision (to follow its status)")
 def get_revision(job: OwnedJobDep, number: Number, session: SessionDep, storage: StorageDep) -> RevisionOut:
+    _finished(job)
     if number == 0:
         return original_out(job, storage)
     return revision_out(job, _revision(session, job, number), storage)
@@ -103,10 +106,9 @@ def get_revision_artifact(
 ) -> StreamingResponse:
     if name not in REVISION_ARTIFACTS:
         raise HTTPException(404, f"a revision has no {name}; it has {', '.join(REVISION_ARTIFACTS)}")
+    _finished(job)
     if number != 0 and _revision(session, job, number).status != RevisionStatus.completed:
         raise HTTPException(404, f"{name} of version {number} is not ready")
-    if job.status != "completed":
-        raise HTTPException(404, f"{name} is not ready: the job is {job.status}")
     return artifact_response(request, storage, job.id, name, stored_as=revision_file(number, name), title=job.title)
 
 
@@ -126,7 +128,13 @@ def restore_revision(job: OwnedJobDep, number: Number, session: SessionDep, stor
     return owner_view(session, job, storage)
 
 
-def _revision(session: SessionDep, job: Job, number: int) -> JobRevision:
+def _finished(job: Job) -> None:
+    """A job has revisions once its transcription is finished (409 before)."""
+    if job.status != JobStatus.completed.value:
+        raise HTTPException(409, "This song isn't finished yet; its sheet has no versions.")
+
+
+def _revision(session: Session, job: Job, number: int) -> JobRevision:
     revision = revisions.get_revision(session, job, number) if number > 0 else None
     if revision is None:
         raise HTTPException(404, f"This sheet has no version {number}.")
@@ -176,18 +184,6 @@ def revision_out(job: Job, revision: JobRevision, storage: Storage) -> RevisionO
 
 
 def _files(job: Job, number: int, storage: Storage) -> list[Artifact]:
-    found = []
-    for name in REVISION_ARTIFACTS:
-        try:
-            size = storage.size(job.id, revision_file(number, name))
-        except ArtifactNotFound:
-            continue
-        found.append(
-            Artifact(
-                name=name,
-                url=f"/api/v1/jobs/{job.id}/revisions/{number}/artifacts/{name}",
-                content_type=CONTENT_TYPES[name],
-                size_bytes=size,
-            )
-        )
-    return found
+    return service.job_artifacts(
+        job, storage, lambda name: f"/api/v1/jobs/{job.id}/revisions/{number}/artifacts/{name}", revision=number
+    )

@@ -408,7 +408,8 @@ def stage_starts(text: str) -> Counter[tuple[str, str]]:
 
 
 JobRows = dict[str, dict[str, Any]]
-JOB_COLUMNS = ("id", "status", "stage_progress", "updated_at", "error_message", "failed_stage", "worker")
+JOB_COLUMNS = ("id", "status", "stage_progress", "updated_at", "error_detail", "failed_stage", "worker")
+"""error_detail: the operator's words for a failure (error_message is the musician's)."""
 SELECT_JOBS = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 
 
@@ -663,7 +664,7 @@ class Scenario:
             elif row.get("status") == "completed":
                 result.completed += 1
             else:
-                result.failed.append(f"{job_id[:8]} ({row.get('failed_stage')}): {row.get('error_message')}")
+                result.failed.append(f"{job_id[:8]} ({row.get('failed_stage')}): {row.get('error_detail')}")
 
     def _api_answers(self, jobs: list[str]) -> list[str]:
         """Whether the API still answers for every job (a hung API loses jobs for their owners)."""
@@ -745,7 +746,7 @@ class Scenario:
 def _lost_reason(row: dict[str, Any]) -> str:
     status = row.get("status")
     if status == "failed":
-        return f"failed by the reaper: {row.get('error_message')}"
+        return f"failed by the reaper: {row.get('error_detail')}"
     if row.get("worker"):
         return f"still {status}, held by {row['worker']}"
     # The reaper fails a job that no worker holds only when it is older than ARTIFACT_TTL_HOURS.

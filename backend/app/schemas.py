@@ -7,9 +7,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl
 
+from app.core.job_status import RevisionStatus
 from app.models import JobStatus
+from app.pipeline.hits import MAX_BPM, MIN_BPM, Instrument, TimeSignature
 from app.pipeline.separation.auto import SeparatorReason
 from app.pipeline.stage_table import FailureLabel
+
+MAX_REVISION_HITS = 50_000
+"""The most hits an edited sheet may hold: far more than a 15-minute song at 16ths on four drums."""
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -60,6 +65,10 @@ class JobOut(BaseModel):
     updated_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
+    current_revision: int = Field(
+        description="The revision of the sheet the job shows (0: the transcription itself); tempo_bpm, "
+        "time_signature, hit_count and the sheet's artifacts are that revision's"
+    )
     artifacts: list[Artifact]
 
 
@@ -68,6 +77,104 @@ class JobList(BaseModel):
 
     jobs: list[JobOut]
     total: int
+
+
+class ShareCreated(BaseModel):
+    """A new share link. The token is shown this once: DrumScribe keeps only its hash."""
+
+    id: str = Field(description="Revokes the link: DELETE /api/v1/jobs/{job_id}/shares/{id}")
+    token: str = Field(description="The secret that opens the shared job")
+    url: str = Field(description="The web UI's page for the link, relative to the site: /shared/?token=...")
+    token_prefix: str = Field(description="The token's first characters, as the list of links shows them")
+    created_at: UtcDatetime
+
+
+class ShareOut(BaseModel):
+    """One of a job's active share links, without its secret."""
+
+    id: str
+    token_prefix: str = Field(description="The token's first characters, to tell the links apart")
+    created_at: UtcDatetime
+
+
+class ShareList(BaseModel):
+    """A job's active share links, oldest first."""
+
+    shares: list[ShareOut]
+
+
+class SharedJobOut(BaseModel):
+    """A finished job as a share link shows it: the sheet's facts and files, nothing about its owner."""
+
+    title: str | None
+    status: JobStatus
+    duration_s: float | None
+    tempo_bpm: float | None
+    time_signature: str | None
+    separator: str | None
+    model: str | None
+    hit_count: int | None
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
+    artifacts: list[Artifact] = Field(description="Under /api/v1/shared/{token}/artifacts/{name}")
+
+
+class RevisionHit(BaseModel):
+    """One stroke of an edited sheet (other keys of a hits.json hit, such as confidence, are ignored)."""
+
+    time: float = Field(ge=0, description="Seconds from the start of the song, within its length")
+    instrument: Instrument
+    velocity: int = Field(ge=1, le=127, description="MIDI velocity")
+    accent: bool = False
+    ghost: bool = Field(default=False, description="A ghost note: written in parentheses, played softly")
+
+
+class RevisionIn(BaseModel):
+    """An edited sheet: every hit, and what to fix for the whole piece (the rest is kept from base_revision)."""
+
+    hits: list[RevisionHit] = Field(min_length=1, max_length=MAX_REVISION_HITS)
+    tempo_bpm: float | None = Field(
+        default=None, ge=MIN_BPM, le=MAX_BPM, description="A fixed tempo: an even beat grid from the first downbeat"
+    )
+    time_signature: TimeSignature | None = Field(default=None, description="A fixed metre: the same beats, regrouped")
+    first_downbeat_s: float | None = Field(
+        default=None, ge=0, description="Where bar 1 starts (on the nearest beat, unless tempo_bpm is given too)"
+    )
+    base_revision: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="The revision edited (its grid is kept); default: the job's current one",
+    )
+    note: str | None = Field(default=None, max_length=500, description="What changed, in the editor's words")
+
+
+class RevisionOut(BaseModel):
+    """One revision of a job's sheet; revision 0 is the transcription and is always there."""
+
+    number: int
+    status: RevisionStatus
+    base_revision: int | None = Field(description="The revision it was edited from (none for revision 0)")
+    note: str | None
+    fixed_tempo_bpm: float | None
+    fixed_time_signature: str | None
+    first_downbeat_s: float | None
+    tempo_bpm: float | None
+    time_signature: str | None
+    hit_count: int | None
+    error_message: str | None
+    current: bool = Field(description="The job shows this revision")
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
+    artifacts: list[Artifact] = Field(description="When completed: its sheet_music.*, drums.mid and hits.json")
+
+
+class RevisionList(BaseModel):
+    """A job's revisions, revision 0 first."""
+
+    current_revision: int
+    max_revisions: int = Field(description="The most revisions a job may have, revision 0 aside")
+    revisions: list[RevisionOut]
 
 
 class Health(BaseModel):
@@ -87,6 +194,8 @@ class Limits(BaseModel):
         description="Unfinished jobs one user may have at a time (MAX_CONCURRENT_JOBS_PER_USER)"
     )
     artifact_ttl_hours: int = Field(description="Hours a finished job's results are kept (ARTIFACT_TTL_HOURS)")
+    max_revisions_per_job: int = Field(description="Edited revisions a job may have, the transcription aside")
+    max_revision_hits: int = Field(description="Hits an edited sheet may hold")
 
 
 class PipelineStage(BaseModel):
@@ -106,6 +215,7 @@ class PipelineArtifact(BaseModel):
     content_type: str
     label: str = Field(description="The file in a word or two")
     description: str = Field(description="What the file is for")
+    optional: bool = Field(description="Only some jobs have it (band.wav: not when the separator is `none`)")
 
 
 class Pipeline(BaseModel):

@@ -1,4 +1,5 @@
-"""The Celery application: a task per stage of the stage table, routed to its queue, and beat's housekeeping.
+"""The Celery application: a task per stage of the stage table, routed to its queue, the rendering of an edited
+sheet (app.worker.render_revision, on the notation stage's queue), and beat's housekeeping.
 
 celery -A app.worker worker -Q default -n default@%h --concurrency=4
 celery -A app.worker worker -Q heavy-compute -n heavy@%h --concurrency=1 --max-memory-per-child=2048000
@@ -19,15 +20,17 @@ from celery.schedules import crontab
 from app.broker.sql_transport import use_for_sqla_urls
 from app.core.config import get_settings
 from app.core.logging import configure_logging, get_logger
-from app.jobs import maintenance
+from app.jobs import maintenance, revision_rendering
 from app.jobs.execution import DATABASE_UNAVAILABLE, run_stage
 from app.observability.tracing import instrument_celery_process
-from app.pipeline.stage_table import DEFAULT_QUEUE, HEAVY_QUEUE, STAGES, StageSpec
+from app.pipeline.stage_table import DEFAULT_QUEUE, HEAVY_QUEUE, REVISION_STAGE, STAGES, StageSpec
 from app.storage import Storage, get_storage
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 settings = get_settings()
 log = get_logger(__name__)
+
+RENDER_REVISION = "app.worker.render_revision"
 
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.0, "interval_step": 0.5, "interval_max": 1.0}
 
@@ -43,6 +46,7 @@ celery_app = Celery("drumscribe", broker=settings.CELERY_BROKER_URL, backend=set
 celery_app.conf.update(
     task_routes={
         **{task_name(stage): {"queue": stage.queue} for stage in STAGES},
+        RENDER_REVISION: {"queue": REVISION_STAGE.queue},
         "app.worker.cleanup_old_artifacts": {"queue": DEFAULT_QUEUE},
         "app.worker.reap_stalled_jobs": {"queue": DEFAULT_QUEUE},
     },
@@ -109,6 +113,19 @@ def _stage_task(stage: StageSpec[Any]) -> Any:
 STAGE_TASKS: dict[str, Any] = {stage.name: _stage_task(stage) for stage in STAGES}
 
 
+@celery_app.task(
+    name=RENDER_REVISION, autoretry_for=DATABASE_UNAVAILABLE, retry_backoff=2, retry_backoff_max=60, max_retries=None
+)
+def render_revision(revision_id: str) -> bool:
+    """Render an edited sheet: the notation stage again, on the editor's hits (queue of the notation stage)."""
+    return revision_rendering.render_revision(revision_id, storage=_storage())
+
+
+def enqueue_revision(revision_id: str) -> str:
+    """Send the render task of a revision; returns its id."""
+    return str(render_revision.apply_async((revision_id,)).id)
+
+
 @celery_app.task(name="app.worker.cleanup_old_artifacts")
 def cleanup_old_artifacts() -> int:
     """Hourly (beat): delete artifacts older than ARTIFACT_TTL_HOURS."""
@@ -117,8 +134,12 @@ def cleanup_old_artifacts() -> int:
 
 @celery_app.task(name="app.worker.reap_stalled_jobs")
 def reap_stalled_jobs() -> int:
-    """Every minute (beat): fail the jobs that no worker holds any more, send those never sent."""
-    return maintenance.reap_stalled_jobs(settings=settings) + maintenance.resend_unsent_jobs(enqueue=enqueue_pipeline)
+    """Every minute (beat): fail the jobs and revisions that no worker holds any more, send jobs never sent."""
+    return (
+        maintenance.reap_stalled_jobs(settings=settings)
+        + maintenance.reap_stalled_revisions(settings=settings)
+        + maintenance.resend_unsent_jobs(enqueue=enqueue_pipeline)
+    )
 
 
 def pipeline_chain(job_id: str) -> Any:

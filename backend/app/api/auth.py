@@ -56,15 +56,19 @@ def token_from_headers(headers: dict[bytes, bytes]) -> str | None:
 class AnonymousTokenMiddleware:
     """Gives every API caller without a token a new one, set as an HttpOnly cookie on the response.
 
-    A malformed bearer token gets 401 with the rule a token must follow.
+    A malformed bearer token gets 401 with the rule a token must follow. Paths under `anonymous_prefixes`
+    (a share link's) are left alone: no token is read or given there, so a link neither uses nor plants
+    an owner's identity.
     """
 
-    def __init__(self, app: ASGIApp, *, secure: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, secure: bool = False, anonymous_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.secure = secure
+        self.anonymous_prefixes = anonymous_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/api/") or path.startswith(self.anonymous_prefixes):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -1,4 +1,5 @@
-"""The API's check of a submitted link: public http(s) addresses only, answered with 422 otherwise."""
+"""The API's check of a submitted link: public http(s) addresses only, answered with 422 otherwise (in a
+musician's words; the detail goes to the log)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.core.config import Settings
 from app.core.errors import IngestError
-from app.pipeline.link_safety import check_link, check_link_form, shown_url
+from app.core.logging import get_logger
+from app.pipeline.link_safety import UNKNOWN_SITE, check_link, check_link_form, shown_url
+
+log = get_logger(__name__)
 
 RESOLVE_TIMEOUT_S = 5.0
 """How long a submission waits for the link's host name to resolve."""
@@ -26,10 +30,8 @@ async def refuse_unsafe_link(url: str, settings: Settings) -> None:
         )
     except TimeoutError as exc:
         host = check_link_form(url)[0]
-        raise HTTPException(
-            422,
-            f"could not find the host {host} of {shown_url(url)} within {RESOLVE_TIMEOUT_S:.0f} s; "
-            "check the link and try again",
-        ) from exc
+        log.info("link_refused", url=shown_url(url), error=f"{host} did not resolve within {RESOLVE_TIMEOUT_S:.0f} s")
+        raise HTTPException(422, UNKNOWN_SITE) from exc
     except IngestError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        log.info("link_refused", url=shown_url(url), error=str(exc))
+        raise HTTPException(422, exc.musician_message) from exc

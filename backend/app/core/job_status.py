@@ -15,3 +15,12 @@ class JobStatus(enum.StrEnum):
     transcribing = "transcribing"
     completed = "completed"
     failed = "failed"
+
+
+class RevisionStatus(enum.StrEnum):
+    """A revision's states: waiting for the notation stage, in it, done, or failed."""
+
+    pending = "pending"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"

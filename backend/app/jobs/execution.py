@@ -16,7 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.config import Settings
 from app.core.db import session_scope
-from app.core.errors import DrumScribeError
+from app.core.errors import DrumScribeError, for_musicians
 from app.core.logging import get_logger
 from app.models import Job, JobStatus, utcnow
 from app.observability import metrics
@@ -61,13 +61,14 @@ def run_stage(name: str, job_id: str, *, settings: Settings, storage: Storage, w
         except DATABASE_UNAVAILABLE:
             raise
         except DrumScribeError as exc:
-            _fail(job_id, exc.stage, str(exc))
+            _fail(job_id, exc.stage, exc.musician_message, str(exc))
             log.warning(f"{stage.failure_label}_failed", status="failed", error=str(exc))
             return False
         except Exception as exc:
             status = stage.job_status.value.replace("_", " ")
-            _fail(job_id, stage.failure_label, f"internal error while {status}: {exc}")
-            log.exception(f"{stage.failure_label}_failed", status="failed", error=str(exc))
+            detail = f"internal error while {status}: {type(exc).__name__}: {exc}"
+            _fail(job_id, stage.failure_label, for_musicians(exc, stage.failure_label), detail)
+            log.exception(f"{stage.failure_label}_failed", status="failed", error=detail)
             return False
         finally:
             heartbeat.stop()
@@ -113,19 +114,24 @@ def _finish(job_id: str, stage: StageSpec[Any], elapsed: float, outcome: Any) ->
             metrics.record_audio_processed(session, job.duration_s or 0.0)
 
 
-def _fail(job_id: str, label: str, message: str) -> None:
+def _fail(job_id: str, label: str, message: str, detail: str) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id)
         if job is None:
             return
-        mark_failed(session, job, label, message)
+        mark_failed(session, job, label, message, detail)
 
 
-def mark_failed(session: Any, job: Job, label: str, message: str) -> None:
-    """Record a failure of `job` in stage `label`, with its metrics (used by the reaper too)."""
+def mark_failed(session: Any, job: Job, label: str, message: str, detail: str | None = None) -> None:
+    """Record a failure of `job` in stage `label`, with its metrics (used by the reaper too).
+
+    `message` is for the musician (the job's error_message, which the API returns); `detail` for operators
+    (error_detail: paths, settings, the exception; never returned by the API), `message` when not given.
+    """
     job.status = JobStatus.failed.value
     job.failed_stage = label
     job.error_message = message
+    job.error_detail = detail or message
     job.worker = None
     job.finished_at = utcnow()
     metrics.record_job_finished(session, JobStatus.failed.value)

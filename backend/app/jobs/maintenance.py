@@ -1,4 +1,4 @@
-"""Periodic housekeeping run by celery-beat: expired artifacts and jobs no worker holds any more."""
+"""Periodic housekeeping run by celery-beat: expired artifacts, and jobs and revisions no worker holds any more."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.core.db import session_scope
+from app.core.job_status import RevisionStatus
 from app.core.logging import get_logger
 from app.jobs.execution import mark_failed
-from app.models import ACTIVE_STATUSES, RUNNING_STATUSES, Job, JobStatus, utcnow
+from app.models import ACTIVE_STATUSES, RUNNING_STATUSES, Job, JobRevision, JobStatus, utcnow
 from app.pipeline.stage_table import STAGE_BY_STATUS, STAGES
 from app.storage import Storage
 
@@ -45,6 +46,12 @@ def cleanup_old_artifacts(*, settings: Settings, storage: Storage) -> int:
     return removed
 
 
+WORKER_LOST = "The server stopped working on this song before it was done. Please try again."
+NEVER_STARTED = "The server was too busy to start on this song. Please try again."
+REVISION_LOST = "The server didn't finish writing this version of the sheet. Please save it again."
+"""What musicians read about a job, or a revision, the reaper failed."""
+
+
 def reap_stalled_jobs(*, settings: Settings) -> int:
     """Mark failed the jobs that no worker holds any more.
 
@@ -64,15 +71,41 @@ def reap_stalled_jobs(*, settings: Settings) -> int:
             updated = _aware(job.updated_at)
             running = job.status in {s.value for s in RUNNING_STATUSES} and job.worker is not None
             if running and updated < stalled_before:
-                message = f"the worker stopped responding while {job.status.replace('_', ' ')}; please try again"
+                message = WORKER_LOST
+                detail = (
+                    f"the worker {job.worker} stopped responding while {job.status.replace('_', ' ')} "
+                    f"(no heartbeat for JOB_STALL_MINUTES={settings.JOB_STALL_MINUTES})"
+                )
             elif updated < queued_before:
-                message = "no worker picked the job up; please try again"
+                message = NEVER_STARTED
+                detail = f"no worker picked the job up within ARTIFACT_TTL_HOURS={settings.ARTIFACT_TTL_HOURS}"
             else:
                 continue
             # A job still queued never started: it failed where it would have started.
             stage = STAGE_BY_STATUS.get(job.status, STAGES[0])
-            mark_failed(session, job, stage.failure_label, message)
-            log.warning("job_reaped", job_id=job.id, status="failed", error=message)
+            mark_failed(session, job, stage.failure_label, message, detail)
+            log.warning("job_reaped", job_id=job.id, status="failed", error=detail)
+            reaped += 1
+    return reaped
+
+
+def reap_stalled_revisions(*, settings: Settings) -> int:
+    """Mark failed the revisions that waited for, or stayed in, the notation stage for JOB_STALL_MINUTES: their
+    task was lost (rendering one takes seconds)."""
+    stalled_before = utcnow() - timedelta(minutes=settings.JOB_STALL_MINUTES)
+    unfinished = (RevisionStatus.pending.value, RevisionStatus.processing.value)
+    reaped = 0
+    with session_scope() as session:
+        for revision in session.scalars(select(JobRevision).where(JobRevision.status.in_(unfinished))).all():
+            if _aware(revision.updated_at) >= stalled_before:
+                continue
+            revision.status = RevisionStatus.failed.value
+            revision.error_message = REVISION_LOST
+            revision.error_detail = (
+                f"no worker finished its render task within JOB_STALL_MINUTES={settings.JOB_STALL_MINUTES}"
+            )
+            revision.finished_at = utcnow()
+            log.warning("revision_reaped", job_id=revision.job_id, revision=revision.number, status="failed")
             reaped += 1
     return reaped
 

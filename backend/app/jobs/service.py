@@ -1,18 +1,20 @@
-"""Job operations of the API: create within the owner's quota, list, delete, and describe artifacts."""
+"""Job operations of the API: create within the owner's quota, list, delete, and describe artifacts (as the
+owner and as a share link see them)."""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.models import ACTIVE_STATUSES, Job, utcnow
-from app.pipeline.stage_table import ARTIFACTS
-from app.schemas import Artifact, JobOut
+from app.models import ACTIVE_STATUSES, Job, JobRevision, JobStatus, utcnow
+from app.pipeline.stage_table import ARTIFACTS, REVISION_ARTIFACTS, revision_file
+from app.schemas import Artifact, JobOut, SharedJobOut
 from app.storage import ArtifactNotFound, Storage
 
 QUOTA_LOCK_TIMEOUT = "5s"
@@ -149,23 +151,67 @@ def delete_job(session: Session, job: Job, storage: Storage) -> None:
     session.delete(job)
 
 
-def job_out(job: Job, storage: Storage) -> JobOut:
-    """The API view of a job, with download links for the artifacts that exist."""
+def stored_name(job: Job, name: str, revision: int | None = None) -> str:
+    """The storage name of the job's file `name` in `revision` (default: the one the job shows); only the
+    sheet's files differ between revisions."""
+    number = job.current_revision if revision is None else revision
+    return revision_file(number, name) if name in REVISION_ARTIFACTS else name
+
+
+def job_artifacts(
+    job: Job, storage: Storage, url_for: Callable[[str], str], *, revision: int | None = None
+) -> list[Artifact]:
+    """The files of a finished job that exist, at `url_for(name)`: all it shows (its current revision's
+    sheet), or the sheet's files of `revision` only."""
+    if job.status != JobStatus.completed.value:
+        return []
     artifacts = []
-    if job.status == "completed":
-        for spec in ARTIFACTS:
-            try:
-                size = storage.size(job.id, spec.name)
-            except ArtifactNotFound:
-                continue
-            artifacts.append(
-                Artifact(
-                    name=spec.name,
-                    url=f"/api/v1/jobs/{job.id}/artifacts/{spec.name}",
-                    content_type=spec.content_type,
-                    size_bytes=size,
-                )
-            )
+    for spec in ARTIFACTS:
+        if revision is not None and spec.name not in REVISION_ARTIFACTS:
+            continue
+        try:
+            size = storage.size(job.id, stored_name(job, spec.name, revision))
+        except ArtifactNotFound:
+            continue
+        artifacts.append(
+            Artifact(name=spec.name, url=url_for(spec.name), content_type=spec.content_type, size_bytes=size)
+        )
+    return artifacts
+
+
+def job_out(job: Job, storage: Storage, current: JobRevision | None = None) -> JobOut:
+    """The API view of a job, with download links for the artifacts that exist.
+
+    `current` is the job's current revision when that is not the transcription: the sheet's facts and
+    files are then that revision's, under its own URLs.
+    """
+
+    def url_for(name: str) -> str:
+        if current is not None and name in REVISION_ARTIFACTS:
+            return f"/api/v1/jobs/{job.id}/revisions/{current.number}/artifacts/{name}"
+        return f"/api/v1/jobs/{job.id}/artifacts/{name}"
+
     return JobOut.model_validate(
-        {**{c.key: getattr(job, c.key) for c in Job.__table__.columns}, "artifacts": artifacts}
+        {
+            **{c.key: getattr(job, c.key) for c in Job.__table__.columns},
+            **_sheet_facts(current),
+            "artifacts": job_artifacts(job, storage, url_for),
+        }
     )
+
+
+def shared_job_out(job: Job, storage: Storage, token: str, current: JobRevision | None) -> SharedJobOut:
+    """A finished job as a share link shows it, its files under the link's own URLs."""
+    return SharedJobOut.model_validate(
+        {
+            **{c.key: getattr(job, c.key) for c in Job.__table__.columns},
+            **_sheet_facts(current),
+            "artifacts": job_artifacts(job, storage, lambda name: f"/api/v1/shared/{token}/artifacts/{name}"),
+        }
+    )
+
+
+def _sheet_facts(current: JobRevision | None) -> dict[str, object]:
+    if current is None:
+        return {}
+    return {"tempo_bpm": current.tempo_bpm, "time_signature": current.time_signature, "hit_count": current.hit_count}

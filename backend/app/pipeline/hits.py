@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from app.pipeline.atomic import write_text_atomic
 
-INSTRUMENTS: tuple[str, ...] = (
+Instrument = Literal[
     "kick",
     "snare",
     "hihat_closed",
@@ -19,18 +19,30 @@ INSTRUMENTS: tuple[str, ...] = (
     "tom_high",
     "tom_mid",
     "tom_low",
-)
+]
+INSTRUMENTS: tuple[str, ...] = get_args(Instrument)
 """The one instrument vocabulary of DrumScribe; a model may use a subset."""
+
+TimeSignature = Literal["2/4", "3/4", "4/4", "5/4", "6/4", "7/4"]
+TIME_SIGNATURES: tuple[str, ...] = get_args(TimeSignature)
+"""The metres a sheet may be written in (a transcription finds 3/4 or 4/4; an editor may set any): beats
+are quarter notes, as the sheet counts them."""
+
+MIN_BPM, MAX_BPM = 40.0, 240.0
+"""The tempi a sheet is written at (a transcription finds, or an editor may set)."""
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One drum stroke: onset time in seconds, instrument, MIDI velocity 1–127, confidence 0–1."""
+    """One drum stroke: onset time in seconds, instrument, MIDI velocity 1–127, confidence 0–1, and how the
+    sheet marks it (an accent, or a ghost note in parentheses)."""
 
     time: float
     instrument: str
     velocity: int
     confidence: float
+    accent: bool = False
+    ghost: bool = False
 
     def __post_init__(self) -> None:
         if self.instrument not in INSTRUMENTS:
@@ -68,7 +80,7 @@ class HitsDocument:
             "separator": self.separator,
             "separator_reason": self.separator_reason,
             "model": self.model,
-            "hits": [{**asdict(h), "time": round(h.time, 4), "confidence": round(h.confidence, 4)} for h in self.hits],
+            "hits": [_hit_dict(h) for h in self.hits],
             "beat_times": None if self.beat_times is None else [round(t, 4) for t in self.beat_times],
             "downbeat_times": None if self.downbeat_times is None else [round(t, 4) for t in self.downbeat_times],
         }
@@ -96,3 +108,12 @@ class HitsDocument:
     def load(cls, path: Path) -> HitsDocument:
         """Read a hits.json file."""
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _hit_dict(hit: Hit) -> dict[str, Any]:
+    """A hit's JSON form; the marks only where the sheet has them, so that unmarked hits stay as they were."""
+    data = {**asdict(hit), "time": round(hit.time, 4), "confidence": round(hit.confidence, 4)}
+    for mark in ("accent", "ghost"):
+        if not data[mark]:
+            del data[mark]
+    return data

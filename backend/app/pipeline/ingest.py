@@ -24,16 +24,16 @@ from app.core.errors import (
     EmptyAudioError,
     IngestError,
     NotAudioError,
-    RefusedLinkError,
     TooLongError,
     UnreachableURLError,
     UnsupportedSiteError,
+    mmss,
 )
 from app.core.logging import get_logger
 from app.pipeline.atomic import atomic_path
 from app.pipeline.connect_guard import ConnectGuard
 from app.pipeline.constants import SAMPLE_RATE
-from app.pipeline.link_safety import IPNetwork, check_link_form, private_address_message, shown_url
+from app.pipeline.link_safety import IPNetwork, check_link_form, refused_private_link, shown_url
 from app.pipeline.wav_header import data_overrun
 
 log = get_logger(__name__)
@@ -184,7 +184,7 @@ def decode_file(
         )
     declared = _float_or_none(info.get("format", {}).get("duration")) or _float_or_none(streams[0].get("duration"))
     if declared is not None and declared > max_duration_s:
-        raise TooLongError(_too_long_message(path.name, declared, max_duration_s))
+        raise too_long(path.name, declared, max_duration_s)
     channels = 2 if int(streams[0].get("channels") or 1) >= 2 else 1
 
     # A WAV whose audio runs past its header's data size is decoded to its end, not to the header's.
@@ -207,7 +207,7 @@ def decode_file(
         if frames == 0:
             raise EmptyAudioError(f"{path.name} contains no audio samples; choose a recording with sound in it")
         if duration > max_duration_s:
-            raise TooLongError(_too_long_message(path.name, duration, max_duration_s))
+            raise too_long(path.name, duration, max_duration_s)
         if peak < SILENCE_PEAK:
             raise EmptyAudioError(f"{path.name} is silent (peak below -70 dBFS); choose a recording with drums")
     tags = info.get("format", {}).get("tags", {}) or {}
@@ -286,7 +286,7 @@ def _fetch(url: str, folder: Path, max_duration_s: float) -> dict:
             raise UnsupportedSiteError(f"{url} is a live stream; paste the link of a recorded song")
         duration = _float_or_none(info.get("duration"))
         if duration is not None and duration > max_duration_s:
-            raise TooLongError(_too_long_message(info.get("title") or url, duration, max_duration_s))
+            raise too_long(info.get("title") or url, duration, max_duration_s)
         ydl.process_info(info)
     return info
 
@@ -294,7 +294,7 @@ def _fetch(url: str, folder: Path, max_duration_s: float) -> dict:
 def _raise_if_refused(guard: ConnectGuard, url: str, cause: BaseException | None) -> None:
     """Whatever yt-dlp made of a refused connection, the musician reads why (and nothing about the network)."""
     if guard.refused == "address":
-        raise RefusedLinkError(private_address_message(url)) from cause
+        raise refused_private_link(url) from cause
     if guard.refused == "program":
         raise UnsupportedSiteError(
             f"{shown_url(url)} can only be fetched by an external program (ffmpeg or rtmpdump), which DrumScribe "
@@ -330,16 +330,31 @@ def _measure(wav: Path) -> tuple[int, float]:
     return frames, peak
 
 
-def _too_long_message(name: str, duration: float, limit: float) -> str:
-    return (
-        f"{name} is {_mmss(duration)} long; the limit is {_mmss(limit)} (MAX_DURATION_SECONDS={int(limit)}); "
-        "trim the song or transcribe it in parts"
+PCM16_BLOCK_FRAMES = SAMPLE_RATE * 10
+
+
+def write_pcm16_copy(wav: Path, dest: Path) -> None:
+    """Write `wav`'s samples to `dest` as 16-bit PCM (same rate and channels), block by block, atomically.
+
+    Samples beyond full scale are clipped: integer PCM would wrap them around.
+    """
+    with (
+        sf.SoundFile(wav) as src,
+        atomic_path(dest) as tmp,
+        sf.SoundFile(tmp, "w", samplerate=src.samplerate, channels=src.channels, subtype="PCM_16", format="WAV") as out,
+    ):
+        for block in src.blocks(blocksize=PCM16_BLOCK_FRAMES, dtype="float32", always_2d=True):
+            out.write(np.clip(block, -1.0, 1.0))
+
+
+def too_long(name: str, duration: float, limit: float) -> TooLongError:
+    """The error for a song of `duration` seconds over the `limit` (MAX_DURATION_SECONDS)."""
+    return TooLongError(
+        f"{name} is {mmss(duration)} long; the limit is {mmss(limit)} (MAX_DURATION_SECONDS={int(limit)}); "
+        "trim the song or transcribe it in parts",
+        duration_s=duration,
+        limit_s=limit,
     )
-
-
-def _mmss(seconds: float) -> str:
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def _float_or_none(value: object) -> float | None:

@@ -36,8 +36,32 @@ _REFUSED_EXTRA: tuple[IPNetwork, ...] = tuple(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+INCOMPLETE_LINK = (
+    "That isn't a complete web link. Copy it again from your browser's address bar (it starts with https)."
+)
+LINK_WITH_CREDENTIALS = (
+    "That link has a user name or password in it, which this server never sends. "
+    "Paste the link without them, or upload the file instead."
+)
+PRIVATE_LINK = (
+    "That link leads to a private or local network, which this server doesn't fetch from. "
+    "Paste the link of a public page (YouTube, a band's site), or upload the file instead."
+)
+UNKNOWN_SITE = (
+    "We couldn't find the site of that link. Check it for typos and that it opens in your browser, "
+    "or upload the file instead."
+)
+"""What musicians read about a refused link (`DrumScribeError.musician_message`); the details, with the
+link, go to the logs."""
+
+
+def refused_private_link(url: str) -> RefusedLinkError:
+    """The error for a link (or one of its redirects) that leads to a private or local address."""
+    return RefusedLinkError(private_address_message(url), musician_message=PRIVATE_LINK)
+
+
 def private_address_message(url: str) -> str:
-    """What a musician reads when a link (or one of its redirects) leads to a private or local address."""
+    """The operator's detail when a link (or one of its redirects) leads to a private or local address."""
     return (
         f"{shown_url(url)} points to a private or local network address; DrumScribe only fetches public "
         "links (LINK_ALLOWED_NETWORKS names any exceptions): paste the link of a public page (YouTube, "
@@ -83,21 +107,31 @@ def check_link_form(url: str) -> tuple[str, int]:
     try:
         parts = urlsplit(url.strip())
     except ValueError as exc:
-        raise RefusedLinkError(f"{shown} is not a valid link; copy it again from the address bar") from exc
+        raise RefusedLinkError(
+            f"{shown} is not a valid link; copy it again from the address bar", musician_message=INCOMPLETE_LINK
+        ) from exc
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise RefusedLinkError(f"{shown} is not an http(s) link; paste a link that starts with https://")
+        raise RefusedLinkError(
+            f"{shown} is not an http(s) link; paste a link that starts with https://", musician_message=INCOMPLETE_LINK
+        )
     if parts.username is not None or parts.password is not None:
         raise RefusedLinkError(
             f"{shown} carries a user name or password; DrumScribe does not send credentials: "
-            "paste a public link without them"
+            "paste a public link without them",
+            musician_message=LINK_WITH_CREDENTIALS,
         )
     if not parts.hostname:
-        raise RefusedLinkError(f"{shown} has no host name; paste the whole link, e.g. https://www.youtube.com/...")
+        raise RefusedLinkError(
+            f"{shown} has no host name; paste the whole link, e.g. https://www.youtube.com/...",
+            musician_message=INCOMPLETE_LINK,
+        )
     try:
         port = parts.port
     except ValueError as exc:
-        raise RefusedLinkError(f"{shown} has an invalid port number; check the link") from exc
+        raise RefusedLinkError(
+            f"{shown} has an invalid port number; check the link", musician_message=INCOMPLETE_LINK
+        ) from exc
     return parts.hostname, port or (443 if scheme == "https" else 80)
 
 
@@ -111,7 +145,7 @@ def check_link(url: str, allowed: Sequence[IPNetwork] = (), resolve: Resolver | 
     literal = literal_address(host)
     addresses = [literal] if literal is not None else _resolved(url, host, port, resolve or resolve_host)
     if not all(address_is_fetchable(a, allowed) for a in addresses):
-        raise RefusedLinkError(private_address_message(url))
+        raise refused_private_link(url)
 
 
 def resolve_host(host: str, port: int) -> list[IPAddress]:
@@ -133,9 +167,9 @@ def _resolved(url: str, host: str, port: int, resolve: Resolver) -> Sequence[IPA
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError) as exc:
-        raise UnreachableURLError(_unknown_host_message(url, host)) from exc
+        raise UnreachableURLError(_unknown_host_message(url, host), musician_message=UNKNOWN_SITE) from exc
     if not addresses:
-        raise UnreachableURLError(_unknown_host_message(url, host))
+        raise UnreachableURLError(_unknown_host_message(url, host), musician_message=UNKNOWN_SITE)
     return addresses
 
 

@@ -81,6 +81,8 @@ def _publish(work: Path, out_dir: Path) -> None:
     staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.ready-", dir=out_dir.parent))
     staged.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
     for artifact in ARTIFACTS:
+        if artifact.optional and not (work / artifact.name).exists():
+            continue
         os.replace(work / artifact.name, staged / artifact.name)
     if out_dir.exists():
         old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")

@@ -5,7 +5,8 @@ Every driver reads this table rather than naming the stages itself: the command 
 (`jobs.execution`: the files fetched, the job's status, what is recorded on it), the reaper, the
 metrics, the terminal progress display, the API (content types) and, through GET /api/v1/pipeline, the
 web UI. A new stage is one `StageSpec` in STAGES (and its function in `stages.py`); a new result file
-is one `ArtifactSpec` in ARTIFACTS.
+is one `ArtifactSpec` in ARTIFACTS. A revision of the sheet (an editor's) runs the last stage again, and
+has its own copy of the files that stage writes (REVISION_ARTIFACTS).
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ STAGES: tuple[StageSpec[Any], ...] = (
         failure_label="ingest",
         reads=(),
         reads_song=True,
-        writes=(c.INPUT_AUDIO, stages.SOURCE_META),
+        writes=(c.INPUT_AUDIO, c.SONG_AUDIO, stages.SOURCE_META),
         run=_ingest,
         record=_ingest_facts,
     ),
@@ -180,7 +181,7 @@ STAGES: tuple[StageSpec[Any], ...] = (
         detail="Isolating the drum track from the mix",
         failure_label="separation",
         reads=(c.INPUT_AUDIO,),
-        writes=(c.DRUMS_AUDIO, stages.SEPARATION_META),
+        writes=(c.DRUMS_AUDIO, c.BAND_AUDIO, stages.SEPARATION_META),
         run=_separate,
         record=_separation_facts,
     ),
@@ -224,6 +225,8 @@ class ArtifactSpec:
     content_type: str
     label: str
     description: str
+    optional: bool = False
+    """Only some jobs have it (band.wav: not with SEPARATOR=none)."""
 
 
 ARTIFACTS: tuple[ArtifactSpec, ...] = (
@@ -231,8 +234,27 @@ ARTIFACTS: tuple[ArtifactSpec, ...] = (
     ArtifactSpec(c.MUSICXML, "application/vnd.recordare.musicxml+xml", "MusicXML", "For MuseScore, Sibelius, Finale…"),
     ArtifactSpec(c.MIDI, "audio/midi", "MIDI", "For a DAW or drum module"),
     ArtifactSpec(c.DRUMS_AUDIO, "audio/wav", "drums.wav", "The separated drums"),
+    ArtifactSpec(c.BAND_AUDIO, "audio/wav", "band.wav", "The song without the drums, to play along", optional=True),
+    ArtifactSpec(c.SONG_AUDIO, "audio/wav", "song.wav", "The whole song, as DrumScribe heard it"),
     ArtifactSpec(c.HITS_JSON, "application/json", "hits.json", "Every hit, the tempo and the beats, as data"),
 )
-"""What a finished job hands back, in the order the UI offers them."""
+"""What a finished job hands back, in the order the UI offers them. song.wav, drums.wav and band.wav are
+sample-aligned: the same rate, channels and length, and song ≈ drums + band."""
 
 CONTENT_TYPES: dict[str, str] = {artifact.name: artifact.content_type for artifact in ARTIFACTS}
+
+REVISION_STAGE: StageSpec[Any] = STAGES[-1]
+"""The stage a revision of the sheet runs again (on its queue; Celery task app.worker.render_revision)."""
+REVISION_ARTIFACTS: tuple[str, ...] = tuple(a.name for a in ARTIFACTS if a.name in REVISION_STAGE.writes)
+"""The files each revision has its own of: what the notation stage writes."""
+
+
+def revision_file(number: int, name: str) -> str:
+    """The storage name of revision `number`'s file `name`: revision 0 (the transcription) has the job's own
+    files, revision N has rev-N.NAME (storage names are flat: no folders)."""
+    return name if number == 0 else f"rev-{number}.{name}"
+
+
+def revision_input(number: int) -> str:
+    """The storage name of the edited hits revision `number` (N ≥ 1) is rendered from."""
+    return f"rev-{number}.input.json"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +23,11 @@ from app.core.errors import PredictionError, TranscriptionError
 from app.pipeline import constants as c
 from app.pipeline.atomic import write_text_atomic
 from app.pipeline.hits import HitsDocument
-from app.pipeline.ingest import IngestResult, ingest
+from app.pipeline.ingest import IngestResult, ingest, write_pcm16_copy
 
 if TYPE_CHECKING:
+    from app.pipeline.beats.decode import BeatTrack
+    from app.pipeline.notation import FixedGrid
     from app.pipeline.separation import SeparationResult
 
 ProgressFn = Callable[[float], None]
@@ -42,7 +44,8 @@ def ingest_audio(
     progress: ProgressFn | None = None,
     fallback_title: str | None = None,
 ) -> IngestResult:
-    """Stage 1: decode a file or a link to work_dir/input.wav (44.1 kHz) and record its title and length."""
+    """Stage 1: decode a file or a link to work_dir/input.wav (44.1 kHz, 32-bit float) and song.wav (the same
+    samples in 16-bit PCM, for listening), and record its title and length."""
     result = ingest(
         source,
         work_dir / c.INPUT_AUDIO,
@@ -51,6 +54,7 @@ def ingest_audio(
         fallback_title=fallback_title,
         allowed_networks=settings.link_allowed_networks,
     )
+    write_pcm16_copy(work_dir / c.INPUT_AUDIO, work_dir / c.SONG_AUDIO)
     _write_json(work_dir / SOURCE_META, asdict(result))
     return result
 
@@ -62,7 +66,8 @@ def separate_drums(
     separator: str | None = None,
     progress: ProgressFn | None = None,
 ) -> SeparationResult:
-    """Stage 2: isolate the drums of input.wav into drums.wav with SEPARATOR (or `separator`)."""
+    """Stage 2: isolate the drums of input.wav into drums.wav with SEPARATOR (or `separator`), and the rest of
+    the band into band.wav where the separator produces it (Demucs, HPSS)."""
     # Imported here, like the model and notation modules below, so the API never loads torch.
     from app.pipeline.separation import separate
 
@@ -71,6 +76,7 @@ def separate_drums(
         work_dir / c.DRUMS_AUDIO,
         separator=separator or settings.SEPARATOR,
         settings=settings,
+        band_wav=work_dir / c.BAND_AUDIO,
         progress=progress,
     )
     _write_json(work_dir / SEPARATION_META, asdict(result))
@@ -103,32 +109,69 @@ def predict_hits(work_dir: Path, *, settings: Settings, progress: ProgressFn | N
 
 def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None) -> HitsDocument:
     """Stage 4: tempo, metre and notation; writes the sheet (MusicXML, PDF), the MIDI file and final hits.json."""
-    from app.pipeline.notation import export_all, transcribe
+    document = HitsDocument.load(work_dir / c.HITS_JSON)
+    audio, sr = read_mono(work_dir / c.DRUMS_AUDIO)
+    beats = None
+    if settings.BEAT_TRACKER == "learned" and document.hits:
+        from app.pipeline.beats.tracker import track_beats
+
+        beats = track_beats(audio, sr)
+    return write_notation(
+        document, work_dir, title=read_title(work_dir), audio=audio, sr=sr, beats=beats, progress=progress
+    )
+
+
+def write_notation(
+    document: HitsDocument,
+    out_dir: Path,
+    *,
+    title: str,
+    audio: np.ndarray | None = None,
+    sr: int | None = None,
+    beats: BeatTrack | None = None,
+    grid: FixedGrid | None = None,
+    automatic_ghosts: bool = True,
+    progress: ProgressFn | None = None,
+) -> HitsDocument:
+    """The notation stage's work on `document`'s hits, for a transcription and for a revision alike.
+
+    Tempo, metre and bars are estimated from the hits (and from the drums' `audio` at `sr`, when given), or
+    taken from the learned tracker's `beats`, or from `grid` (an edited sheet's). With `automatic_ghosts`,
+    quiet snare strokes become ghost notes; otherwise only the hits' own accent and ghost marks are
+    written. Writes sheet_music.musicxml, sheet_music.pdf, drums.mid and hits.json (the hits with their
+    marks, tempo, metre, beats and downbeats) into `out_dir`; returns that hits.json's content.
+    """
+    from app.pipeline.notation import export_all, ghost_limit, transcribe
 
     report = progress or (lambda _f: None)
-    document = HitsDocument.load(work_dir / c.HITS_JSON)
-    title = str(_read_json(work_dir / SOURCE_META).get("title") or "Untitled")
-    audio, sr = read_mono(work_dir / c.DRUMS_AUDIO)
+    hits = document.hits
     try:
-        beats = None
-        if settings.BEAT_TRACKER == "learned" and document.hits:
-            from app.pipeline.beats.tracker import track_beats
-
-            beats = track_beats(audio, sr)
-        transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr, beats=beats)
+        transcription = transcribe(hits, duration_s=document.duration_s, audio=audio, sr=sr, beats=beats, grid=grid)
         report(0.3)
-        export_all(transcription, document.hits, work_dir, title=title)
+        if automatic_ghosts:
+            quiet_below = ghost_limit(transcription)
+            hits = [replace(h, ghost=h.instrument == "snare" and h.velocity < quiet_below) for h in hits]
+        export_all(transcription, hits, out_dir, title=title, automatic_ghosts=automatic_ghosts)
     except TranscriptionError:
         raise
     except Exception as exc:
         raise TranscriptionError(f"could not write the drum sheet for {title!r}: {exc}") from exc
-    document.tempo_bpm = round(float(transcription.tempo_bpm), 2)
-    document.time_signature = transcription.time_signature
-    document.beat_times = list(transcription.beat_times)
-    document.downbeat_times = list(transcription.downbeat_times)
-    document.save(work_dir / c.HITS_JSON)
+    document = replace(
+        document,
+        hits=hits,
+        tempo_bpm=round(float(transcription.tempo_bpm), 2),
+        time_signature=transcription.time_signature,
+        beat_times=list(transcription.beat_times),
+        downbeat_times=list(transcription.downbeat_times),
+    )
+    document.save(out_dir / c.HITS_JSON)
     report(1.0)
     return document
+
+
+def read_title(work_dir: Path) -> str:
+    """The song's title, as ingest recorded it."""
+    return str(_read_json(work_dir / SOURCE_META).get("title") or "Untitled")
 
 
 _READ_BLOCK_FRAMES = 1 << 20

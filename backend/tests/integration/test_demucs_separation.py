@@ -23,10 +23,12 @@ from app.core.config import Settings
 from app.core.errors import SeparatorUnavailableError
 from app.pipeline.constants import SAMPLE_RATE
 from app.pipeline.separation import SeparationResult, demucs_weights, preload_separator, separate
+from app.pipeline.separation.demucs_runner import separate_demucs
 from app.pipeline.separation.demucs_weights import load_demucs_model, seed_demucs_weights
+from app.pipeline.separation.windows import StemSinks
 from app.synth.grooves import ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
-from tests.integration.tiny_demucs import save_tiny_model
+from tests.integration.tiny_demucs import SOURCES, save_tiny_model
 
 pytestmark = pytest.mark.integration
 
@@ -61,15 +63,37 @@ def tiny_settings(repo: Path, chunk_seconds: float = 2.5, name: str = "tiny") ->
     )
 
 
-def single_pass_drums(repo: Path, mix: np.ndarray) -> np.ndarray:
-    """Demucs' own way: the whole clip normalised and through apply_model at once, (frames, channels)."""
+def single_pass(repo: Path, mix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Demucs' own way: the whole clip normalised and through apply_model at once; the drums and the sum of
+    the other sources (the mean added back once, to the drums), each (frames, channels)."""
     model = get_model("tiny", repo=repo)
     wav = torch.from_numpy(np.ascontiguousarray(mix.T))
     ref = wav.mean(0)
     mean, std = ref.mean(), ref.std() + 1e-8
     with torch.inference_mode():
-        estimates = apply_model(model, ((wav - mean) / std)[None], shifts=0, split=True, overlap=0.25)
-    return (estimates[0, model.sources.index("drums")] * std + mean).numpy().T
+        estimates = apply_model(model, ((wav - mean) / std)[None], shifts=0, split=True, overlap=0.25)[0]
+    drums = model.sources.index("drums")
+    others = [i for i in range(len(model.sources)) if i != drums]
+    return (estimates[drums] * std + mean).numpy().T, (estimates[others].sum(0) * std).numpy().T
+
+
+def single_pass_drums(repo: Path, mix: np.ndarray) -> np.ndarray:
+    """The drums of `single_pass`."""
+    return single_pass(repo, mix)[0]
+
+
+class Splitter(torch.nn.Module):
+    """A stand-in for a perfect separator: hands each source a fixed share of the (normalised) mix, so the
+    sources add up to the mix exactly, as a trained model's nearly do."""
+
+    samplerate = SAMPLE_RATE
+    segment = 2.0
+    audio_channels = 2
+    sources = SOURCES
+    shares = torch.tensor([0.4, 0.3, 0.2, 0.1])
+
+    def forward(self, mix: torch.Tensor) -> torch.Tensor:
+        return self.shares[None, :, None, None] * mix[:, None]
 
 
 def test_chunked_demucs_matches_one_pass(tmp_path: Path, tiny_repo: Path, clip: tuple[Path, np.ndarray]) -> None:
@@ -90,6 +114,44 @@ def test_chunked_demucs_matches_one_pass(tmp_path: Path, tiny_repo: Path, clip: 
     assert np.max(np.abs(out - expected)) < 2 * PCM16_STEP
     assert progress == sorted(progress)
     assert progress[-1] == pytest.approx(1.0)
+
+
+def test_the_band_is_demucs_other_sources_sample_aligned_with_the_drums(
+    tmp_path: Path, tiny_repo: Path, clip: tuple[Path, np.ndarray]
+) -> None:
+    source, mix = clip
+    drums_path, band_path = tmp_path / "drums.wav", tmp_path / "band.wav"
+
+    separate(source, drums_path, separator="demucs", settings=tiny_settings(tiny_repo), band_wav=band_path)
+
+    info = sf.info(band_path)
+    assert (info.samplerate, info.channels, info.frames, info.subtype) == (SAMPLE_RATE, 2, mix.shape[0], "PCM_16")
+    drums, band = (sf.read(path, dtype="float32")[0] for path in (drums_path, band_path))
+    expected_drums, expected_band = (np.clip(x, -1, 1) for x in single_pass(tiny_repo, mix))
+    assert np.abs(expected_band).max() > 100 * PCM16_STEP
+    # Both stems equal demucs' single pass to 16-bit rounding, at every sample: seams and ends included.
+    assert np.max(np.abs(drums - expected_drums)) < 2 * PCM16_STEP
+    assert np.max(np.abs(band - expected_band)) < 2 * PCM16_STEP
+
+
+def test_with_a_perfect_separator_drums_and_band_add_up_to_the_song(
+    tmp_path: Path, clip: tuple[Path, np.ndarray]
+) -> None:
+    source, mix = clip
+    drums_path, band_path = tmp_path / "drums.wav", tmp_path / "band.wav"
+
+    with (
+        sf.SoundFile(source) as src,
+        sf.SoundFile(drums_path, "w", samplerate=SAMPLE_RATE, channels=2, subtype="PCM_16") as drums_sink,
+        sf.SoundFile(band_path, "w", samplerate=SAMPLE_RATE, channels=2, subtype="PCM_16") as band_sink,
+    ):
+        separate_demucs(src, StemSinks(drums_sink, band_sink, 2), Splitter(), chunk_seconds=2.5, with_band=True)
+
+    drums, band = (sf.read(path, dtype="float32")[0] for path in (drums_path, band_path))
+    assert drums.shape == band.shape == mix.shape
+    assert np.max(np.abs(drums - 0.4 * mix)) < 0.01  # the mean goes back to the drums alone
+    assert np.max(np.abs(drums + band - mix)) < 3 * PCM16_STEP
+    assert np.max(np.abs(drums[1:] + band[:-1] - mix[1:])) > 100 * PCM16_STEP
 
 
 def test_mono_in_mono_out(tmp_path: Path, tiny_repo: Path, clip: tuple[Path, np.ndarray]) -> None:

@@ -17,9 +17,13 @@ def test_upgrade_and_downgrade_an_empty_database() -> None:
         upgrade(url)
         engine = create_engine(url)
         tables = set(inspect(engine).get_table_names())
-        assert {"jobs", "metric_counters", "alembic_version"} <= tables
-        columns = {c["name"] for c in inspect(engine).get_columns("jobs")}
-        assert columns == set(Base.metadata.tables["jobs"].columns.keys())
+        assert {"jobs", "job_shares", "job_revisions", "metric_counters", "alembic_version"} <= tables
+        for table in ("jobs", "job_shares", "job_revisions"):
+            columns = {c["name"] for c in inspect(engine).get_columns(table)}
+            assert columns == set(Base.metadata.tables[table].columns.keys()), table
+        for table in ("job_shares", "job_revisions"):
+            (key,) = inspect(engine).get_foreign_keys(table)
+            assert key["referred_table"] == "jobs" and key["options"].get("ondelete") == "CASCADE", table
         downgrade(url)
         assert set(inspect(engine).get_table_names()) == {"alembic_version"}
         engine.dispose()

@@ -60,6 +60,7 @@ def test_serve_runs_the_whole_pipeline_on_sqlite(tmp_path: Path) -> None:
             assert job["status"] == "completed", (job, (tmp_path / "serve.log").read_text()[-3000:])
             pdf = http.get(f"/api/v1/jobs/{job_id}/artifacts/sheet_music.pdf")
             assert pdf.content.startswith(b"%PDF")
+            _edit_and_share(http, base, job_id)
         assert (tmp_path / "data" / "drumscribe" / "drumscribe.sqlite").is_file()
         assert (tmp_path / "data" / "drumscribe" / "artifacts" / job_id / "drums.mid").is_file()
     finally:
@@ -70,6 +71,24 @@ def test_serve_runs_the_whole_pipeline_on_sqlite(tmp_path: Path) -> None:
     assert len(children.stdout.split()) == 4, "api, worker-default, worker-heavy and celery-beat"
     alive = [pid for pid in children.stdout.split() if Path(f"/proc/{pid}").exists()]
     assert not alive, "serve stops every process it started"
+
+
+def _edit_and_share(http: httpx.Client, base: str, job_id: str) -> None:
+    """An edited sheet goes through the embedded broker to the default worker; a share link opens it."""
+    hits = http.get(f"/api/v1/jobs/{job_id}/artifacts/hits.json").json()["hits"]
+    hits[0]["accent"] = True
+    number = http.post(f"/api/v1/jobs/{job_id}/revisions", json={"hits": hits}).json()["number"]
+    wait_for(
+        lambda: http.get(f"/api/v1/jobs/{job_id}/revisions/{number}").json()["status"] in ("completed", "failed"),
+        60,
+        "the revision to be rendered",
+    )
+    assert http.get(f"/api/v1/jobs/{job_id}/revisions/{number}").json()["status"] == "completed"
+    assert http.post(f"/api/v1/jobs/{job_id}/revisions/{number}/restore").status_code == 200
+    token = http.post(f"/api/v1/jobs/{job_id}/shares").json()["token"]
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        sheet = browser.get(f"/api/v1/shared/{token}/artifacts/sheet_music.musicxml")
+    assert sheet.status_code == 200 and b"<accent" in sheet.content
 
 
 def _health(base: str) -> int:

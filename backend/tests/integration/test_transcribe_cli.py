@@ -21,7 +21,8 @@ from tests.conftest import ffmpeg_convert, write_wav
 
 pytestmark = pytest.mark.integration
 
-ARTIFACTS = {"drums.wav", "hits.json", "sheet_music.musicxml", "sheet_music.pdf", "drums.mid"}
+ARTIFACTS = {"song.wav", "drums.wav", "hits.json", "sheet_music.musicxml", "sheet_music.pdf", "drums.mid"}
+"""SEPARATOR=none: no band.wav."""
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def transcribed(tmp_path_factory: pytest.TempPathFactory, rock_mp3: Path) -> tup
     return out, json.loads(lines[0])
 
 
-def test_writes_the_five_artifacts_and_a_summary(transcribed: tuple[Path, dict[str, object]]) -> None:
+def test_writes_the_six_artifacts_and_a_summary(transcribed: tuple[Path, dict[str, object]]) -> None:
     out, summary = transcribed
     assert {p.name for p in out.iterdir()} == ARTIFACTS
     assert summary["ok"] is True

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from app.api.access_log import ShareTokenFilter, redact_share_tokens
+from app.api.artifacts import parse_range
 from app.api.auth import COOKIE_NAME, AnonymousTokenMiddleware, BodySizeLimitMiddleware, is_valid_token
-from app.api.routes.jobs import _parse_range
 from app.jobs.service import address_of, owner_of
 from app.pipeline.stage_table import upload_name
 
@@ -97,7 +99,7 @@ def test_body_over_the_limit_is_refused_while_streaming(app: FastAPI) -> None:
     ],
 )
 def test_range_parsing(header: str, expected: tuple[int, int] | None) -> None:
-    assert _parse_range(header, 1000) == expected
+    assert parse_range(header, 1000) == expected
 
 
 def test_owner_is_a_hash_and_upload_names_are_safe() -> None:
@@ -131,3 +133,15 @@ def test_limits_report_the_operators_settings(monkeypatch: pytest.MonkeyPatch) -
         get_settings.cache_clear()
     assert body["max_upload_mb"] == 40 and body["max_duration_seconds"] == 300
     assert body["max_concurrent_jobs_per_user"] >= 1 and body["artifact_ttl_hours"] >= 1
+
+
+def test_share_tokens_are_redacted_from_access_log_lines() -> None:
+    token = secrets.token_urlsafe(32)
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", f"/api/v1/shared/{token}/artifacts/drums.wav", "1.1", 206), None,
+    )  # fmt: skip
+    assert ShareTokenFilter().filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "GET /api/v1/shared/[token]/artifacts/drums.wav HTTP/1.1" 206'
+    assert redact_share_tokens(f"GET /shared/?token={token}&x=1") == "GET /shared/?token=[token]&x=1"
+    assert redact_share_tokens("GET /api/v1/jobs/abc/shares") == "GET /api/v1/jobs/abc/shares"

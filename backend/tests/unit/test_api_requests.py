@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
 
 from app.api.routes.jobs import _check_audio
 from app.core import config, db
+from app.core.errors import NotAudioError, too_long_for_musicians
 from app.db_migrate import upgrade
 from tests.conftest import understated_wav
 
@@ -38,12 +40,14 @@ def test_media_types_are_matched_exactly_and_case_insensitively(http: TestClient
     assert lookalike.status_code == 415
 
 
-def test_an_upload_without_extension_is_named_as_the_user_named_it(http: TestClient) -> None:
-    answer = http.post("/api/v1/jobs", files={"file": ("notes", b"shopping list: milk, eggs\n" * 20, "text/plain")})
+def test_an_upload_that_is_no_audio_gets_a_musicians_answer_and_the_log_names_it(http: TestClient) -> None:
+    with capture_logs() as logs:
+        answer = http.post("/api/v1/jobs", files={"file": ("notes", b"shopping list: milk, eggs\n" * 20, "text/plain")})
     assert answer.status_code == 415
-    detail = answer.json()["detail"]
-    assert detail.startswith("notes is not an audio or video file DrumScribe can read")
-    assert detail.endswith("; upload mp3, wav, flac, ogg, m4a, opus or a video file")
+    assert answer.json()["detail"] == NotAudioError.musician_message
+    refused = next(entry for entry in logs if entry["event"] == "upload_refused")
+    assert refused["file"] == "notes"
+    assert refused["error"].startswith("notes is not an audio or video file DrumScribe can read")
 
 
 @pytest.mark.parametrize("offset", ["99999999999999999999", "1000001", "-1"])
@@ -58,4 +62,5 @@ def test_the_upload_check_measures_a_wav_past_its_understated_header(tmp_path: P
     with pytest.raises(HTTPException) as refused:
         _check_audio(take, "take.wav", config.Settings(MAX_DURATION_SECONDS=4))
     assert refused.value.status_code == 422
-    assert str(refused.value.detail).startswith("take.wav is 0:07 long; the limit is 0:04")
+    assert refused.value.detail == too_long_for_musicians(7, 4)
+    assert "0:07 long; this server accepts songs up to 0:04" in refused.value.detail

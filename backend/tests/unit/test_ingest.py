@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from app.core.config import Settings
 from app.core.errors import CorruptAudioError, EmptyAudioError, IngestError, NotAudioError, TooLongError
 from app.pipeline.ingest import ingest, probe
+from app.pipeline.stages import ingest_audio
 from app.pipeline.wav_header import data_overrun
 from app.synth.grooves import ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
@@ -151,3 +153,26 @@ def _spy(calls: list[object]):  # type: ignore[no-untyped-def]
         return real(cmd, *args, **kwargs)
 
     return run
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_the_stage_keeps_the_song_as_16_bit_pcm_beside_the_float_working_copy(
+    tmp_path: Path, settings: Settings, channels: int
+) -> None:
+    groove = render_groove(groove_from_pattern(ROCK_BEAT, bpm=120, bars=1), SynthKit())
+    loud = 1.3 * groove / np.max(np.abs(groove))  # past full scale: a float file may hold that
+    source = tmp_path / "take.wav"
+    sf.write(source, loud if channels == 1 else np.stack([loud, 0.5 * loud], axis=1), 44_100, subtype="FLOAT")
+    work = tmp_path / "work"
+    work.mkdir()
+
+    ingest_audio(source, work, settings=settings)
+
+    working, song = sf.info(work / "input.wav"), sf.info(work / "song.wav")
+    assert (song.subtype, working.subtype) == ("PCM_16", "FLOAT")
+    assert (song.samplerate, song.channels, song.frames) == (44_100, channels, working.frames)
+    decoded, _ = sf.read(work / "input.wav", dtype="float32", always_2d=True)
+    listened, _ = sf.read(work / "song.wav", dtype="float32", always_2d=True)
+    # Sample-aligned with the working copy, to 16-bit rounding; overshoot is clipped, not wrapped around.
+    assert np.max(np.abs(listened - np.clip(decoded, -1, 1))) <= 1 / 32768
+    assert listened[np.argmax(decoded[:, 0]), 0] > 0.99

@@ -8,12 +8,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app.core import config, db
 from app.core.config import Settings
 from app.db_migrate import upgrade
-from app.jobs.maintenance import cleanup_old_artifacts, reap_stalled_jobs, resend_unsent_jobs
-from app.models import Job, JobStatus, MetricCounter, utcnow
+from app.jobs.maintenance import (
+    NEVER_STARTED,
+    REVISION_LOST,
+    WORKER_LOST,
+    cleanup_old_artifacts,
+    reap_stalled_jobs,
+    reap_stalled_revisions,
+    resend_unsent_jobs,
+)
+from app.models import Job, JobRevision, JobStatus, MetricCounter, utcnow
 from app.storage import LocalStorage
 
 
@@ -48,6 +57,12 @@ def status_of(job_id: str) -> tuple[str, str | None, str | None] | None:
         return None if job is None else (job.status, job.failed_stage, job.error_message)
 
 
+def detail_of(job_id: str) -> str | None:
+    with db.session_scope() as session:
+        job = session.get(Job, job_id)
+        return None if job is None else job.error_detail
+
+
 def test_reaper_fails_jobs_whose_worker_went_silent(database: Settings) -> None:
     lost = add_job(JobStatus.separating_drums, age=timedelta(minutes=45), worker="heavy@host")
     busy = add_job(JobStatus.separating_drums, age=timedelta(minutes=1), worker="heavy@host")
@@ -57,10 +72,12 @@ def test_reaper_fails_jobs_whose_worker_went_silent(database: Settings) -> None:
     assert reap_stalled_jobs(settings=database) == 2
     lost_state = status_of(lost)
     assert lost_state is not None and lost_state[:2] == ("failed", "separation")
-    assert "worker stopped responding" in str(lost_state[2])
+    assert lost_state[2] == WORKER_LOST
+    assert "worker heavy@host stopped responding while separating drums" in str(detail_of(lost))
     assert status_of(busy) == ("separating_drums", None, None)
     assert status_of(queued) == ("processing", None, None)
-    assert status_of(forgotten) == ("failed", "ingest", "no worker picked the job up; please try again")
+    assert status_of(forgotten) == ("failed", "ingest", NEVER_STARTED)
+    assert "no worker picked the job up" in str(detail_of(forgotten))
     assert status_of(done) == ("completed", None, None)
     with db.session_scope() as session:
         counters = {(c.name, c.labels): c.value for c in session.query(MetricCounter)}
@@ -106,3 +123,19 @@ def test_the_reaper_waits_longer_than_the_broker_takes_to_redeliver() -> None:
     with pytest.raises(ValueError, match="JOB_STALL_MINUTES=30 must be at least 122"):
         Settings(JOB_STALL_MINUTES=30, BROKER_VISIBILITY_TIMEOUT=7200)
     assert Settings(JOB_STALL_MINUTES=3, BROKER_VISIBILITY_TIMEOUT=20).JOB_STALL_MINUTES == 3
+
+
+def test_reaper_fails_revisions_whose_render_task_was_lost(database: Settings) -> None:
+    job_id = add_job(JobStatus.completed, age=timedelta(hours=1))
+    lost_at, fresh_at = utcnow() - timedelta(minutes=45), utcnow() - timedelta(minutes=1)
+    with db.session_scope() as session:
+        for number, (status, stamp) in enumerate(
+            (("pending", lost_at), ("processing", lost_at), ("processing", fresh_at), ("completed", lost_at)), start=1
+        ):
+            session.add(JobRevision(job_id=job_id, number=number, base_revision=0, status=status,
+                                    created_at=stamp, updated_at=stamp))  # fmt: skip
+    assert reap_stalled_revisions(settings=database) == 2
+    with db.session_scope() as session:
+        rows = session.scalars(select(JobRevision).order_by(JobRevision.number)).all()
+        assert [r.status for r in rows] == ["failed", "failed", "processing", "completed"]
+        assert rows[0].error_message == REVISION_LOST and "JOB_STALL_MINUTES=40" in str(rows[0].error_detail)

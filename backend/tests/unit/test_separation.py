@@ -163,3 +163,55 @@ def test_failure_midway_leaves_no_file(
         separate(source, out_path, separator="hpss", settings=settings, progress=cancel_after_first_chunk)
 
     assert list(out_path.parent.iterdir()) == []  # neither drums.wav nor a temporary part
+
+
+def test_hpss_writes_the_rest_of_the_song_as_the_band_sample_aligned_with_the_drums(
+    tmp_path: Path, settings: Settings, drums: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hpss_module, "CHUNK_SECONDS", 1.0)  # several cross-faded cuts
+    n = drums.size
+    mix = np.stack([0.5 * drums + tone(n), 0.4 * drums + tone(n, 0.2)], axis=1)
+    drums_path, band_path = tmp_path / "drums.wav", tmp_path / "band.wav"
+
+    separate(write(tmp_path / "in.wav", mix), drums_path, separator="hpss", settings=settings, band_wav=band_path)
+
+    assert sf.info(band_path).subtype == "PCM_16"
+    separated, _ = sf.read(drums_path, dtype="float32")
+    band, _ = sf.read(band_path, dtype="float32")
+    assert band.shape == separated.shape == mix.shape
+    # Sample by sample the two stems add up to the song, to 16-bit rounding: a stem one sample off would
+    # leave the drums' attacks in the difference.
+    assert np.max(np.abs(separated + band - mix)) < 3 * PCM16_STEP
+    assert np.max(np.abs(separated[1:] + band[:-1] - mix[1:])) > 100 * PCM16_STEP
+    # The band is the harmonic part: it carries the tone, and less of the drums than the drum stem does.
+    assert band_energy(band[:, 0], TONE_HZ) > 0.9 * band_energy(mix[:, 0], TONE_HZ)
+    assert np.dot(band[:, 0], drums) < np.dot(separated[:, 0], drums)
+
+
+def test_the_plain_copy_writes_no_band(tmp_path: Path, settings: Settings, drums: np.ndarray) -> None:
+    band_path = tmp_path / "band.wav"
+    source = write(tmp_path / "in.wav", drums)
+    separate(source, tmp_path / "drums.wav", separator="none", settings=settings, band_wav=band_path)
+    assert (tmp_path / "drums.wav").is_file() and not band_path.exists()
+
+
+def test_failure_midway_leaves_neither_stem(
+    tmp_path: Path, settings: Settings, drums: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hpss_module, "CHUNK_SECONDS", 1.0)
+    out = tmp_path / "out"
+
+    def cancel_after_first_chunk(fraction: float) -> None:
+        if fraction > 0.1:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        separate(
+            write(tmp_path / "in.wav", drums),
+            out / "drums.wav",
+            separator="hpss",
+            settings=settings,
+            band_wav=out / "band.wav",
+            progress=cancel_after_first_chunk,
+        )
+    assert list(out.iterdir()) == []

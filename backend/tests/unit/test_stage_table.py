@@ -88,6 +88,9 @@ def test_the_api_describes_the_pipeline_for_the_ui() -> None:
             "sheet_music.musicxml": "application/vnd.recordare.musicxml+xml",
             "drums.mid": "audio/midi",
             "drums.wav": "audio/wav",
+            "band.wav": "audio/wav",
+            "song.wav": "audio/wav",
             "hits.json": "application/json",
         }
     )
+    assert [a["name"] for a in body["artifacts"] if a["optional"]] == ["band.wav"]

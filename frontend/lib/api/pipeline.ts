@@ -40,31 +40,50 @@ export const PIPELINE: components["schemas"]["Pipeline"] = {
       "name": "sheet_music.pdf",
       "content_type": "application/pdf",
       "label": "PDF",
-      "description": "Sheet music to print"
+      "description": "Sheet music to print",
+      "optional": false
     },
     {
       "name": "sheet_music.musicxml",
       "content_type": "application/vnd.recordare.musicxml+xml",
       "label": "MusicXML",
-      "description": "For MuseScore, Sibelius, Finale…"
+      "description": "For MuseScore, Sibelius, Finale…",
+      "optional": false
     },
     {
       "name": "drums.mid",
       "content_type": "audio/midi",
       "label": "MIDI",
-      "description": "For a DAW or drum module"
+      "description": "For a DAW or drum module",
+      "optional": false
     },
     {
       "name": "drums.wav",
       "content_type": "audio/wav",
       "label": "drums.wav",
-      "description": "The separated drums"
+      "description": "The separated drums",
+      "optional": false
+    },
+    {
+      "name": "band.wav",
+      "content_type": "audio/wav",
+      "label": "band.wav",
+      "description": "The song without the drums, to play along",
+      "optional": true
+    },
+    {
+      "name": "song.wav",
+      "content_type": "audio/wav",
+      "label": "song.wav",
+      "description": "The whole song, as DrumScribe heard it",
+      "optional": false
     },
     {
       "name": "hits.json",
       "content_type": "application/json",
       "label": "hits.json",
-      "description": "Every hit, the tempo and the beats, as data"
+      "description": "Every hit, the tempo and the beats, as data",
+      "optional": false
     }
   ]
 };

@@ -52,7 +52,7 @@ export interface paths {
         get: operations["get_job_api_v1_jobs__job_id__get"];
         put?: never;
         post?: never;
-        /** Cancel a running job, or delete a finished one with its files */
+        /** Cancel a running job, or delete a finished one with its files, revisions and share links */
         delete: operations["delete_job_api_v1_jobs__job_id__delete"];
         options?: never;
         head?: never;
@@ -66,7 +66,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download a result: drums.wav, hits.json, sheet_music.musicxml, sheet_music.pdf or drums.mid */
+        /**
+         * Download a result of the transcription: sheet_music.pdf, sheet_music.musicxml, drums.mid, drums.wav, band.wav, song.wav, hits.json
+         * @description The transcription's own file (revision 0); an edited revision's are under /revisions/{number}/artifacts.
+         */
         get: operations["get_artifact_api_v1_jobs__job_id__artifacts__name__get"];
         put?: never;
         post?: never;
@@ -85,7 +88,8 @@ export interface paths {
         };
         /**
          * Limits
-         * @description The operator's limits: MAX_UPLOAD_MB, MAX_DURATION_SECONDS, MAX_CONCURRENT_JOBS_PER_USER, ARTIFACT_TTL_HOURS.
+         * @description The operator's limits (MAX_UPLOAD_MB, MAX_DURATION_SECONDS, MAX_CONCURRENT_JOBS_PER_USER,
+         *     ARTIFACT_TTL_HOURS) and the editor's.
          */
         get: operations["limits_api_v1_limits_get"];
         put?: never;
@@ -108,6 +112,144 @@ export interface paths {
          * @description The stages in order (name, job status while it runs, label) and the files a finished job hands back.
          */
         get: operations["pipeline_api_v1_pipeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The job's revisions, revision 0 first */
+        get: operations["list_revisions_api_v1_jobs__job_id__revisions_get"];
+        put?: never;
+        /** Save an edited sheet as a new revision; the notation stage renders it (poll it until completed) */
+        post: operations["create_revision_api_v1_jobs__job_id__revisions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/revisions/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revision (to follow its status) */
+        get: operations["get_revision_api_v1_jobs__job_id__revisions__number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/revisions/{number}/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a revision's file: sheet_music.pdf, sheet_music.musicxml, drums.mid, hits.json */
+        get: operations["get_revision_artifact_api_v1_jobs__job_id__revisions__number__artifacts__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/revisions/{number}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a revision the one the job shows (0: back to the transcription) */
+        post: operations["restore_revision_api_v1_jobs__job_id__revisions__number__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The job's active share links (without their tokens) */
+        get: operations["list_shares_api_v1_jobs__job_id__shares_get"];
+        put?: never;
+        /** Make a read-only link to a finished job (the token is shown this once) */
+        post: operations["create_share_api_v1_jobs__job_id__shares_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a share link: it stops working at once */
+        delete: operations["revoke_share_api_v1_jobs__job_id__shares__share_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shared/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A shared job, read-only: the sheet's facts and its files */
+        get: operations["get_shared_job_api_v1_shared__token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shared/{token}/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a shared job's file (its current revision's sheet), whole or a byte range */
+        get: operations["get_shared_artifact_api_v1_shared__token__artifacts__name__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -245,6 +387,11 @@ export interface components {
             started_at: string | null;
             /** Finished At */
             finished_at: string | null;
+            /**
+             * Current Revision
+             * @description The revision of the sheet the job shows (0: the transcription itself); tempo_bpm, time_signature, hit_count and the sheet's artifacts are that revision's
+             */
+            current_revision: number;
             /** Artifacts */
             artifacts: components["schemas"]["Artifact"][];
         };
@@ -279,6 +426,16 @@ export interface components {
              * @description Hours a finished job's results are kept (ARTIFACT_TTL_HOURS)
              */
             artifact_ttl_hours: number;
+            /**
+             * Max Revisions Per Job
+             * @description Edited revisions a job may have, the transcription aside
+             */
+            max_revisions_per_job: number;
+            /**
+             * Max Revision Hits
+             * @description Hits an edited sheet may hold
+             */
+            max_revision_hits: number;
         };
         /**
          * Pipeline
@@ -315,6 +472,11 @@ export interface components {
              * @description What the file is for
              */
             description: string;
+            /**
+             * Optional
+             * @description Only some jobs have it (band.wav: not when the separator is `none`)
+             */
+            optional: boolean;
         };
         /**
          * PipelineStage
@@ -344,6 +506,229 @@ export interface components {
              * @enum {string}
              */
             failure_label: "ingest" | "separation" | "prediction" | "transcription";
+        };
+        /**
+         * RevisionHit
+         * @description One stroke of an edited sheet (other keys of a hits.json hit, such as confidence, are ignored).
+         */
+        RevisionHit: {
+            /**
+             * Time
+             * @description Seconds from the start of the song, within its length
+             */
+            time: number;
+            /**
+             * Instrument
+             * @enum {string}
+             */
+            instrument: "kick" | "snare" | "hihat_closed" | "hihat_open" | "ride" | "crash" | "tom_high" | "tom_mid" | "tom_low";
+            /**
+             * Velocity
+             * @description MIDI velocity
+             */
+            velocity: number;
+            /**
+             * Accent
+             * @default false
+             */
+            accent: boolean;
+            /**
+             * Ghost
+             * @description A ghost note: written in parentheses, played softly
+             * @default false
+             */
+            ghost: boolean;
+        };
+        /**
+         * RevisionIn
+         * @description An edited sheet: every hit, and what to fix for the whole piece (the rest is kept from base_revision).
+         */
+        RevisionIn: {
+            /** Hits */
+            hits: components["schemas"]["RevisionHit"][];
+            /**
+             * Tempo Bpm
+             * @description A fixed tempo: an even beat grid from the first downbeat
+             */
+            tempo_bpm?: number | null;
+            /**
+             * Time Signature
+             * @description A fixed metre: the same beats, regrouped
+             */
+            time_signature?: ("2/4" | "3/4" | "4/4" | "5/4" | "6/4" | "7/4") | null;
+            /**
+             * First Downbeat S
+             * @description Where bar 1 starts (on the nearest beat, unless tempo_bpm is given too)
+             */
+            first_downbeat_s?: number | null;
+            /**
+             * Base Revision
+             * @description The revision edited (its grid is kept); default: the job's current one
+             */
+            base_revision?: number | null;
+            /**
+             * Note
+             * @description What changed, in the editor's words
+             */
+            note?: string | null;
+        };
+        /**
+         * RevisionList
+         * @description A job's revisions, revision 0 first.
+         */
+        RevisionList: {
+            /** Current Revision */
+            current_revision: number;
+            /**
+             * Max Revisions
+             * @description The most revisions a job may have, revision 0 aside
+             */
+            max_revisions: number;
+            /** Revisions */
+            revisions: components["schemas"]["RevisionOut"][];
+        };
+        /**
+         * RevisionOut
+         * @description One revision of a job's sheet; revision 0 is the transcription and is always there.
+         */
+        RevisionOut: {
+            /** Number */
+            number: number;
+            status: components["schemas"]["RevisionStatus"];
+            /**
+             * Base Revision
+             * @description The revision it was edited from (none for revision 0)
+             */
+            base_revision: number | null;
+            /** Note */
+            note: string | null;
+            /** Fixed Tempo Bpm */
+            fixed_tempo_bpm: number | null;
+            /** Fixed Time Signature */
+            fixed_time_signature: string | null;
+            /** First Downbeat S */
+            first_downbeat_s: number | null;
+            /** Tempo Bpm */
+            tempo_bpm: number | null;
+            /** Time Signature */
+            time_signature: string | null;
+            /** Hit Count */
+            hit_count: number | null;
+            /** Error Message */
+            error_message: string | null;
+            /**
+             * Current
+             * @description The job shows this revision
+             */
+            current: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Artifacts
+             * @description When completed: its sheet_music.*, drums.mid and hits.json
+             */
+            artifacts: components["schemas"]["Artifact"][];
+        };
+        /**
+         * RevisionStatus
+         * @description A revision's states: waiting for the notation stage, in it, done, or failed.
+         * @enum {string}
+         */
+        RevisionStatus: "pending" | "processing" | "completed" | "failed";
+        /**
+         * ShareCreated
+         * @description A new share link. The token is shown this once: DrumScribe keeps only its hash.
+         */
+        ShareCreated: {
+            /**
+             * Id
+             * @description Revokes the link: DELETE /api/v1/jobs/{job_id}/shares/{id}
+             */
+            id: string;
+            /**
+             * Token
+             * @description The secret that opens the shared job
+             */
+            token: string;
+            /**
+             * Url
+             * @description The web UI's page for the link, relative to the site: /shared/?token=...
+             */
+            url: string;
+            /**
+             * Token Prefix
+             * @description The token's first characters, as the list of links shows them
+             */
+            token_prefix: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * ShareList
+         * @description A job's active share links, oldest first.
+         */
+        ShareList: {
+            /** Shares */
+            shares: components["schemas"]["ShareOut"][];
+        };
+        /**
+         * ShareOut
+         * @description One of a job's active share links, without its secret.
+         */
+        ShareOut: {
+            /** Id */
+            id: string;
+            /**
+             * Token Prefix
+             * @description The token's first characters, to tell the links apart
+             */
+            token_prefix: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * SharedJobOut
+         * @description A finished job as a share link shows it: the sheet's facts and files, nothing about its owner.
+         */
+        SharedJobOut: {
+            /** Title */
+            title: string | null;
+            status: components["schemas"]["JobStatus"];
+            /** Duration S */
+            duration_s: number | null;
+            /** Tempo Bpm */
+            tempo_bpm: number | null;
+            /** Time Signature */
+            time_signature: string | null;
+            /** Separator */
+            separator: string | null;
+            /** Model */
+            model: string | null;
+            /** Hit Count */
+            hit_count: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Artifacts
+             * @description Under /api/v1/shared/{token}/artifacts/{name}
+             */
+            artifacts: components["schemas"]["Artifact"][];
         };
         /** ValidationError */
         ValidationError: {
@@ -684,8 +1069,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                job_id: string;
                 name: string;
+                job_id: string;
             };
             cookie?: never;
         };
@@ -704,7 +1089,7 @@ export interface operations {
                     "application/json": Blob;
                 };
             };
-            /** @description The requested byte range (drums.wav for audio players) */
+            /** @description The requested byte range (for audio players) */
             206: {
                 headers: {
                     [name: string]: unknown;
@@ -848,36 +1233,641 @@ export interface operations {
                      *           "name": "sheet_music.pdf",
                      *           "content_type": "application/pdf",
                      *           "label": "PDF",
-                     *           "description": "Sheet music to print"
+                     *           "description": "Sheet music to print",
+                     *           "optional": false
                      *         },
                      *         {
                      *           "name": "sheet_music.musicxml",
                      *           "content_type": "application/vnd.recordare.musicxml+xml",
                      *           "label": "MusicXML",
-                     *           "description": "For MuseScore, Sibelius, Finale…"
+                     *           "description": "For MuseScore, Sibelius, Finale…",
+                     *           "optional": false
                      *         },
                      *         {
                      *           "name": "drums.mid",
                      *           "content_type": "audio/midi",
                      *           "label": "MIDI",
-                     *           "description": "For a DAW or drum module"
+                     *           "description": "For a DAW or drum module",
+                     *           "optional": false
                      *         },
                      *         {
                      *           "name": "drums.wav",
                      *           "content_type": "audio/wav",
                      *           "label": "drums.wav",
-                     *           "description": "The separated drums"
+                     *           "description": "The separated drums",
+                     *           "optional": false
+                     *         },
+                     *         {
+                     *           "name": "band.wav",
+                     *           "content_type": "audio/wav",
+                     *           "label": "band.wav",
+                     *           "description": "The song without the drums, to play along",
+                     *           "optional": true
+                     *         },
+                     *         {
+                     *           "name": "song.wav",
+                     *           "content_type": "audio/wav",
+                     *           "label": "song.wav",
+                     *           "description": "The whole song, as DrumScribe heard it",
+                     *           "optional": false
                      *         },
                      *         {
                      *           "name": "hits.json",
                      *           "content_type": "application/json",
                      *           "label": "hits.json",
-                     *           "description": "Every hit, the tempo and the beats, as data"
+                     *           "description": "Every hit, the tempo and the beats, as data",
+                     *           "optional": false
                      *         }
                      *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+        };
+    };
+    list_revisions_api_v1_jobs__job_id__revisions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionList"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_revision_api_v1_jobs__job_id__revisions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_revision_api_v1_jobs__job_id__revisions__number__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The revision's number; 0 is the transcription */
+                number: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_revision_artifact_api_v1_jobs__job_id__revisions__number__artifacts__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The revision's number; 0 is the transcription */
+                number: number;
+                name: string;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": Blob;
+                    "application/vnd.recordare.musicxml+xml": Blob;
+                    "audio/midi": Blob;
+                    "audio/wav": Blob;
+                    "application/json": Blob;
+                };
+            };
+            /** @description The requested byte range (for audio players) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Requested Range Not Satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    restore_revision_api_v1_jobs__job_id__revisions__number__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The revision's number; 0 is the transcription */
+                number: number;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_shares_api_v1_jobs__job_id__shares_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareList"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_share_api_v1_jobs__job_id__shares_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareCreated"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_share_api_v1_jobs__job_id__shares__share_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                share_id: string;
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_shared_job_api_v1_shared__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedJobOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_shared_artifact_api_v1_shared__token__artifacts__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": Blob;
+                    "application/vnd.recordare.musicxml+xml": Blob;
+                    "audio/midi": Blob;
+                    "audio/wav": Blob;
+                    "application/json": Blob;
+                };
+            };
+            /** @description The requested byte range (for audio players) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Requested Range Not Satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,18 +13,19 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from app.api.deps import ClientAddressDep, OwnerDep, SessionDep, SettingsDep, StorageDep
+from app.api.artifacts import ARTIFACT_RESPONSES, artifact_response
+from app.api.deps import ClientAddressDep, OwnedJobDep, OwnerDep, SessionDep, SettingsDep, StorageDep
 from app.api.link_check import refuse_unsafe_link
 from app.core.db import session_scope
-from app.core.errors import DrumScribeError, NotAudioError, TooLongError
+from app.core.errors import DrumScribeError, NotAudioError, upload_too_large
 from app.core.logging import get_logger
-from app.jobs import service
+from app.jobs import revisions, service
 from app.jobs.execution import mark_failed
 from app.models import Job
-from app.pipeline.ingest import probe
+from app.pipeline.ingest import probe, too_long
+from app.pipeline.link_safety import INCOMPLETE_LINK
 from app.pipeline.stage_table import CONTENT_TYPES, upload_name
 from app.schemas import ErrorOut, JobFromUrl, JobList, JobOut
-from app.storage import ArtifactNotFound
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 log = get_logger(__name__)
@@ -77,10 +77,7 @@ async def create_job(
     if media_type == "multipart/form-data":
         job = await _create_from_upload(request, owner, address, settings, storage)
     elif media_type == "application/json":
-        try:
-            body = JobFromUrl.model_validate_json(await request.body())
-        except ValidationError as exc:
-            raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
+        body = _link_body(await request.body())
         await refuse_unsafe_link(str(body.url), settings)
         job = await run_in_threadpool(_create, owner, address, settings, "url", str(body.url))
     else:
@@ -88,6 +85,17 @@ async def create_job(
     await run_in_threadpool(_enqueue, job.id)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return service.job_out(job, storage)
+
+
+def _link_body(raw: bytes) -> JobFromUrl:
+    """The JSON body of a link job; 422 in a musician's words for a link that is no link, else for scripts."""
+    try:
+        return JobFromUrl.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if len(errors) == 1 and errors[0]["loc"] == ("url",) and errors[0]["type"] != "missing":
+            raise HTTPException(422, INCOMPLETE_LINK) from exc
+        raise HTTPException(422, f'send a link as {{"url": "https://..."}}: {exc.errors()[0]["msg"]}') from exc
 
 
 async def _create_from_upload(
@@ -115,38 +123,28 @@ async def _create_from_upload(
 
 
 def _check_audio(path: Path, filename: str, settings: SettingsDep) -> None:
-    """Refuse what is plainly not a usable song now, rather than after a trip through the queue."""
+    """Refuse what is plainly not a usable song now, rather than after a trip through the queue.
+
+    The answer's detail is the musician's message; the operator's detail goes to the log.
+    """
     try:
         info = probe(path, name=filename)
-    except NotAudioError as exc:
-        raise HTTPException(415, str(exc)) from exc
+        if not any(s.get("codec_type") == "audio" for s in info.get("streams", [])):
+            raise NotAudioError(f"{filename} has no audio track")
+        try:
+            duration = float(info.get("format", {}).get("duration"))
+        except (TypeError, ValueError):
+            return  # the ingest stage measures it while decoding
+        if duration > settings.MAX_DURATION_SECONDS:
+            raise too_long(filename, duration, settings.MAX_DURATION_SECONDS)
     except DrumScribeError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    if not any(s.get("codec_type") == "audio" for s in info.get("streams", [])):
-        raise HTTPException(415, f"{filename} has no audio track; upload a song file (mp3, wav, flac, ogg, m4a, opus)")
-    try:
-        duration = float(info.get("format", {}).get("duration"))
-    except (TypeError, ValueError):
-        return  # the ingest stage measures it while decoding
-    if duration > settings.MAX_DURATION_SECONDS:
-        limit = settings.MAX_DURATION_SECONDS
-        raise HTTPException(
-            422,
-            str(
-                TooLongError(
-                    f"{filename} is {int(duration) // 60}:{int(duration) % 60:02d} long; the limit is "
-                    f"{limit // 60}:{limit % 60:02d} (MAX_DURATION_SECONDS={limit}); "
-                    "trim the song or transcribe it in parts"
-                )
-            ),
-        )
+        log.info("upload_refused", file=filename, error=str(exc))
+        raise HTTPException(415 if isinstance(exc, NotAudioError) else 422, exc.musician_message) from exc
 
 
 def _too_large(filename: str, settings: SettingsDep) -> str:
-    return (
-        f"{filename} is larger than {settings.MAX_UPLOAD_MB} MB (MAX_UPLOAD_MB); "
-        "upload a compressed file (mp3, ogg, m4a) or a shorter excerpt"
-    )
+    log.info("upload_refused", file=filename, error=f"larger than MAX_UPLOAD_MB={settings.MAX_UPLOAD_MB}")
+    return upload_too_large(settings.MAX_UPLOAD_MB)
 
 
 def _create(owner: str, address: str | None, settings: SettingsDep, kind: str, source: str) -> Job:
@@ -173,7 +171,13 @@ def _enqueue(job_id: str) -> None:
         with session_scope() as session:
             job = session.get(Job, job_id)
             if job is not None:
-                mark_failed(session, job, "ingest", "the job could not be queued; please try again in a minute")
+                mark_failed(
+                    session,
+                    job,
+                    "ingest",
+                    "The server couldn't queue this song. Please try again in a minute.",
+                    f"the broker did not take the job's chain: {exc}",
+                )
         raise HTTPException(503, "DrumScribe cannot queue jobs right now; try again in a minute") from exc
     with session_scope() as session:
         service.mark_queued(session, job_id)
@@ -196,98 +200,39 @@ def list_jobs(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobList:
     jobs, total = service.list_owned_jobs(session, owner, limit=limit, offset=offset)
-    return JobList(jobs=[service.job_out(j, storage) for j in jobs], total=total)
+    return JobList(jobs=[owner_view(session, j, storage) for j in jobs], total=total)
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=ERRORS, summary="One job: status, progress, results")
-def get_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: StorageDep) -> JobOut:
-    return service.job_out(_owned(session, job_id, owner), storage)
+def get_job(job: OwnedJobDep, session: SessionDep, storage: StorageDep) -> JobOut:
+    return owner_view(session, job, storage)
 
 
 @router.delete(
     "/{job_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=ERRORS,
-    summary="Cancel a running job, or delete a finished one with its files",
+    summary="Cancel a running job, or delete a finished one with its files, revisions and share links",
 )
-def delete_job(job_id: str, session: SessionDep, owner: OwnerDep, storage: StorageDep) -> Response:
-    service.delete_job(session, _owned(session, job_id, owner), storage)
+def delete_job(job: OwnedJobDep, session: SessionDep, storage: StorageDep) -> Response:
+    service.delete_job(session, job, storage)
     session.commit()  # before the response: the caller's next request must not see the job
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
     "/{job_id}/artifacts/{name}",
-    responses={
-        **ERRORS,
-        200: {
-            "description": "The file",
-            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in CONTENT_TYPES.values()},
-        },
-        206: {"description": "The requested byte range (drums.wav for audio players)"},
-        416: {"model": ErrorOut},
-    },
+    responses={**ERRORS, **ARTIFACT_RESPONSES},
     response_class=StreamingResponse,
-    summary="Download a result: drums.wav, hits.json, sheet_music.musicxml, sheet_music.pdf or drums.mid",
+    summary="Download a result of the transcription: " + ", ".join(CONTENT_TYPES),
 )
-def get_artifact(
-    job_id: str, name: str, request: Request, session: SessionDep, owner: OwnerDep, storage: StorageDep
-) -> StreamingResponse:
-    job = _owned(session, job_id, owner)
-    if name not in CONTENT_TYPES:
-        raise HTTPException(404, f"no artifact called {name}; choose one of {', '.join(CONTENT_TYPES)}")
+def get_artifact(job: OwnedJobDep, name: str, request: Request, storage: StorageDep) -> StreamingResponse:
+    """The transcription's own file (revision 0); an edited revision's are under /revisions/{number}/artifacts."""
     if job.status != "completed":
         raise HTTPException(404, f"{name} is not ready: the job is {job.status}")
-    try:
-        size = storage.size(job.id, name)
-    except ArtifactNotFound as exc:
-        raise HTTPException(404, f"{name} is missing for this job") from exc
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Content-Disposition": f'attachment; filename="{_download_name(job.title, name)}"',
-        "Cache-Control": "private, max-age=3600",
-    }
-    start, end = 0, size - 1
-    status_code = 200
-    requested = request.headers.get("range")
-    if requested:
-        parsed = _parse_range(requested, size)
-        if parsed is None:
-            raise HTTPException(
-                416, f"invalid range {requested!r} for {size} bytes", headers={"Content-Range": f"bytes */{size}"}
-            )
-        start, end = parsed
-        status_code = 206
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    headers["Content-Length"] = str(end - start + 1)
-    return StreamingResponse(
-        storage.read_range(job.id, name, start, end),
-        status_code=status_code,
-        media_type=CONTENT_TYPES[name],
-        headers=headers,
-    )
+    return artifact_response(request, storage, job.id, name, title=job.title)
 
 
-def _owned(session: SessionDep, job_id: str, owner: str) -> Any:
-    job = service.get_owned_job(session, job_id, owner)
-    if job is None:
-        raise HTTPException(404, "no such job (it may have expired, been deleted, or belong to another browser)")
-    return job
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """One byte range of 'bytes=a-b', 'bytes=a-' or 'bytes=-n'; None when it cannot be satisfied."""
-    match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.strip())
-    if not match or size == 0 or match.group(1) == match.group(2) == "":
-        return None
-    first, last = match.groups()
-    if first == "":
-        start, end = max(0, size - int(last)), size - 1
-    else:
-        start, end = int(first), min(int(last), size - 1) if last else size - 1
-    return (start, end) if start <= end < size else None
-
-
-def _download_name(title: str | None, name: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9 ._-]+", "", title or "").strip()[:80]
-    return f"{stem} - {name}" if stem else name
+def owner_view(session: SessionDep, job: Job, storage: StorageDep) -> JobOut:
+    """The job as its owner sees it, with its current revision's sheet."""
+    return service.job_out(job, storage, revisions.current_revision(session, job))

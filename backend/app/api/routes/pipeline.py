@@ -23,7 +23,9 @@ PIPELINE = Pipeline(
         for stage in STAGES
     ],
     artifacts=[
-        PipelineArtifact(name=a.name, content_type=a.content_type, label=a.label, description=a.description)
+        PipelineArtifact(
+            name=a.name, content_type=a.content_type, label=a.label, description=a.description, optional=a.optional
+        )
         for a in ARTIFACTS
     ],
 )

@@ -46,7 +46,13 @@ def load_beat_model(path: Path = BUNDLED_BEAT_MODEL) -> keras.Model:
         raise TranscriptionError(
             f"The beat model {path} does not exist; reinstall the package or set BEAT_TRACKER=classic."
         )
-    model = keras.models.load_model(path, compile=False)
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except (ValueError, OSError) as exc:
+        raise TranscriptionError(
+            f"{path} is not a beat model Keras can read ({exc.__class__.__name__}); point the tracker at the "
+            "bundled beat model or set BEAT_TRACKER=classic."
+        ) from exc
     outputs = getattr(model, "output_names", [])
     if tuple(model.input_shape) != (None, None, N_FEATURES) or set(outputs) != {OUTPUT_BEATS, OUTPUT_COMPOUND}:
         raise TranscriptionError(

@@ -1,5 +1,6 @@
 """A General MIDI drum file of the performance: the hits as they were played (not as quantized),
-on channel 10, with the transcription's tempo so a sequencer's bar lines fall near the sheet's."""
+on channel 10, with the transcription's tempo so a sequencer's bar lines fall near the sheet's, and the
+sheet's accents and ghost notes in the velocities."""
 
 from __future__ import annotations
 
@@ -26,6 +27,21 @@ TICKS_PER_BEAT = 960
 NOTE_S = 0.05
 """Length of a stroke's note: drums are one-shots, a short note keeps the file tidy in a piano roll."""
 
+GHOST_VELOCITY = 64
+"""The loudest a ghost note plays: the sheet's own limit for one (below mezzo-forte)."""
+ACCENT_VELOCITY = 112
+"""The softest an accent plays (fortissimo)."""
+
+
+def played_velocity(hit: Hit) -> int:
+    """The MIDI velocity of `hit`: as played, capped for a ghost note and raised for an accent, so that a
+    sequencer plays the sheet's marks."""
+    if hit.ghost:
+        return min(hit.velocity, GHOST_VELOCITY)
+    if hit.accent:
+        return max(hit.velocity, ACCENT_VELOCITY)
+    return hit.velocity
+
 
 def write_midi(hits: list[Hit], tempo_bpm: float, path: Path, *, time_signature: str = "4/4") -> None:
     """Write `hits` as a type-0 General MIDI drum file at `path` (atomically)."""
@@ -47,7 +63,8 @@ def write_midi(hits: list[Hit], tempo_bpm: float, path: Path, *, time_signature:
         next_same[key] = hit.time
         start_tick = tick(hit.time)
         end_tick = max(start_tick + 1, tick(end))
-        events.append((start_tick, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=key, velocity=hit.velocity)))
+        velocity = played_velocity(hit)
+        events.append((start_tick, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=key, velocity=velocity)))
         events.append((end_tick, 0, mido.Message("note_off", channel=DRUM_CHANNEL, note=key, velocity=0)))
     events.reverse()
     events.sort(key=lambda e: (e[0], e[1]))  # at one tick, notes end before new ones start

@@ -24,7 +24,8 @@ How it works, in order:
 
 Steps 2–5 are this module's own, hand-tuned tracker. A `BeatTrack` from the learned beat model
 (`app.pipeline.beats`, BEAT_TRACKER=learned) replaces them: its beats, metre and first downbeat are
-taken as they are, and only the quantization (step 6) runs.
+taken as they are, and only the quantization (step 6) runs. An edited sheet skips steps 1–5 too: its
+grid is given (`fixed_grid.FixedGrid`).
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from app.core.errors import TranscriptionError
+from app.core.errors import NoHitsError, TranscriptionError
 from app.pipeline.beats.decode import BeatTrack
 from app.pipeline.beats.recipe import METRES
-from app.pipeline.hits import Hit
+from app.pipeline.hits import MAX_BPM, MIN_BPM, Hit
+from app.pipeline.notation.fixed_grid import FixedGrid
 
 SUBDIVISIONS: tuple[int, ...] = (4, 3, 6)
 """Grid choices per beat: straight 16ths, 8th-note triplets, 16th-note triplets."""
@@ -72,7 +74,6 @@ less and triplets less again, so that the simplest reading of the same hits wins
 _SNAP_TOL_BEATS = 1 / 24
 """Half the gap between a 16th and a triplet position: beyond it a hit is no evidence for the grid."""
 
-_MIN_BPM, _MAX_BPM = 40.0, 240.0
 _BACKBEAT_WEIGHT = 4.0
 """A grid with a snare backbeat scores up to five times one without: snare on 2 and 4 is the
 strongest sign of where the beat is, strong enough to outweigh the tempo prior for ballads."""
@@ -109,6 +110,8 @@ class QuantizedHit:
     velocity: int
     time_s: float
     """The performed time, kept for reference."""
+    accent: bool = False
+    ghost: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,31 +154,35 @@ def transcribe(
     audio: np.ndarray | None = None,
     sr: int | None = None,
     beats: BeatTrack | None = None,
+    grid: FixedGrid | None = None,
 ) -> Transcription:
     """Estimate tempo, metre and bar lines from `hits` and quantize them into bars.
 
     `audio` (mono drums, at `sr`) is optional extra evidence for the tempo. `beats`, when given with
-    at least two beats, is the beat grid to use instead of finding one (the learned tracker's). Raises
-    TranscriptionError when there is nothing to transcribe or the inputs are inconsistent.
+    at least two beats, is the beat grid to use instead of finding one (the learned tracker's). With
+    `grid` (an edited sheet's), nothing is estimated: the hits are quantized on its beats, bars and
+    tempo. Raises TranscriptionError when there is nothing to transcribe or the inputs are inconsistent.
     """
     if not math.isfinite(duration_s) or duration_s <= 0:
         raise TranscriptionError(f"The audio duration must be a positive number of seconds, got {duration_s}.")
     if (audio is None) != (sr is None):
         raise TranscriptionError("Drums audio and its sample rate must be given together.")
     if not hits:
-        raise TranscriptionError("No drum hits were detected, so there is no drum part to write out.")
+        raise NoHitsError("No drum hits were detected, so there is no drum part to write out.")
     if not all(math.isfinite(h.time) for h in hits):
         raise TranscriptionError("A drum hit has a time that is not a finite number.")
 
+    if grid is not None:
+        return _on_fixed_grid(hits, grid)
     times, accents = _onsets(hits)
     if beats is not None and len(beats.times) >= 2:
-        grid, beats_per_bar, first_bar_beat = _given_grid(beats, times)
-        return _bars(hits, grid, _tempo(grid, times), beats_per_bar, first_bar_beat)
-    grid = _beat_grid(hits, times, accents, audio, sr)
-    beats_per_bar, grid = _metre(hits, grid)
-    tempo = _tempo(grid, times)
-    first_bar_beat = _downbeat_index(hits, grid, beats_per_bar)
-    return _bars(hits, grid, tempo, beats_per_bar, first_bar_beat)
+        tracked, beats_per_bar, first_bar_beat = _given_grid(beats, times)
+        return _bars(hits, tracked, _tempo(tracked, times), beats_per_bar, first_bar_beat)
+    found = _beat_grid(hits, times, accents, audio, sr)
+    beats_per_bar, found = _metre(hits, found)
+    tempo = _tempo(found, times)
+    first_bar_beat = _downbeat_index(hits, found, beats_per_bar)
+    return _bars(hits, found, tempo, beats_per_bar, first_bar_beat)
 
 
 def _given_grid(track: BeatTrack, times: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -211,6 +218,17 @@ def _given_grid(track: BeatTrack, times: np.ndarray) -> tuple[np.ndarray, int, i
     downbeats = np.flatnonzero(place[: first_beat + 1] == 0)
     first_bar_beat = int(downbeats[-1]) if len(downbeats) else first_beat - int(place[first_beat])
     return grid, beats_per_bar, first_bar_beat
+
+
+def _on_fixed_grid(hits: list[Hit], grid: FixedGrid) -> Transcription:
+    """The hits quantized on a given grid: bars start on the beat nearest grid.downbeat_s, every
+    beats_per_bar beats, the first at or before the first hit."""
+    times = [h.time for h in hits]
+    beats = grid.covering(min(times), max(times))
+    phase = int(np.argmin(np.abs(beats - grid.downbeat_s)))
+    first_beat = math.floor(float(np.interp(min(times), beats, np.arange(len(beats), dtype=float))) + 1 / 12)
+    first_bar_beat = first_beat - ((first_beat - phase) % grid.beats_per_bar)
+    return _bars(hits, beats, grid.tempo_bpm, grid.beats_per_bar, first_bar_beat)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,7 +334,7 @@ def _candidate_periods(
 ) -> list[float]:
     """Beat periods (s) worth following, the prior's favourite first."""
     lags = _lags()
-    in_range = (lags >= 60.0 / _MAX_BPM) & (lags <= 60.0 / _MIN_BPM)
+    in_range = (lags >= 60.0 / MAX_BPM) & (lags <= 60.0 / MIN_BPM)
     periods: list[float] = []
 
     onset_acf = _acf(times, accents)
@@ -342,7 +360,7 @@ def _candidate_periods(
         pattern = _peak(pattern_acf, k)
         periods += [pattern / n for n in _BAR_DIVISIONS]
 
-    periods = [p for p in periods if 60.0 / _MAX_BPM <= p <= 60.0 / _MIN_BPM] or [60.0 / _DEFAULT_BPM]
+    periods = [p for p in periods if 60.0 / MAX_BPM <= p <= 60.0 / MIN_BPM] or [60.0 / _DEFAULT_BPM]
     periods.sort(key=lambda p: -float(_prior(60.0 / p)))
     unique: list[float] = []
     for p in periods:
@@ -753,4 +771,4 @@ def _place(placed: dict[tuple[int, Fraction, str], QuantizedHit], bar: int, offs
         placed.pop((bar, offset, "hihat_closed"), None)
     key = (bar, offset, instrument)
     if key not in placed or placed[key].velocity < hit.velocity:
-        placed[key] = QuantizedHit(offset, instrument, hit.velocity, hit.time)
+        placed[key] = QuantizedHit(offset, instrument, hit.velocity, hit.time, accent=hit.accent, ghost=hit.ghost)

@@ -3,8 +3,9 @@
 Conventions (those of published drum charts): one five-line staff with a percussion clef; voice 1
 holds the hands (cymbals, snare, toms) with stems up, voice 2 the feet (kick) with stems down. A
 note lasts until the voice's next stroke within the beat, so beats never tie into each other and
-beams group by beat. Ghost notes (quiet snare strokes) are in parentheses, an open hi-hat carries
-an "o". A voice with nothing to play for a whole bar gets one bar rest, hidden for the feet.
+beams group by beat. Ghost notes are in parentheses (on a transcription: the quiet snare strokes; on an
+edited sheet: the strokes marked so), an accent carries ">", an open hi-hat an "o". A voice with nothing
+to play for a whole bar gets one bar rest, hidden for the feet.
 """
 
 from __future__ import annotations
@@ -74,8 +75,12 @@ def _piece(name: str) -> _KitPiece:
     return piece
 
 
-def build_score(transcription: Transcription, title: str) -> stream.Score:
-    """A music21 Score of the transcription: one drum-set staff, two voices, tempo mark and title."""
+def build_score(transcription: Transcription, title: str, *, automatic_ghosts: bool = True) -> stream.Score:
+    """A music21 Score of the transcription: one drum-set staff, two voices, tempo mark and title.
+
+    Strokes marked as ghosts or accents are written so; with `automatic_ghosts`, snare strokes quieter
+    than `ghost_limit` are ghost notes too (an edited sheet turns that off: its marks are the editor's).
+    """
     if not transcription.bars:
         raise TranscriptionError("There are no bars to engrave.")
     score = stream.Score()
@@ -91,7 +96,7 @@ def build_score(transcription: Transcription, title: str) -> stream.Score:
     for piece in pieces.values():
         part.insert(0, piece)
 
-    ghost_limit = _ghost_limit(transcription)
+    quiet_below = ghost_limit(transcription) if automatic_ghosts else 0.0
     beats_per_bar = transcription.beats_per_bar
     for bar in transcription.bars:
         measure = stream.Measure(number=bar.number)
@@ -106,7 +111,7 @@ def build_score(transcription: Transcription, title: str) -> stream.Score:
         for voice_number, hands in ((1, True), (2, False)):
             voice = stream.Voice(id=str(voice_number))
             hits = [h for h in bar.hits if KIT[h.instrument].hands == hands]
-            for element in _voice_elements(bar, hits, beats_per_bar, hands, pieces, ghost_limit):
+            for element in _voice_elements(bar, hits, beats_per_bar, hands, pieces, quiet_below):
                 voice.append(element)
             measure.insert(0, voice)
         if bar is transcription.bars[-1]:
@@ -160,8 +165,8 @@ def _label_instruments(data: bytes) -> bytes:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _ghost_limit(transcription: Transcription) -> float:
-    """Velocity below which a snare stroke is written as a ghost note."""
+def ghost_limit(transcription: Transcription) -> float:
+    """Velocity below which a snare stroke of this transcription is written as a ghost note."""
     snares = [h.velocity for bar in transcription.bars for h in bar.hits if h.instrument == "snare"]
     if not snares:
         return 0.0
@@ -175,7 +180,7 @@ def _voice_elements(
     beats_per_bar: int,
     hands: bool,
     pieces: dict[str, _KitPiece],
-    ghost_limit: float,
+    quiet_below: float,
 ) -> Iterable[note.GeneralNote]:
     """Notes, chords and rests of one voice in one bar, in order."""
     if not hits:
@@ -197,7 +202,7 @@ def _voice_elements(
             continue
         elements += _rests_for_empty_beats(empty_run, beats_per_bar)
         empty_run = []
-        elements += _beat_elements(in_beat, bar.subdivisions[beat], hands, pieces, ghost_limit)
+        elements += _beat_elements(in_beat, bar.subdivisions[beat], hands, pieces, quiet_below)
     return elements + _rests_for_empty_beats(empty_run, beats_per_bar)
 
 
@@ -206,7 +211,7 @@ def _beat_elements(
     subdivision: int,
     hands: bool,
     pieces: dict[str, _KitPiece],
-    ghost_limit: float,
+    quiet_below: float,
 ) -> list[note.GeneralNote]:
     """One beat of one voice: each stroke lasts until the next (or the beat's end), rests fill gaps.
 
@@ -222,7 +227,7 @@ def _beat_elements(
     for i, start in enumerate(ticks):
         end = ticks[i + 1] if i + 1 < len(ticks) else n
         length = max(x for x in _NOTE_TICKS[n] if x <= end - start)
-        stroke = _stroke(strokes[Fraction(start, n)], hands, pieces, ghost_limit)
+        stroke = _stroke(strokes[Fraction(start, n)], hands, pieces, quiet_below)
         stroke.duration = _duration(length, n)
         elements.append(stroke)
         elements += [note.Rest(duration=_duration(r, n)) for r in _rest_lengths(start + length, end, n)]
@@ -283,7 +288,7 @@ def _rest_lengths(start: int, end: int, n: int) -> list[int]:
     return lengths
 
 
-def _stroke(hits: list[QuantizedHit], hands: bool, pieces: dict[str, _KitPiece], ghost_limit: float) -> note.NotRest:
+def _stroke(hits: list[QuantizedHit], hands: bool, pieces: dict[str, _KitPiece], quiet_below: float) -> note.NotRest:
     """One note (or chord of notes) for the strokes sounding together in a voice."""
     notes = []
     for hit in sorted(hits, key=lambda h: KIT[h.instrument].display):
@@ -292,11 +297,14 @@ def _stroke(hits: list[QuantizedHit], hands: bool, pieces: dict[str, _KitPiece],
         unpitched.notehead = drum.notehead
         unpitched.storedInstrument = pieces[hit.instrument]
         unpitched.volume.velocity = hit.velocity
-        if hit.instrument == "snare" and hit.velocity < ghost_limit:
+        if hit.ghost or (hit.instrument == "snare" and hit.velocity < quiet_below):
             unpitched.noteheadParenthesis = True
         notes.append(unpitched)
     stroke: note.NotRest = notes[0] if len(notes) == 1 else percussion.PercussionChord(notes)
     stroke.stemDirection = "up" if hands else "down"
     if any(h.instrument == "hihat_open" for h in hits):
         stroke.articulations.append(articulations.OpenString())
+    # Articulations belong to the stroke: one accent above (or below) the stem, for any accented note of it.
+    if any(h.accent for h in hits):
+        stroke.articulations.append(articulations.Accent())
     return stroke

@@ -7,7 +7,8 @@ result, and every chunk would need extra context. So this module does the blendi
 segments are read from the file one at a time at the positions and with the padding demucs would use,
 their drums are added into a running sum, and whatever no later segment can touch is written out every
 DEMUCS_CHUNK_SECONDS. The output equals demucs' single pass over the whole song (without random shifts),
-while memory holds one segment and one chunk, however long the song is.
+while memory holds one segment and one chunk, however long the song is. The rest of the band (the sum
+of the other sources) can be blended alongside the drums, from the same segments, in the same pass.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from demucs.utils import center_trim
 from app.core.errors import SeparationError
 from app.pipeline.constants import SAMPLE_RATE
 from app.pipeline.separation.demucs_weights import DRUMS
-from app.pipeline.separation.windows import write_block
+from app.pipeline.separation.windows import Sink, write_block
 
 OVERLAP = 0.25
 """Overlap of neighbouring segments, as demucs' command line uses."""
@@ -33,15 +34,18 @@ STATS_BLOCK_FRAMES = 1 << 18
 
 def separate_demucs(
     src: sf.SoundFile,
-    sink: sf.SoundFile,
+    sink: Sink,
     model: Any,
     *,
     chunk_seconds: float,
+    with_band: bool = False,
     progress: Callable[[float], None] | None = None,
 ) -> None:
     """Write the drums that `model` (a demucs model or BagOfModels) finds in `src` to `sink`.
 
     Finished audio is flushed every `chunk_seconds`. `src` may be mono or have the model's channel count.
+    With `with_band`, each block written holds the drums' channels followed by the band's: the sum of the
+    model's other sources, blended with the same weights as the drums (for `StemSinks`).
     """
     if chunk_seconds <= 0:
         raise SeparationError(f"DEMUCS_CHUNK_SECONDS must be positive, got {chunk_seconds}.")
@@ -59,7 +63,7 @@ def separate_demucs(
         members = [(model, 1.0)]
     # A bag member with no say on the drums (htdemucs_ft has one specialist per source) is skipped:
     # its segments would cost as much as the drum specialist's and change nothing.
-    streams = [_SegmentStream(member, weight, channels) for member, weight in members if weight]
+    streams = [_SegmentStream(member, weight, channels, with_band) for member, weight in members if weight]
     weight_sum = sum(stream.weight for stream in streams)
     segments = sum(stream.count(total) for stream in streams)
     done = 0
@@ -80,19 +84,27 @@ def separate_demucs(
                     if progress is not None:
                         progress(done / segments)
             # Every segment that reaches audio before chunk_end has now been added.
-            drums_mix = np.zeros((channels, chunk_end - chunk_start), dtype=np.float32)
+            blend = np.zeros((channels * (2 if with_band else 1), chunk_end - chunk_start), dtype=np.float32)
             for stream in streams:
-                drums_mix += stream.weight * stream.take(chunk_end)
-            write_block(sink, _to_channels(drums_mix / weight_sum * std + mean, src.channels))
+                blend += stream.weight * stream.take(chunk_end)
+            blend *= std / weight_sum
+            # Demucs adds the mix's mean back to every source; here it goes to the drums only, so that
+            # drums and band add up to the mix.
+            stems = [_to_channels(blend[:channels] + mean, src.channels)]
+            if with_band:
+                stems.append(_to_channels(blend[channels:], src.channels))
+            write_block(sink, np.concatenate(stems))
 
 
 class _SegmentStream:
-    """One model's drums over the song: the triangular-weighted overlap-add of apply_model(split=True)."""
+    """One model's drums (and band) over the song: the triangular-weighted overlap-add of
+    apply_model(split=True)."""
 
-    def __init__(self, model: Any, weight: float, channels: int) -> None:
+    def __init__(self, model: Any, weight: float, channels: int, with_band: bool) -> None:
         self.model = model
         self.weight = weight
         self.channels = channels
+        self.with_band = with_band
         self.length = int(model.samplerate * model.segment)
         self.stride = int((1 - OVERLAP) * self.length)
         half = self.length // 2
@@ -101,7 +113,7 @@ class _SegmentStream:
         self.next_offset = 0
         # Running sums for the audio from `base` on; older audio has been taken.
         self.base = 0
-        self.sum = np.zeros((channels, 0), dtype=np.float32)
+        self.sum = np.zeros((channels * (2 if with_band else 1), 0), dtype=np.float32)
         self.norm = np.zeros(0, dtype=np.float32)
 
     def count(self, total: int) -> int:
@@ -115,7 +127,8 @@ class _SegmentStream:
             self.next_offset += self.stride
 
     def estimate(self, src: sf.SoundFile, offset: int, mean: float, std: float, drums: int) -> np.ndarray:
-        """The model's drums for the segment at `offset`, shaped (channels, frames)."""
+        """The model's drums for the segment at `offset`, shaped (channels, frames); with the band's
+        channels below them when the stream keeps the band."""
         frames = min(self.length, src.frames - offset)
         # Like demucs, a short last segment is centred in the length the model wants, taking real audio
         # from before it where there is some and silence past the end of the song.
@@ -123,8 +136,11 @@ class _SegmentStream:
         start = offset - (wanted - frames) // 2
         mix = _read_normalised(src, start, wanted, mean, std)
         x = torch.from_numpy(_to_channels(mix, self.channels))[None]
-        out = center_trim(self.model(x), frames)
-        return out[0, drums].numpy()
+        out = center_trim(self.model(x), frames)[0].numpy()
+        if not self.with_band:
+            return out[drums]
+        band = np.delete(out, drums, axis=0).sum(axis=0)
+        return np.concatenate([out[drums], band])
 
     def add(self, offset: int, estimate: np.ndarray) -> None:
         """Blend a segment's drums into the running sums."""

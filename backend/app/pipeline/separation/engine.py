@@ -7,7 +7,8 @@ pipeline's stages but never separates, and should not pay seconds of start-up an
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from app.pipeline.atomic import atomic_path
 from app.pipeline.constants import SAMPLE_RATE
 from app.pipeline.separation.auto import SeparatorReason, choose_separator
 from app.pipeline.separation.weights_folder import has_local_model
-from app.pipeline.separation.windows import process_in_windows
+from app.pipeline.separation.windows import Sink, StemSinks, process_in_windows
 
 log = get_logger(__name__)
 
@@ -59,16 +60,19 @@ def separate(
     *,
     separator: str,
     settings: Settings,
+    band_wav: Path | None = None,
     progress: Callable[[float], None] | None = None,
     allow_download: bool = True,
 ) -> SeparationResult:
     """Write the drums of `input_wav` (44.1 kHz WAV) to `output_wav` as a 16-bit WAV with the same channels.
 
-    `separator` is "auto" (see `choose_separator`), "demucs", "hpss" or "none" (a plain copy).
-    `progress` receives fractions from 0 to 1. With `allow_download` false, Demucs weights must already
-    be in `settings.demucs_repo`. The output appears complete or not at all. Raises SeparationError
-    (SeparatorUnavailableError when a separator named explicitly cannot run here); only "auto" falls
-    back, to "none".
+    `separator` is "auto" (see `choose_separator`), "demucs", "hpss" or "none" (a plain copy). With
+    `band_wav`, the rest of the song is written there too, in the same format and sample-aligned with the
+    drums, by the separators that produce it: Demucs (the sum of its other sources) and HPSS (the harmonic
+    part); `none` writes no band. `progress` receives fractions from 0 to 1. With `allow_download` false,
+    Demucs weights must already be in `settings.demucs_repo`. Each output appears complete or not at all.
+    Raises SeparationError (SeparatorUnavailableError when a separator named explicitly cannot run here);
+    only "auto" falls back, to "none".
     """
     reason: SeparatorReason = "chosen explicitly"
     model_name: str | None = None
@@ -97,21 +101,26 @@ def separate(
                 model=model_name,
                 duration_s=round(src.frames / src.samplerate, 3),
             )
-            with (
-                atomic_path(output_wav) as tmp,
-                # The temporary name ends in .part, so the format cannot be guessed from it.
-                sf.SoundFile(
-                    tmp, "w", samplerate=SAMPLE_RATE, channels=src.channels, subtype=OUTPUT_SUBTYPE, format="WAV"
-                ) as sink,
-            ):
+            with ExitStack() as files:
+                sink: Sink = files.enter_context(_output(output_wav, src.channels))
+                band = band_wav if separator != "none" else None
+                if band is not None:
+                    sink = StemSinks(sink, files.enter_context(_output(band, src.channels)), src.channels)
                 if model is not None:
                     from app.pipeline.separation.demucs_runner import separate_demucs
 
-                    separate_demucs(src, sink, model, chunk_seconds=settings.DEMUCS_CHUNK_SECONDS, progress=progress)
+                    separate_demucs(
+                        src,
+                        sink,
+                        model,
+                        chunk_seconds=settings.DEMUCS_CHUNK_SECONDS,
+                        with_band=band is not None,
+                        progress=progress,
+                    )
                 elif separator == "hpss":
                     from app.pipeline.separation.hpss import separate_hpss
 
-                    separate_hpss(src, sink, progress=progress)
+                    separate_hpss(src, sink, with_band=band is not None, progress=progress)
                 else:
                     hop = round(COPY_CHUNK_SECONDS * SAMPLE_RATE)
                     process_in_windows(src, sink, lambda block: block, hop=hop, context=0, progress=progress)
@@ -129,6 +138,17 @@ def separate(
         elapsed_s=round(time.monotonic() - started, 2),
     )
     return SeparationResult(separator=separator, model=model_name, reason=reason)
+
+
+@contextmanager
+def _output(path: Path, channels: int) -> Iterator[sf.SoundFile]:
+    """A 16-bit WAV being written at `path`, renamed into place only when the block succeeds."""
+    with (
+        atomic_path(path) as tmp,
+        # The temporary name ends in .part, so the format cannot be guessed from it.
+        sf.SoundFile(tmp, "w", samplerate=SAMPLE_RATE, channels=channels, subtype=OUTPUT_SUBTYPE, format="WAV") as f,
+    ):
+        yield f
 
 
 def _set_threads(settings: Settings) -> None:

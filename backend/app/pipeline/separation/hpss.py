@@ -9,7 +9,7 @@ import numpy as np
 import soundfile as sf
 
 from app.pipeline.constants import SAMPLE_RATE
-from app.pipeline.separation.windows import process_in_windows
+from app.pipeline.separation.windows import Sink, process_in_windows
 
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -34,13 +34,30 @@ def percussive(block: np.ndarray) -> np.ndarray:
     return drums.astype(np.float32, copy=False)
 
 
-def separate_hpss(src: sf.SoundFile, sink: sf.SoundFile, *, progress: Callable[[float], None] | None = None) -> None:
-    """Write the percussive part of `src` to `sink`, chunk by chunk."""
+def percussive_and_rest(block: np.ndarray) -> np.ndarray:
+    """The percussive part of a (channels, frames) block stacked on the rest (the harmonic part).
+
+    The rest is the block minus its percussive part, so the two add up to the block exactly.
+    """
+    drums = percussive(block)
+    return np.concatenate([drums, block - drums])
+
+
+def separate_hpss(
+    src: sf.SoundFile,
+    sink: Sink,
+    *,
+    with_band: bool = False,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Write the percussive part of `src` to `sink`, chunk by chunk; with `with_band`, each block holds the
+    percussive channels followed by the harmonic ones (for `StemSinks`)."""
     # Whole STFT hops for the chunk and context keep every window's frames on the whole song's frame
     # grid, so the chunked result equals a single pass except for floating-point rounding.
     hop = _whole_hops(CHUNK_SECONDS)
     context = _whole_hops(CONTEXT_SECONDS)
-    process_in_windows(src, sink, percussive, hop=hop, context=context, progress=progress)
+    process = percussive_and_rest if with_band else percussive
+    process_in_windows(src, sink, process, hop=hop, context=context, progress=progress)
 
 
 def _whole_hops(seconds: float) -> int:

@@ -10,17 +10,44 @@ window and one cross-fade zone are in memory at any time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 import soundfile as sf
 
 Process = Callable[[np.ndarray], np.ndarray]
-"""Turns a (channels, frames) float32 block into a block of the same shape."""
+"""Turns a (channels, frames) float32 block into a block of the same frames (and any number of rows)."""
+
+
+class Sink(Protocol):
+    """Where separated audio goes: a sound file, or `StemSinks`."""
+
+    def write(self, data: np.ndarray) -> object:
+        """Append (frames, channels) samples."""
+        ...
+
+
+class StemSinks:
+    """Two files fed by one separator: its blocks hold the drums' channels, then the band's.
+
+    Separating both in one pass keeps them sample-aligned with each other and with the song, and cross-fades
+    and clipping treat both the same way.
+    """
+
+    def __init__(self, drums: Sink, band: Sink, channels: int) -> None:
+        self.drums = drums
+        self.band = band
+        self.channels = channels
+
+    def write(self, data: np.ndarray) -> None:
+        """Append (frames, 2 × channels) samples: the drums' channels first."""
+        self.drums.write(data[:, : self.channels])
+        self.band.write(data[:, self.channels :])
 
 
 def process_in_windows(
     src: sf.SoundFile,
-    sink: sf.SoundFile,
+    sink: Sink,
     process: Process,
     *,
     hop: int,
@@ -67,6 +94,6 @@ def process_in_windows(
         core_start = core_end
 
 
-def write_block(sink: sf.SoundFile, block: np.ndarray) -> None:
+def write_block(sink: Sink, block: np.ndarray) -> None:
     """Append a (channels, frames) block, clipped to [-1, 1]: integer PCM would wrap overshoot around."""
     sink.write(np.clip(block.T, -1.0, 1.0))

@@ -1,0 +1,80 @@
+"""A beat grid that is chosen rather than estimated: a revision's, from the sheet it edits and its overrides.
+
+An edited sheet keeps the beats, bars and tempo of the sheet it was edited from, so that changing one note
+changes the sheet at that note only. An override replaces a part of that grid for the whole piece: a fixed
+tempo lays an even grid at that tempo from the first downbeat, a metre regroups the same beats into bars of
+another length, and a first downbeat moves the bar lines (onto the nearest beat, unless the tempo is fixed
+too, in which case the grid starts there).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.errors import TranscriptionError
+from app.pipeline.hits import TIME_SIGNATURES
+
+
+@dataclass(frozen=True)
+class FixedGrid:
+    """Beats (seconds, at least two), bars and tempo that `rhythm.transcribe` uses as given."""
+
+    beat_times: tuple[float, ...]
+    beats_per_bar: int
+    downbeat_s: float
+    """A bar starts on the beat nearest this time (and every `beats_per_bar` beats before and after it)."""
+    tempo_bpm: float
+
+    def __post_init__(self) -> None:
+        if len(self.beat_times) < 2 or np.any(np.diff(self.beat_times) <= 0):
+            raise TranscriptionError("A fixed beat grid needs at least two beats in increasing order.")
+        if not 1 <= self.beats_per_bar <= 12:
+            raise TranscriptionError(f"A bar of {self.beats_per_bar} beats cannot be written.")
+        if not (math.isfinite(self.tempo_bpm) and self.tempo_bpm > 0):
+            raise TranscriptionError(f"A tempo of {self.tempo_bpm} bpm cannot be written.")
+
+    def covering(self, start_s: float, end_s: float) -> np.ndarray:
+        """The beats, continued at the first and last beat's spacing so that a beat lies at or before
+        `start_s` and two after `end_s` (quantization looks one beat ahead)."""
+        beats = np.asarray(self.beat_times, dtype=float)
+        first_period, last_period = beats[1] - beats[0], beats[-1] - beats[-2]
+        before = max(0, math.ceil((beats[0] - start_s) / first_period) + 1)
+        after = max(0, math.ceil((end_s - beats[-1]) / last_period) + 2)
+        head = beats[0] - first_period * np.arange(before, 0, -1)
+        tail = beats[-1] + last_period * np.arange(1, after + 1)
+        return np.concatenate([head, beats, tail])
+
+
+def revised_grid(
+    beat_times: list[float] | None,
+    downbeat_times: list[float] | None,
+    time_signature: str | None,
+    tempo_bpm: float | None,
+    *,
+    fixed_tempo_bpm: float | None = None,
+    fixed_time_signature: str | None = None,
+    first_downbeat_s: float | None = None,
+) -> FixedGrid:
+    """The grid of a revision: the edited sheet's own (`beat_times`, `downbeat_times`, `time_signature`,
+    `tempo_bpm`, as its hits.json records them), with whichever overrides are given."""
+    if not beat_times or len(beat_times) < 2 or not downbeat_times or time_signature is None or tempo_bpm is None:
+        raise TranscriptionError(
+            "The sheet being edited records no beat grid (it was written by an older DrumScribe); "
+            "transcribe the song again to edit it."
+        )
+    metre = fixed_time_signature or time_signature
+    if fixed_time_signature is not None and fixed_time_signature not in TIME_SIGNATURES:
+        raise TranscriptionError(f"A time signature of {fixed_time_signature} is not one of {TIME_SIGNATURES}.")
+    downbeat = downbeat_times[0] if first_downbeat_s is None else first_downbeat_s
+    if fixed_tempo_bpm is None:
+        return FixedGrid(tuple(beat_times), _beats_per_bar(metre), downbeat, tempo_bpm)
+    period = 60.0 / fixed_tempo_bpm
+    # Two beats are a whole even grid: `covering` continues it at that spacing both ways.
+    return FixedGrid((downbeat, downbeat + period), _beats_per_bar(metre), downbeat, fixed_tempo_bpm)
+
+
+def _beats_per_bar(time_signature: str) -> int:
+    return int(time_signature.split("/")[0])

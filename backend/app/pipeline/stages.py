@@ -117,7 +117,7 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
             beats = track_beats(audio, sr)
         transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr, beats=beats)
         report(0.3)
-        export_all(transcription, document.hits, work_dir, title=title)
+        export_all(transcription, document.hits, work_dir, title=title, page_size=settings.SHEET_PAGE_SIZE)
     except TranscriptionError:
         raise
     except Exception as exc:

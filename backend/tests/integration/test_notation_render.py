@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from app.core.errors import TranscriptionError
 from app.pipeline.hits import Hit
 from app.pipeline.notation import export_all, transcribe
 from app.pipeline.notation.render import svg_pages
@@ -71,3 +72,21 @@ def test_svg_pages_leave_no_music_font_text_for_cairosvg(tmp_path: Path) -> None
     paths = export_all(transcribe(hits, duration_s=duration_s), hits, tmp_path, title="Fonts")
     (svg,) = svg_pages(paths["sheet_music.musicxml"].read_text(), title="Fonts", transcriber="DrumScribe")
     assert 'font-family="Leipzig"' not in svg
+
+
+@pytest.mark.parametrize(("page_size", "points"), [("a4", (595, 842)), ("letter", (612, 792))])
+def test_pages_are_a4_or_letter(tmp_path: Path, page_size: str, points: tuple[int, int]) -> None:
+    hits, duration_s = song(bars_each=16)
+    paths = export_all(transcribe(hits, duration_s=duration_s), hits, tmp_path, title="Paper", page_size=page_size)
+    reader = PdfReader(paths["sheet_music.pdf"])
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        box = page.mediabox
+        assert (float(box.left), float(box.bottom)) == (0, 0)
+        assert (float(box.width), float(box.height)) == points
+
+
+def test_an_unknown_page_size_names_the_choices(tmp_path: Path) -> None:
+    hits, duration_s = song(bars_each=1)
+    with pytest.raises(TranscriptionError, match=r"'a5'.*a4, letter"):
+        export_all(transcribe(hits, duration_s=duration_s), hits, tmp_path, title="Paper", page_size="a5")

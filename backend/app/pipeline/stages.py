@@ -107,7 +107,9 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
 
     report = progress or (lambda _f: None)
     document = HitsDocument.load(work_dir / c.HITS_JSON)
-    title = str(_read_json(work_dir / SOURCE_META).get("title") or "Untitled")
+    source = _read_json(work_dir / SOURCE_META)
+    title = str(source.get("title") or "Untitled")
+    artist = source.get("artist") or None
     audio, sr = read_mono(work_dir / c.DRUMS_AUDIO)
     try:
         beats = None
@@ -117,11 +119,15 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
             beats = track_beats(audio, sr)
         transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr, beats=beats)
         report(0.3)
-        export_all(transcription, document.hits, work_dir, title=title, page_size=settings.SHEET_PAGE_SIZE)
+        export_all(
+            transcription, document.hits, work_dir, title=title, artist=artist, page_size=settings.SHEET_PAGE_SIZE
+        )
     except TranscriptionError:
         raise
     except Exception as exc:
         raise TranscriptionError(f"could not write the drum sheet for {title!r}: {exc}") from exc
+    document.title = title
+    document.artist = artist
     document.tempo_bpm = round(float(transcription.tempo_bpm), 2)
     document.time_signature = transcription.time_signature
     document.beat_times = list(transcription.beat_times)

@@ -69,34 +69,37 @@ def page_options(page_size: str) -> dict[str, object]:
 def write_pdf(musicxml_path: Path, pdf_path: Path, *, page_size: str = "a4") -> int:
     """Engrave `musicxml_path` into a PDF at `pdf_path` (atomically) on `page_size` paper; returns the page count.
 
-    The page header shows the MusicXML's title and, below it, "Transcribed by <transcriber>".
+    The page header shows the MusicXML's title, below it the artist (its composer credit) and
+    "Transcribed by <transcriber>".
     """
     musicxml = Path(musicxml_path).read_text(encoding="utf-8")
-    title, transcriber = _titles(musicxml)
+    title, artist, transcriber = _titles(musicxml)
     writer = PdfWriter()
     try:
-        for svg in svg_pages(musicxml, title=title, transcriber=transcriber, page_size=page_size):
+        for svg in svg_pages(musicxml, title=title, artist=artist, transcriber=transcriber, page_size=page_size):
             writer.append(PdfReader(io.BytesIO(cairosvg.svg2pdf(bytestring=svg.encode("utf-8")))))
     except TranscriptionError:
         raise
     except Exception as exc:  # cairosvg and pypdf raise many types; all mean the same to the user
         raise TranscriptionError(f"Could not print the engraved sheet music to PDF: {exc}") from exc
-    writer.add_metadata({"/Title": title, "/Creator": "DrumScribe"})
+    writer.add_metadata({"/Title": title, "/Creator": "DrumScribe", **({"/Author": artist} if artist else {})})
     buffer = io.BytesIO()
     writer.write(buffer)
     write_bytes_atomic(Path(pdf_path), buffer.getvalue())
     return len(writer.pages)
 
 
-def svg_pages(musicxml: str, *, title: str = "", transcriber: str = "", page_size: str = "a4") -> list[str]:
+def svg_pages(
+    musicxml: str, *, title: str = "", artist: str = "", transcriber: str = "", page_size: str = "a4"
+) -> list[str]:
     """Engrave MusicXML into one SVG document per page of `page_size` paper, ready for cairosvg."""
     toolkit = verovio.toolkit()
     toolkit.setOptions(page_options(page_size))
     if not toolkit.loadData(musicxml):
         raise TranscriptionError("The engraver could not read the MusicXML sheet music.")
-    # Verovio's own header shows only the title; a header written into its MEI shows both lines at
-    # their proper sizes.
-    if not toolkit.loadData(_with_header(toolkit.getMEI(), title, transcriber)):
+    # Verovio's own header shows only the title; a header written into its MEI shows every line at
+    # its proper size.
+    if not toolkit.loadData(_with_header(toolkit.getMEI(), title, artist, transcriber)):
         raise TranscriptionError("The engraver could not lay out the sheet music.")
     pages = [
         _on_paper(_printable(toolkit.renderToSVG(page)), page_size) for page in range(1, toolkit.getPageCount() + 1)
@@ -106,22 +109,21 @@ def svg_pages(musicxml: str, *, title: str = "", transcriber: str = "", page_siz
     return pages
 
 
-def _titles(musicxml: str) -> tuple[str, str]:
-    """(title, transcriber) from a MusicXML document."""
+def _titles(musicxml: str) -> tuple[str, str, str]:
+    """(title, artist, transcriber) from a MusicXML document; the artist is its composer credit."""
     root = ET.fromstring(musicxml[musicxml.index("<score-partwise") :])
     title = root.findtext("movement-title") or root.findtext("work/work-title") or ""
-    transcriber = ""
-    for creator in root.iterfind("identification/creator"):
-        if creator.get("type") == "transcriber":
-            transcriber = creator.text or ""
-    return title.strip(), transcriber.strip()
+    creators = {c.get("type"): (c.text or "").strip() for c in root.iterfind("identification/creator")}
+    return title.strip(), creators.get("composer", ""), creators.get("transcriber", "")
 
 
-def _with_header(mei: str, title: str, transcriber: str) -> str:
-    """`mei` with a first-page header: the title large, "Transcribed by …" small below it."""
+def _with_header(mei: str, title: str, artist: str, transcriber: str) -> str:
+    """`mei` with a first-page header: the title large, the artist below it, "Transcribed by …" small."""
     lines = []
     if title:
         lines.append(f'<rend fontsize="x-large">{escape(title)}</rend>')
+    if artist:
+        lines.append(f'<rend fontsize="large">{escape(artist)}</rend>')
     if transcriber:
         lines.append(f'<rend fontsize="small">Transcribed by {escape(transcriber)}</rend>')
     if not lines:

@@ -74,8 +74,9 @@ def _piece(name: str) -> _KitPiece:
     return piece
 
 
-def build_score(transcription: Transcription, title: str) -> stream.Score:
-    """A music21 Score of the transcription: one drum-set staff, two voices, tempo mark and title."""
+def build_score(transcription: Transcription, title: str, *, artist: str | None = None) -> stream.Score:
+    """A music21 Score of the transcription: one drum-set staff, two voices, tempo mark, title and
+    the artist (MusicXML's composer credit, where notation programs look for it)."""
     if not transcription.bars:
         raise TranscriptionError("There are no bars to engrave.")
     score = stream.Score()
@@ -83,6 +84,8 @@ def build_score(transcription: Transcription, title: str) -> stream.Score:
     score.metadata.title = title
     score.metadata.movementName = title
     score.metadata.add("transcriber", TRANSCRIBER)
+    if artist:
+        score.metadata.composer = artist
 
     part = stream.Part()
     part.partName = "Drums"

@@ -4,11 +4,17 @@ Conventions (those of published drum charts): one five-line staff with a percuss
 holds the hands (cymbals, snare, toms) with stems up, voice 2 the feet (kick) with stems down. A
 note lasts until the voice's next stroke within the beat, so beats never tie into each other and
 beams group by beat. Ghost notes (quiet snare strokes) are in parentheses, an open hi-hat carries
-an "o". A voice with nothing to play for a whole bar gets one bar rest, hidden for the feet.
+an "o".
+
+Rests are written in full in both voices (so every voice of every measure adds up, and notation
+programs read the file as it is meant) but printed as published drum charts print them: a voice's
+rest is hidden wherever the other voice plays in that beat, and where both voices are silent only
+the hands' rest is printed. So no rest ever sits among the other voice's notes.
 """
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from fractions import Fraction
@@ -106,10 +112,18 @@ def build_score(transcription: Transcription, title: str, *, artist: str | None 
             bpm = transcription.tempo_bpm
             mark = tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm, referent=note.Note(type="quarter"))
             measure.insert(0, mark)
+        beats_played = {
+            hands: {math.floor(h.offset) for h in bar.hits if KIT[h.instrument].hands == hands}
+            for hands in (True, False)
+        }
         for voice_number, hands in ((1, True), (2, False)):
             voice = stream.Voice(id=str(voice_number))
             hits = [h for h in bar.hits if KIT[h.instrument].hands == hands]
-            for element in _voice_elements(bar, hits, beats_per_bar, hands, pieces, ghost_limit):
+            elements = list(
+                _voice_elements(bar, hits, beats_per_bar, hands, pieces, ghost_limit, beats_played[not hands])
+            )
+            _hide_rests(elements, hands, beats_played[hands], beats_played[not hands])
+            for element in elements:
                 voice.append(element)
             measure.insert(0, voice)
         if bar is transcription.bars[-1]:
@@ -179,13 +193,16 @@ def _voice_elements(
     hands: bool,
     pieces: dict[str, _KitPiece],
     ghost_limit: float,
+    other_beats: set[int],
 ) -> Iterable[note.GeneralNote]:
-    """Notes, chords and rests of one voice in one bar, in order."""
-    if not hits:
+    """Notes, chords and rests of one voice in one bar, in order.
+
+    Silent beats merge into longer rests only where the other voice's playing leaves them all
+    printed or all hidden (`other_beats`: the beats in which the other voice plays).
+    """
+    if not hits and (not other_beats or not hands):
         rest = note.Rest(quarterLength=beats_per_bar)
         rest.fullMeasure = True
-        # An empty foot voice under busy hands is noise to a reader: keep it in the file, don't print it.
-        rest.style.hideObjectOnPrint = not hands
         return [rest]
 
     by_offset: dict[Fraction, list[QuantizedHit]] = {}
@@ -198,10 +215,27 @@ def _voice_elements(
         if not in_beat:
             empty_run.append(beat)
             continue
-        elements += _rests_for_empty_beats(empty_run, beats_per_bar)
+        elements += _rests_for_empty_beats(empty_run, beats_per_bar, other_beats)
         empty_run = []
         elements += _beat_elements(in_beat, bar.subdivisions[beat], hands, pieces, ghost_limit)
-    return elements + _rests_for_empty_beats(empty_run, beats_per_bar)
+    return elements + _rests_for_empty_beats(empty_run, beats_per_bar, other_beats)
+
+
+def _hide_rests(elements: list[note.GeneralNote], hands: bool, own_beats: set[int], other_beats: set[int]) -> None:
+    """Mark the rests of one voice's bar that are not printed.
+
+    A rest is hidden when the other voice plays in a beat it spans (that voice carries the beat). A
+    foot rest is also hidden where the feet are silent for its whole beat: there the hands' rest is
+    the one printed, so a silent stretch shows one rest, not two.
+    """
+    start = Fraction(0)
+    for element in elements:
+        end = start + Fraction(element.duration.quarterLength)
+        if isinstance(element, note.Rest):
+            spanned = range(math.floor(start), math.ceil(end))
+            hidden = any(b in other_beats for b in spanned) or (not hands and not all(b in own_beats for b in spanned))
+            element.style.hideObjectOnPrint = hidden
+        start = end
 
 
 def _beat_elements(
@@ -256,12 +290,20 @@ def _duration(ticks: int, n: int) -> duration.Duration:
     return value
 
 
-def _rests_for_empty_beats(beats: list[int], beats_per_bar: int) -> list[note.Rest]:
-    """Rests for a run of silent beats: a half rest for beats 1–2 or 3–4 of 4/4, else quarters."""
+def _rests_for_empty_beats(beats: list[int], beats_per_bar: int, other_beats: set[int]) -> list[note.Rest]:
+    """Rests for a run of silent beats: a half rest for beats 1–2 or 3–4 of 4/4, else quarters.
+
+    Two beats share a half rest only when the other voice plays in both or in neither of them, so
+    that the rest is printed or hidden as a whole.
+    """
     rests = []
     i = 0
     while i < len(beats):
-        pair = i + 1 < len(beats) and beats[i + 1] == beats[i] + 1
+        pair = (
+            i + 1 < len(beats)
+            and beats[i + 1] == beats[i] + 1
+            and (beats[i] in other_beats) == (beats[i + 1] in other_beats)
+        )
         if beats_per_bar == 4 and pair and beats[i] % 2 == 0:
             rests.append(note.Rest(quarterLength=2))
             i += 2

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     BEAT_TRACKER: Literal["classic", "learned"] = "classic"
     # Paper of the PDF sheet: A4 (595 × 842 pt) or US Letter (612 × 792 pt).
     SHEET_PAGE_SIZE: Literal["a4", "letter"] = "a4"
+    # A bar that repeats the bar before it note for note is printed as a one-bar repeat sign ("%").
+    SHEET_SIMILE: bool = False
 
     # Input limits
     MAX_DURATION_SECONDS: int = 900

@@ -120,7 +120,13 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
         transcription = transcribe(document.hits, duration_s=document.duration_s, audio=audio, sr=sr, beats=beats)
         report(0.3)
         export_all(
-            transcription, document.hits, work_dir, title=title, artist=artist, page_size=settings.SHEET_PAGE_SIZE
+            transcription,
+            document.hits,
+            work_dir,
+            title=title,
+            artist=artist,
+            page_size=settings.SHEET_PAGE_SIZE,
+            simile=settings.SHEET_SIMILE,
         )
     except TranscriptionError:
         raise

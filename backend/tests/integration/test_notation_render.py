@@ -171,3 +171,23 @@ def test_no_rest_touches_a_note_on_a_real_page(tmp_path: Path) -> None:
     assert len(measures) >= 8
     for measure in measures:
         assert not any(overlap(r, n) for r in measure["rests"] for n in measure["notes"])
+
+
+def test_repeated_bars_are_engraved_as_full_width_repeat_signs_and_the_midi_is_unchanged(tmp_path: Path) -> None:
+    groove = groove_from_pattern(ROCK_BEAT, bpm=112, bars=4, start_s=0.4)
+    hits = [Hit(e.time, e.instrument, e.velocity, 0.9) for e in groove.events]
+    transcription = transcribe(hits, duration_s=groove.duration_s + 1.0)
+    plain = export_all(transcription, hits, tmp_path / "plain", title="Rock")
+    simile = export_all(transcription, hits, tmp_path / "simile", title="Rock", simile=True)
+    assert simile["drums.mid"].read_bytes() == plain["drums.mid"].read_bytes()
+
+    (svg,) = svg_pages(simile["sheet_music.musicxml"].read_text(), title="Rock")
+    assert svg.count('class="mRpt"') == 3, "bars 2-4 are each one repeat sign"
+    widths = []
+    for measure in ET.fromstring(svg).iter(f"{SVG}g"):
+        if measure.get("class") == "measure":
+            staff = next(g for g in measure.iter(f"{SVG}g") if g.get("class") == "staff")
+            x1, x2 = re.match(r"M(\S+) \S+ L(\S+)", staff.find(f"{SVG}path").get("d", "")).groups()
+            widths.append(float(x2) - float(x1))
+    assert len(widths) == 4
+    assert min(widths[1:]) > 0.6 * widths[0], f"repeat bars squeezed: {widths}"

@@ -1,4 +1,4 @@
-"""The sheet is named by the song's tags, not its file name: stage 1 to stage 4 on a tagged file."""
+"""Stage 4 writing the sheet: named by the song's tags, not its file name, and as the SHEET_* settings ask."""
 
 from __future__ import annotations
 
@@ -74,3 +74,13 @@ def test_an_untagged_file_keeps_its_name_and_shows_no_artist(groove: tuple[Path,
     assert [e.get("type") for e in root.iterfind("identification/creator")] == ["transcriber"]
     document = json.loads((job / c.HITS_JSON).read_text())
     assert (document["title"], document["artist"]) == ("Garage Jam", None)
+
+
+def test_sheet_settings_reach_the_files(groove: tuple[Path, list[Hit]], tmp_path: Path) -> None:
+    wav, hits = groove
+    job = job_from(ffmpeg_convert(wav, tmp_path / "song.flac"), tmp_path / "job", hits)
+    transcribe_and_export(job, settings=Settings(SHEET_PAGE_SIZE="letter", SHEET_SIMILE=True))
+    box = PdfReader(job / c.PDF).pages[0].mediabox
+    assert (float(box.width), float(box.height)) == (612, 792)
+    root = ET.parse(job / c.MUSICXML).getroot()
+    assert root.find("part/measure[@number='2']/attributes/measure-style/measure-repeat").get("type") == "start"

@@ -43,15 +43,23 @@ def engrave(tmp_path: Path, *patterns: Pattern) -> tuple[Transcription, ET.Eleme
     return transcription, ET.parse(path).getroot()
 
 
-def engrave_bars(tmp_path: Path, *bars: list[tuple[Fraction | int, str]]) -> ET.Element:
-    """The MusicXML of 4/4 bars at 120 bpm, each given as its strokes (offset in beats, instrument)."""
+def engrave_bars(
+    tmp_path: Path, *bars: list[tuple[Fraction | int, str]], simile: bool = False, velocity: int = 100
+) -> ET.Element:
+    """The MusicXML of 4/4 bars at 120 bpm, each given as its strokes (offset in beats, instrument);
+    each bar's strokes a little louder than the last bar's."""
     made = tuple(
-        Bar(n, 2.0 * (n - 1), (4, 4, 4, 4), tuple(QuantizedHit(Fraction(o), i, 100, 0.0) for o, i in strokes))
+        Bar(
+            n,
+            2.0 * (n - 1),
+            (4, 4, 4, 4),
+            tuple(QuantizedHit(Fraction(o), i, velocity + n, 0.0) for o, i in strokes),
+        )
         for n, strokes in enumerate(bars, start=1)
     )
     transcription = Transcription(120.0, "4/4", tuple(0.5 * k for k in range(4 * len(made))), made)
     path = tmp_path / "sheet_music.musicxml"
-    write_musicxml(build_score(transcription, "Rests"), path)
+    write_musicxml(build_score(transcription, "Rests"), path, simile=simile)
     return ET.parse(path).getroot()
 
 
@@ -245,3 +253,49 @@ def test_music21_reads_the_file_back(tmp_path: Path) -> None:
 def test_no_bars_is_a_clear_error() -> None:
     with pytest.raises(TranscriptionError, match="no bars"):
         build_score(Transcription(tempo_bpm=120.0, time_signature="4/4", beat_times=(), bars=()), "Empty")
+
+
+ROCK_STROKES: list[tuple[Fraction | int, str]] = [
+    *((Fraction(k, 2), "hihat_closed") for k in range(8)),
+    (0, "kick"),
+    (2, "kick"),
+    (Fraction(5, 2), "kick"),
+    (1, "snare"),
+    (3, "snare"),
+]
+FILL_STROKES: list[tuple[Fraction | int, str]] = [(Fraction(k, 2), "tom_high") for k in range(8)]
+
+
+def repeat_signs(root: ET.Element) -> list[str | None]:
+    """Per measure: "start 1", "stop" or None, as its measure-repeat says."""
+    signs = []
+    for measure in root.iter("measure"):
+        sign = measure.find("attributes/measure-style/measure-repeat")
+        signs.append(None if sign is None else " ".join(filter(None, (sign.get("type"), sign.text))))
+    return signs
+
+
+def test_identical_bars_become_repeat_signs_with_their_notes_kept(tmp_path: Path) -> None:
+    bars = (ROCK_STROKES, ROCK_STROKES, ROCK_STROKES, FILL_STROKES, ROCK_STROKES, ROCK_STROKES)
+    root = engrave_bars(tmp_path, *bars, simile=True)
+    assert repeat_signs(root) == [None, "start 1", None, "stop", None, "start 1"]
+    for measure, strokes in zip(root.iter("measure"), bars, strict=True):
+        assert len([n for n in measure.iter("note") if n.find("rest") is None]) == len(strokes)
+    assert_measures_add_up(root)
+
+
+def test_bars_are_written_out_unless_simile_is_asked_for(tmp_path: Path) -> None:
+    root = engrave_bars(tmp_path, ROCK_STROKES, ROCK_STROKES, ROCK_STROKES)
+    assert repeat_signs(root) == [None, None, None]
+
+
+def test_a_bar_whose_ghost_notes_differ_is_written_out(tmp_path: Path) -> None:
+    def bar(number: int, last_snare: int) -> Bar:
+        strokes = [(Fraction(0), "kick", 110), (Fraction(1), "snare", 110), (Fraction(3), "snare", last_snare)]
+        return Bar(number, 2.0 * (number - 1), (4, 4, 4, 4), tuple(QuantizedHit(o, i, v, 0.0) for o, i, v in strokes))
+
+    bars = (bar(1, 110), bar(2, 110), bar(3, 20), bar(4, 20))  # bars 3-4 play beat 4 as a ghost note
+    transcription = Transcription(120.0, "4/4", tuple(0.5 * k for k in range(16)), bars)
+    write_musicxml(build_score(transcription, "Ghosts"), tmp_path / "ghosts.musicxml", simile=True)
+    root = ET.parse(tmp_path / "ghosts.musicxml").getroot()
+    assert repeat_signs(root) == [None, "start 1", "stop", "start 1"]

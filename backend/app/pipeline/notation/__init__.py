@@ -38,15 +38,17 @@ def export_all(
     *,
     artist: str | None = None,
     page_size: str = "a4",
+    simile: bool = False,
 ) -> dict[str, Path]:
     """Write sheet_music.musicxml, sheet_music.pdf (on `page_size` paper) and drums.mid into `out_dir`;
-    returns them by file name. The sheet is headed by `title` and, below it, `artist` when given.
+    returns them by file name. The sheet is headed by `title` and, below it, `artist` when given; with
+    `simile`, a bar that repeats the one before is written as a repeat sign (MIDI is not affected).
 
     Each file appears complete or not at all. Raises TranscriptionError when one cannot be written.
     """
     out_dir = Path(out_dir)
     paths = {name: out_dir / name for name in (constants.MUSICXML, constants.PDF, constants.MIDI)}
-    write_musicxml(build_score(transcription, title, artist=artist), paths[constants.MUSICXML])
+    write_musicxml(build_score(transcription, title, artist=artist), paths[constants.MUSICXML], simile=simile)
     write_pdf(paths[constants.MUSICXML], paths[constants.PDF], page_size=page_size)
     write_midi(hits, transcription.tempo_bpm, paths[constants.MIDI], time_signature=transcription.time_signature)
     return paths

@@ -99,7 +99,7 @@ def svg_pages(
         raise TranscriptionError("The engraver could not read the MusicXML sheet music.")
     # Verovio's own header shows only the title; a header written into its MEI shows every line at
     # its proper size.
-    if not toolkit.loadData(_with_header(toolkit.getMEI(), title, artist, transcriber)):
+    if not toolkit.loadData(_with_wide_repeat_bars(_with_header(toolkit.getMEI(), title, artist, transcriber))):
         raise TranscriptionError("The engraver could not lay out the sheet music.")
     pages = [
         _on_paper(_printable(toolkit.renderToSVG(page)), page_size) for page in range(1, toolkit.getPageCount() + 1)
@@ -146,6 +146,31 @@ def _on_paper(svg: str, page_size: str) -> str:
     if count != 1:
         raise TranscriptionError("The engraver's page has no size to set; the sheet music cannot be printed.")
     return sized
+
+
+_METER_OR_REPEAT = re.compile(
+    r'<meterSig\b[^>]*?\bcount="(\d+)"[^>]*?\bunit="(\d+)"[^>]*>'
+    r'|(<layer\b[^>]*\bn="2"[^>]*>)\s*<mRpt\b[^>]*/>'
+)
+
+
+def _with_wide_repeat_bars(mei: str) -> str:
+    """`mei` with the feet's copy of each bar-repeat sign swapped for silent 8th-note spaces.
+
+    Verovio spaces a bar by what it holds, so a bar holding only the sign shrinks to a sliver; the
+    spaces give it the width of a bar of 8ths, as drum charts print a repeat bar. The hands' sign
+    is the one drawn.
+    """
+    eighths_per_bar = 8
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal eighths_per_bar
+        if match.group(1):  # a time signature: bars from here on hold this many 8ths
+            eighths_per_bar = int(match.group(1)) * 8 // int(match.group(2))
+            return match.group(0)
+        return match.group(3) + '<space dur="8" />' * eighths_per_bar
+
+    return _METER_OR_REPEAT.sub(swap, mei)
 
 
 def _printable(svg: str) -> str:

@@ -137,16 +137,26 @@ def build_score(transcription: Transcription, title: str, *, artist: str | None 
     return score
 
 
-def write_musicxml(score: stream.Score, path: Path) -> None:
-    """Write `score` as uncompressed MusicXML, atomically."""
+def write_musicxml(score: stream.Score, path: Path, *, simile: bool = False) -> None:
+    """Write `score` as uncompressed MusicXML, atomically.
+
+    With `simile`, a bar that repeats the bar before it note for note is written as a measure-repeat
+    sign (SHEET_SIMILE); its notes stay in the file, so programs that play it back still hear them.
+    """
     try:
         data = GeneralObjectExporter(score).parse()
     except Exception as exc:  # music21 raises many types; all mean the same to the user
         raise TranscriptionError(f"Could not write the sheet music as MusicXML: {exc}") from exc
-    write_bytes_atomic(Path(path), _label_instruments(data))
+    start = data.index(b"<score-partwise")
+    root = ET.fromstring(data[start:])
+    _label_instruments(root)
+    if simile:
+        _mark_repeated_bars(root)
+    ET.indent(root, space="  ")
+    write_bytes_atomic(Path(path), data[:start] + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n")
 
 
-def _label_instruments(data: bytes) -> bytes:
+def _label_instruments(root: ET.Element) -> None:
     """Give every note the <instrument> of its drum.
 
     music21 labels a chord's notes with one instrument for the whole chord (so a snare under a hi-hat
@@ -154,8 +164,6 @@ def _label_instruments(data: bytes) -> bytes:
     unambiguously, so the labels are rewritten from those.
     """
     by_look = {(drum.display, drum.notehead): _instrument_id(name) for name, drum in KIT.items()}
-    start = data.index(b"<score-partwise")
-    root = ET.fromstring(data[start:])
     for element in root.iter("note"):
         unpitched = element.find("unpitched")
         if unpitched is None:
@@ -170,8 +178,52 @@ def _label_instruments(data: bytes) -> bytes:
             voice = element.find("voice")
             element.insert(list(element).index(voice) if voice is not None else len(element), label)
         label.set("id", by_look[look])
-    ET.indent(root, space="  ")
-    return data[:start] + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+_SAME_BAR_ELEMENTS = ("note", "backup", "forward")
+"""What a bar plays: two bars with these alike (loudness aside) read the same to a drummer."""
+
+
+def _mark_repeated_bars(root: ET.Element) -> None:
+    """Mark each run of bars that repeat the bar before them with MusicXML's one-bar repeat sign.
+
+    The sign starts in the first repeating bar and stops in the first bar that differs. A bar
+    that changes the time signature or tempo is written out.
+    """
+    for part in root.iter("part"):
+        previous: list[bytes] | None = None
+        repeating = False
+        for measure in part.iter("measure"):
+            content = _bar_content(measure)
+            changes = measure.find("attributes/time") is not None or measure.find("direction") is not None
+            same = content == previous and not changes
+            if same != repeating:
+                style = ET.SubElement(_attributes(measure), "measure-style")
+                sign = ET.SubElement(style, "measure-repeat", type="start" if same else "stop")
+                if same:
+                    sign.text = "1"  # repeat one bar: the "%" sign
+                repeating = same
+            previous = content
+
+
+def _bar_content(measure: ET.Element) -> list[bytes]:
+    """The notes (with their voice moves) of a bar, their loudness left out."""
+    content = []
+    for element in measure:
+        if element.tag in _SAME_BAR_ELEMENTS:
+            copy = ET.fromstring(ET.tostring(element))
+            copy.attrib.pop("dynamics", None)
+            content.append(ET.tostring(copy))
+    return content
+
+
+def _attributes(measure: ET.Element) -> ET.Element:
+    """The bar's <attributes>, made (before its notes) when it has none."""
+    attributes = measure.find("attributes")
+    if attributes is None:
+        attributes = ET.Element("attributes")
+        measure.insert(0, attributes)
+    return attributes
 
 
 # ---------------------------------------------------------------------------------------------------

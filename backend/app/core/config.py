@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # Notation: the beat grid the sheet is written on. "classic" is rhythm.py's own hand-tuned tracker;
     # "learned" is the bundled beat model with the bar-pointer decoder (app/pipeline/beats, MODEL_CARD.md).
     BEAT_TRACKER: Literal["classic", "learned"] = "classic"
+    # Paper of the PDF sheet: A4 (595 × 842 pt) or US Letter (612 × 792 pt).
+    SHEET_PAGE_SIZE: Literal["a4", "letter"] = "a4"
+    # A bar that repeats the bar before it note for note is printed as a one-bar repeat sign ("%").
+    SHEET_SIMILE: bool = False
 
     # Input limits
     MAX_DURATION_SECONDS: int = 900

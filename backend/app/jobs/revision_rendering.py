@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from app.core.config import get_settings
 from app.core.db import session_scope
 from app.core.errors import DrumScribeError, for_musicians
 from app.core.job_status import RevisionStatus
@@ -88,8 +89,15 @@ def _render(
     )
     document = replace(based_on, hits=hits)
     with tempfile.TemporaryDirectory(prefix="drumscribe-revision-") as out:
+        title, artist = stages.read_heading(folder)
         written = stages.write_notation(
-            document, Path(out), title=stages.read_title(folder), grid=grid, automatic_ghosts=False
+            document,
+            Path(out),
+            title=title,
+            artist=artist,
+            sheet=stages.SheetLayout.from_settings(get_settings()),
+            grid=grid,
+            automatic_ghosts=False,
         )
         for name in REVISION_ARTIFACTS:
             storage.put_file(job_id, revision_file(number, name), Path(out) / name)

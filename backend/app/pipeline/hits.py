@@ -55,7 +55,7 @@ class Hit:
 
 @dataclass
 class HitsDocument:
-    """The content of hits.json; tempo and time signature are filled in by the notation stage."""
+    """The content of hits.json; title, artist, tempo and time signature are filled in by the notation stage."""
 
     duration_s: float
     separator: str
@@ -70,10 +70,16 @@ class HitsDocument:
     heard at beat_times[k], so a player can follow a drummer who speeds up or slows down."""
     downbeat_times: list[float] | None = None
     """Audio time of the first beat of every bar of the sheet, bar 1 first."""
+    title: str | None = None
+    """The song's title as the sheet shows it (the file's title tag or the video's title)."""
+    artist: str | None = None
+    """The performer as the sheet shows it under the title; None when the source names none."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, keys in the order the product documents them."""
         return {
+            "title": self.title,
+            "artist": self.artist,
             "tempo_bpm": self.tempo_bpm,
             "time_signature": self.time_signature,
             "duration_s": round(self.duration_s, 3),
@@ -98,6 +104,8 @@ class HitsDocument:
             time_signature=data.get("time_signature"),
             beat_times=None if data.get("beat_times") is None else [float(t) for t in data["beat_times"]],
             downbeat_times=(None if data.get("downbeat_times") is None else [float(t) for t in data["downbeat_times"]]),
+            title=data.get("title"),
+            artist=data.get("artist"),
         )
 
     def save(self, path: Path) -> None:

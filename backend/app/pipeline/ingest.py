@@ -83,6 +83,8 @@ class IngestResult:
     duration_s: float
     channels: int
     source: str
+    artist: str | None = None
+    """The performer: the file's artist tag, or the video's artist or uploader; None when neither says."""
 
 
 def is_url(source: str) -> bool:
@@ -101,24 +103,33 @@ def ingest(
 ) -> IngestResult:
     """Decode `source` (a path or an http(s) link) to a 44.1 kHz float WAV at `dest_wav`.
 
-    The title is the link's title, else the file's title tag, else `fallback_title`, else the file name.
+    The title is the link's title, else the file's title tag, else `fallback_title` (for a link, the
+    name in the link), else the file name; the artist is the link's artist or uploader, else the
+    file's artist tag. A link straight to a media file has no title of its own: its tags name it.
     A link may reach public addresses and `allowed_networks` only (LINK_ALLOWED_NETWORKS).
     """
     report = progress or (lambda _f: None)
     if is_url(str(source)):
         with tempfile.TemporaryDirectory(prefix="drumscribe-dl-") as tmp:
-            downloaded, title = download_audio(
+            download = download_audio(
                 str(source), Path(tmp), max_duration_s=max_duration_s, allowed_networks=allowed_networks
             )
             report(0.5)
             try:
-                result = decode_file(downloaded, dest_wav, max_duration_s=max_duration_s, title=title)
+                result = decode_file(
+                    download.path,
+                    dest_wav,
+                    max_duration_s=max_duration_s,
+                    title=download.title,
+                    artist=download.artist,
+                    fallback_title=download.name,
+                )
             except NotAudioError as exc:
                 raise UnsupportedSiteError(
                     f"{source} does not lead to audio DrumScribe can read; paste a YouTube link "
                     "(or another site yt-dlp supports) or upload the file instead"
                 ) from exc
-            result = IngestResult(result.title, result.duration_s, result.channels, str(source))
+            result = IngestResult(result.title, result.duration_s, result.channels, str(source), result.artist)
     else:
         result = decode_file(Path(source), dest_wav, max_duration_s=max_duration_s, fallback_title=fallback_title)
     report(1.0)
@@ -173,8 +184,13 @@ def decode_file(
     max_duration_s: float,
     title: str | None = None,
     fallback_title: str | None = None,
+    artist: str | None = None,
 ) -> IngestResult:
-    """Check limits from the container header, then decode the first audio stream to `dest_wav`."""
+    """Check limits from the container header, then decode the first audio stream to `dest_wav`.
+
+    `title` and `artist` (a link's) win over the file's tags; `fallback_title` (an upload's own name)
+    is taken only when the file has no title tag.
+    """
     info = probe(path)
     streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not streams:
@@ -210,16 +226,48 @@ def decode_file(
             raise too_long(path.name, duration, max_duration_s)
         if peak < SILENCE_PEAK:
             raise EmptyAudioError(f"{path.name} is silent (peak below -70 dBFS); choose a recording with drums")
-    tags = info.get("format", {}).get("tags", {}) or {}
-    name = title or tags.get("title") or tags.get("TITLE") or fallback_title or path.stem
+    tags = _tags(info)
+    name = title or tags.get("title") or fallback_title or path.stem
+    performer = artist or tags.get("artist") or tags.get("album_artist") or tags.get("albumartist")
     log.info("ingest_decoded", file=path.name, duration_s=round(duration, 3), channels=channels)
-    return IngestResult(title=str(name), duration_s=duration, channels=channels, source=str(path))
+    return IngestResult(
+        title=str(name), duration_s=duration, channels=channels, source=str(path), artist=performer or None
+    )
+
+
+def _tags(info: dict) -> dict[str, str]:
+    """The container's and first audio stream's tags, names in lower case, blank values left out.
+
+    Formats spell tag names differently (ID3 "title", Vorbis comments "TITLE"), and Ogg files keep
+    them on the stream rather than the container.
+    """
+    found: dict[str, str] = {}
+    streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"][:1]
+    for tags in [info.get("format", {}).get("tags")] + [s.get("tags") for s in streams]:
+        for key, value in (tags or {}).items():
+            text = str(value).strip()
+            if text:
+                found.setdefault(str(key).lower(), text)
+    return found
+
+
+@dataclass(frozen=True)
+class Download:
+    """A link's audio as yt-dlp fetched it."""
+
+    path: Path
+    title: str | None
+    """The page's title (a video's); None for a link straight to a media file, whose tags name it."""
+    artist: str | None
+    """The site's artist, else the uploader or channel; None when the site names none."""
+    name: str
+    """The name in the link: the title of last resort."""
 
 
 def download_audio(
     url: str, folder: Path, *, max_duration_s: float, allowed_networks: Sequence[IPNetwork] = ()
-) -> tuple[Path, str]:
-    """Fetch the best audio of `url` into `folder` with yt-dlp; returns the file and the title.
+) -> Download:
+    """Fetch the best audio of `url` into `folder` with yt-dlp.
 
     Every connection, redirects included, must reach a public address or one in `allowed_networks`;
     RefusedLinkError otherwise, raised before any byte is sent to that address.
@@ -248,7 +296,15 @@ def download_audio(
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl"))]
     if not files:
         raise UnreachableURLError(f"{url} yielded no audio file; check the link")
-    return files[0], str(info.get("title") or Path(urlparse(url).path).stem or "Untitled")
+    name = Path(urlparse(url).path).stem or "Untitled"
+    # yt-dlp titles a direct media link with its file name, which the file's own tags beat.
+    title = None if info.get("direct") else str(info.get("title") or "").strip() or None
+    artist = next((str(info[k]).strip() for k in _ARTIST_FIELDS if str(info.get(k) or "").strip()), None)
+    return Download(path=files[0], title=title, artist=artist, name=name)
+
+
+_ARTIST_FIELDS = ("artist", "creator", "uploader", "channel")
+"""yt-dlp's fields that name a video's performer, most specific first."""
 
 
 def _fetch(url: str, folder: Path, max_duration_s: float) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,8 +116,17 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
         from app.pipeline.beats.tracker import track_beats
 
         beats = track_beats(audio, sr)
+    title, artist = read_heading(work_dir)
     return write_notation(
-        document, work_dir, title=read_title(work_dir), audio=audio, sr=sr, beats=beats, progress=progress
+        document,
+        work_dir,
+        title=title,
+        artist=artist,
+        sheet=SheetLayout.from_settings(settings),
+        audio=audio,
+        sr=sr,
+        beats=beats,
+        progress=progress,
     )
 
 
@@ -126,6 +135,8 @@ def write_notation(
     out_dir: Path,
     *,
     title: str,
+    artist: str | None = None,
+    sheet: SheetLayout | None = None,
     audio: np.ndarray | None = None,
     sr: int | None = None,
     beats: BeatTrack | None = None,
@@ -139,11 +150,13 @@ def write_notation(
     taken from the learned tracker's `beats`, or from `grid` (an edited sheet's). With `automatic_ghosts`,
     quiet snare strokes become ghost notes; otherwise only the hits' own accent and ghost marks are
     written. Writes sheet_music.musicxml, sheet_music.pdf, drums.mid and hits.json (the hits with their
-    marks, tempo, metre, beats and downbeats) into `out_dir`; returns that hits.json's content.
+    marks, tempo, metre, beats and downbeats) into `out_dir`; returns that hits.json's content. The sheet
+    is headed by `title` and `artist`, laid out as `sheet` says (A4, no repeat signs when not given).
     """
     from app.pipeline.notation import export_all, ghost_limit, transcribe
 
     report = progress or (lambda _f: None)
+    sheet = sheet or SheetLayout()
     hits = document.hits
     try:
         transcription = transcribe(hits, duration_s=document.duration_s, audio=audio, sr=sr, beats=beats, grid=grid)
@@ -151,7 +164,16 @@ def write_notation(
         if automatic_ghosts:
             quiet_below = ghost_limit(transcription)
             hits = [replace(h, ghost=h.instrument == "snare" and h.velocity < quiet_below) for h in hits]
-        export_all(transcription, hits, out_dir, title=title, automatic_ghosts=automatic_ghosts)
+        export_all(
+            transcription,
+            hits,
+            out_dir,
+            title=title,
+            artist=artist,
+            page_size=sheet.page_size,
+            simile=sheet.simile,
+            automatic_ghosts=automatic_ghosts,
+        )
     except TranscriptionError:
         raise
     except Exception as exc:
@@ -159,6 +181,8 @@ def write_notation(
     document = replace(
         document,
         hits=hits,
+        title=title,
+        artist=artist,
         tempo_bpm=round(float(transcription.tempo_bpm), 2),
         time_signature=transcription.time_signature,
         beat_times=list(transcription.beat_times),
@@ -169,9 +193,23 @@ def write_notation(
     return document
 
 
-def read_title(work_dir: Path) -> str:
-    """The song's title, as ingest recorded it."""
-    return str(_read_json(work_dir / SOURCE_META).get("title") or "Untitled")
+def read_heading(work_dir: Path) -> tuple[str, str | None]:
+    """The song's title and artist (None when unknown), as ingest recorded them."""
+    source = _read_json(work_dir / SOURCE_META)
+    return str(source.get("title") or "Untitled"), source.get("artist") or None
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """How the sheet is laid out: paper size (SHEET_PAGE_SIZE) and repeat signs for repeated bars (SHEET_SIMILE)."""
+
+    page_size: str = "a4"
+    simile: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SheetLayout:
+        """The layout the deployment's settings ask for."""
+        return cls(page_size=settings.SHEET_PAGE_SIZE, simile=settings.SHEET_SIMILE)
 
 
 _READ_BLOCK_FRAMES = 1 << 20

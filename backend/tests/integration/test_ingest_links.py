@@ -30,6 +30,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("site")
     audio = render_groove(groove_from_pattern(ROCK_BEAT, bpm=120, bars=2), SynthKit())
     ffmpeg_convert(write_wav(root / "song.wav", audio), root / "song.mp3")
+    tags = ["-metadata", "title=Back Beat", "-metadata", "artist=The Test Band"]
+    ffmpeg_convert(write_wav(root / "song.wav", audio), root / "track_07.mp3", *tags)
     (root / "page").mkdir()
     (root / "page" / "index.html").write_text("<html><head><title>Band</title></head><body>No media</body></html>")
     handler = functools.partial(_QuietHandler, directory=str(root))
@@ -45,6 +47,16 @@ def test_direct_media_link_is_downloaded_and_decoded(site: str, tmp_path: Path) 
     assert result.duration_s == pytest.approx(5.0, abs=0.1)
     assert result.source == f"{site}/song.mp3"
     assert (tmp_path / "input.wav").is_file()
+
+
+def test_a_direct_link_is_named_by_the_files_tags_not_its_file_name(site: str, tmp_path: Path) -> None:
+    result = ingest(f"{site}/track_07.mp3", tmp_path / "input.wav", max_duration_s=900, allowed_networks=LOOPBACK)
+    assert (result.title, result.artist) == ("Back Beat", "The Test Band")
+
+
+def test_an_untagged_direct_link_is_named_by_its_link(site: str, tmp_path: Path) -> None:
+    result = ingest(f"{site}/song.mp3", tmp_path / "input.wav", max_duration_s=900, allowed_networks=LOOPBACK)
+    assert (result.title, result.artist) == ("song", None)
 
 
 def test_too_long_link_is_refused(site: str, tmp_path: Path) -> None:

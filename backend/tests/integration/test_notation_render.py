@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import xml.etree.ElementTree as ET
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+import verovio
 from PIL import Image
 from pypdf import PdfReader
 
+from app.core.errors import TranscriptionError
 from app.pipeline.hits import Hit
-from app.pipeline.notation import export_all, transcribe
-from app.pipeline.notation.render import svg_pages
+from app.pipeline.notation import Bar, QuantizedHit, Transcription, build_score, export_all, transcribe, write_musicxml
+from app.pipeline.notation.render import page_options, svg_pages
 from app.synth.grooves import CRASH_AND_RIDE, FUNK_SIXTEENTHS, ROCK_BEAT, TOM_FILL, groove_from_pattern
 
 pytestmark = pytest.mark.integration
@@ -71,3 +76,118 @@ def test_svg_pages_leave_no_music_font_text_for_cairosvg(tmp_path: Path) -> None
     paths = export_all(transcribe(hits, duration_s=duration_s), hits, tmp_path, title="Fonts")
     (svg,) = svg_pages(paths["sheet_music.musicxml"].read_text(), title="Fonts", transcriber="DrumScribe")
     assert 'font-family="Leipzig"' not in svg
+
+
+@pytest.mark.parametrize(("page_size", "points"), [("a4", (595, 842)), ("letter", (612, 792))])
+def test_pages_are_a4_or_letter(tmp_path: Path, page_size: str, points: tuple[int, int]) -> None:
+    hits, duration_s = song(bars_each=16)
+    paths = export_all(transcribe(hits, duration_s=duration_s), hits, tmp_path, title="Paper", page_size=page_size)
+    reader = PdfReader(paths["sheet_music.pdf"])
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        box = page.mediabox
+        assert (float(box.left), float(box.bottom)) == (0, 0)
+        assert (float(box.width), float(box.height)) == points
+
+
+def test_an_unknown_page_size_names_the_choices(tmp_path: Path) -> None:
+    hits, duration_s = song(bars_each=1)
+    with pytest.raises(TranscriptionError, match=r"'a5'.*a4, letter"):
+        export_all(transcribe(hits, duration_s=duration_s), hits, tmp_path, title="Paper", page_size="a5")
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+Box = tuple[float, float, float, float]
+
+RESTS_AND_VOICES: list[list[tuple[Fraction | int, str]]] = [
+    [(0, "kick"), (0, "crash")],  # both voices silent after beat 1
+    [(0, "snare"), (2, "kick")],  # hands on 1, feet on 3, silence on 2 and 4
+    [],  # a silent bar
+    [(b, "kick") for b in range(4)],  # feet alone
+    [(Fraction(1, 2), "hihat_closed"), (Fraction(3, 2), "hihat_closed"), (0, "kick"), (Fraction(3, 4), "kick")],
+    [(Fraction(1, 4), "snare"), (Fraction(3, 4), "snare"), (1, "kick"), (Fraction(5, 4), "kick"), (3, "tom_low")],
+    [(Fraction(1, 2), "kick"), (1, "snare"), (Fraction(3, 2), "kick"), (2, "snare"), (3, "snare")],
+]
+
+
+def engraved_measures(musicxml: str) -> list[dict[str, list[Box]]]:
+    """Per measure of verovio's engraving: the boxes of its printed rests, of its notes (heads,
+    stems, flags, dots, beams) and the y of its staff lines (as one-box entries)."""
+    toolkit = verovio.toolkit()
+    toolkit.setOptions({**page_options("a4"), "svgBoundingBoxes": True})
+    assert toolkit.loadData(musicxml)
+    measures = []
+    for page in range(1, toolkit.getPageCount() + 1):
+        for measure in ET.fromstring(toolkit.renderToSVG(page)).iter(f"{SVG}g"):
+            if measure.get("class") != "measure":
+                continue
+            found: dict[str, list[Box]] = {"rests": [], "notes": [], "lines": []}
+            for g in measure.iter(f"{SVG}g"):
+                kind = (g.get("class") or "").removesuffix(" bounding-box")
+                rect = g.find(f"{SVG}rect")
+                if g.get("class", "").endswith(" bounding-box") and rect is not None:
+                    box = tuple(float(rect.get(k, "0")) for k in ("x", "y", "width", "height"))
+                    if kind in ("rest", "mRest"):
+                        found["rests"].append(box)
+                    elif kind in ("note", "stem", "flag", "dots", "beam"):
+                        found["notes"].append(box)
+                if kind == "staff":
+                    for line in g.findall(f"{SVG}path"):
+                        y = float(re.match(r"M\S+ (\S+) L", line.get("d", "")).group(1))
+                        found["lines"].append((0.0, y, 0.0, 0.0))
+            measures.append(found)
+    return measures
+
+
+def overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def test_printed_rests_touch_no_note_stand_alone_and_sit_in_the_middle_of_the_staff(tmp_path: Path) -> None:
+    bars = tuple(
+        Bar(n, 2.0 * (n - 1), (4, 4, 4, 4), tuple(QuantizedHit(Fraction(o), i, 100, 0.0) for o, i in strokes))
+        for n, strokes in enumerate(RESTS_AND_VOICES, start=1)
+    )
+    transcription = Transcription(120.0, "4/4", tuple(0.5 * k for k in range(4 * len(bars))), bars)
+    write_musicxml(build_score(transcription, "Rests"), tmp_path / "rests.musicxml")
+    measures = engraved_measures((tmp_path / "rests.musicxml").read_text())
+    assert len(measures) == len(RESTS_AND_VOICES)
+    assert sum(len(m["rests"]) for m in measures) >= 8, "the silent beats show rests"
+    for number, measure in enumerate(measures, start=1):
+        lines = sorted({y for _, y, _, _ in measure["lines"]})
+        middle, space = lines[2], lines[1] - lines[0]
+        for rest in measure["rests"]:
+            assert not any(overlap(rest, n) for n in measure["notes"]), f"a rest touches a note in bar {number}"
+            others = [r for r in measure["rests"] if r is not rest]
+            assert not any(abs(r[0] - rest[0]) < space for r in others), f"rests stacked in bar {number}"
+            centre = rest[1] + rest[3] / 2
+            assert abs(centre - middle) <= space, f"a rest off the middle of the staff in bar {number}"
+
+
+def test_no_rest_touches_a_note_on_a_real_page(tmp_path: Path) -> None:
+    hits, duration_s = song(bars_each=2)
+    paths = export_all(transcribe(hits, duration_s=duration_s), hits, tmp_path, title="Kit Tour")
+    measures = engraved_measures(paths["sheet_music.musicxml"].read_text())
+    assert len(measures) >= 8
+    for measure in measures:
+        assert not any(overlap(r, n) for r in measure["rests"] for n in measure["notes"])
+
+
+def test_repeated_bars_are_engraved_as_full_width_repeat_signs_and_the_midi_is_unchanged(tmp_path: Path) -> None:
+    groove = groove_from_pattern(ROCK_BEAT, bpm=112, bars=4, start_s=0.4)
+    hits = [Hit(e.time, e.instrument, e.velocity, 0.9) for e in groove.events]
+    transcription = transcribe(hits, duration_s=groove.duration_s + 1.0)
+    plain = export_all(transcription, hits, tmp_path / "plain", title="Rock")
+    simile = export_all(transcription, hits, tmp_path / "simile", title="Rock", simile=True)
+    assert simile["drums.mid"].read_bytes() == plain["drums.mid"].read_bytes()
+
+    (svg,) = svg_pages(simile["sheet_music.musicxml"].read_text(), title="Rock")
+    assert svg.count('class="mRpt"') == 3, "bars 2-4 are each one repeat sign"
+    widths = []
+    for measure in ET.fromstring(svg).iter(f"{SVG}g"):
+        if measure.get("class") == "measure":
+            staff = next(g for g in measure.iter(f"{SVG}g") if g.get("class") == "staff")
+            x1, x2 = re.match(r"M(\S+) \S+ L(\S+)", staff.find(f"{SVG}path").get("d", "")).groups()
+            widths.append(float(x2) - float(x1))
+    assert len(widths) == 4
+    assert min(widths[1:]) > 0.6 * widths[0], f"repeat bars squeezed: {widths}"

@@ -21,11 +21,13 @@ def test_round_trip_keeps_the_documented_shape(tmp_path: Path) -> None:
         time_signature="4/4",
         beat_times=[0.25, 0.75],
         downbeat_times=[0.25],
+        title="Back Beat",
+        artist="The Tests",
     )
     doc.save(tmp_path / "hits.json")
     data = json.loads((tmp_path / "hits.json").read_text())
-    assert list(data) == ["tempo_bpm", "time_signature", "duration_s", "separator", "separator_reason", "model",
-                          "hits", "beat_times", "downbeat_times"]  # fmt: skip
+    assert list(data) == ["title", "artist", "tempo_bpm", "time_signature", "duration_s", "separator",
+                          "separator_reason", "model", "hits", "beat_times", "downbeat_times"]  # fmt: skip
     assert data["separator_reason"] == "demucs weights unavailable offline"
     assert data["hits"] == [{"time": 0.512, "instrument": "snare", "velocity": 96, "confidence": 0.91}]
     assert HitsDocument.load(tmp_path / "hits.json") == doc
@@ -37,6 +39,7 @@ def test_a_document_from_before_the_bar_times_still_loads() -> None:
     doc = HitsDocument.from_dict(older)
     assert doc.beat_times == [0.5, 1.0] and doc.downbeat_times is None
     assert doc.separator_reason is None
+    assert doc.title is None and doc.artist is None
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,24 @@ def test_mono_stays_mono_and_keeps_the_title_tag(tmp_path: Path) -> None:
     assert result.title == "Back Beat"
 
 
+@pytest.mark.parametrize(
+    ("suffix", "codec"), [(".mp3", []), (".flac", []), (".ogg", ["-c:a", "libvorbis"]), (".m4a", [])]
+)
+def test_title_and_artist_come_from_the_tags_not_the_file_name(
+    groove_wav: Path, tmp_path: Path, suffix: str, codec: list[str]
+) -> None:
+    tags = ["-metadata", "title=Back Beat", "-metadata", "artist=The Test Band"]
+    src = ffmpeg_convert(groove_wav, tmp_path / f"track_07_final{suffix}", *codec, *tags)
+    result = ingest(src, tmp_path / "input.wav", max_duration_s=900, fallback_title="track_07_final")
+    assert (result.title, result.artist) == ("Back Beat", "The Test Band")
+
+
+def test_an_untagged_file_is_named_by_its_upload_name_and_has_no_artist(groove_wav: Path, tmp_path: Path) -> None:
+    src = ffmpeg_convert(groove_wav, tmp_path / "upload.mp3", "-map_metadata", "-1")
+    result = ingest(src, tmp_path / "input.wav", max_duration_s=900, fallback_title="My Groove")
+    assert (result.title, result.artist) == ("My Groove", None)
+
+
 def test_text_file_is_not_audio(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("verse, chorus, verse\n" * 50)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from music21 import converter
 
 from app.core.errors import TranscriptionError
 from app.pipeline.hits import INSTRUMENTS, Hit
-from app.pipeline.notation import Transcription, build_score, transcribe, write_musicxml
+from app.pipeline.notation import Bar, QuantizedHit, Transcription, build_score, transcribe, write_musicxml
 from app.pipeline.notation.kit import KIT
 from app.synth.grooves import CRASH_AND_RIDE, FUNK_SIXTEENTHS, ROCK_BEAT, TOM_FILL, Pattern, groove_from_pattern
 
@@ -40,6 +41,36 @@ def engrave(tmp_path: Path, *patterns: Pattern) -> tuple[Transcription, ET.Eleme
     path = tmp_path / "sheet_music.musicxml"
     write_musicxml(build_score(transcription, "Kit Check"), path)
     return transcription, ET.parse(path).getroot()
+
+
+def engrave_bars(
+    tmp_path: Path, *bars: list[tuple[Fraction | int, str]], simile: bool = False, velocity: int = 100
+) -> ET.Element:
+    """The MusicXML of 4/4 bars at 120 bpm, each given as its strokes (offset in beats, instrument);
+    each bar's strokes a little louder than the last bar's."""
+    made = tuple(
+        Bar(
+            n,
+            2.0 * (n - 1),
+            (4, 4, 4, 4),
+            tuple(QuantizedHit(Fraction(o), i, velocity + n, 0.0) for o, i in strokes),
+        )
+        for n, strokes in enumerate(bars, start=1)
+    )
+    transcription = Transcription(120.0, "4/4", tuple(0.5 * k for k in range(4 * len(made))), made)
+    path = tmp_path / "sheet_music.musicxml"
+    write_musicxml(build_score(transcription, "Rests"), path, simile=simile)
+    return ET.parse(path).getroot()
+
+
+def rests(root: ET.Element, measure: int, voice: str) -> list[tuple[str, bool]]:
+    """(note value, or "measure" for a bar rest; printed?) of every rest of one voice in one measure."""
+    found = []
+    for n in root.find(f"part/measure[@number='{measure}']").iter("note"):
+        if n.findtext("voice") == voice and n.find("rest") is not None:
+            kind = "measure" if n.find("rest").get("measure") == "yes" else n.findtext("type")
+            found.append((kind, n.get("print-object") != "no"))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +136,12 @@ def test_hands_stems_up_feet_stems_down(kit_song: ET.Element) -> None:
 
 
 def test_every_measure_adds_up_in_both_voices(kit_song: ET.Element) -> None:
-    divisions = int(kit_song.findtext("part/measure/attributes/divisions"))
-    for measure in kit_song.iter("measure"):
+    assert_measures_add_up(kit_song)
+
+
+def assert_measures_add_up(root: ET.Element) -> None:
+    divisions = int(root.findtext("part/measure/attributes/divisions"))
+    for measure in root.iter("measure"):
         for voice in ("1", "2"):
             total = sum(
                 int(n.findtext("duration"))
@@ -138,11 +173,37 @@ def test_an_empty_foot_voice_is_one_hidden_bar_rest(kit_song: ET.Element) -> Non
     assert feet[0].get("print-object") == "no"
 
 
-def test_silent_hands_show_a_whole_bar_rest(tmp_path: Path) -> None:
-    _, root = engrave(tmp_path, ROCK_BEAT, {"kick": [(float(b), 100) for b in range(4)]}, ROCK_BEAT)
-    hands = [n for n in root.find("part/measure[@number='2']").iter("note") if n.findtext("voice") == "1"]
-    assert len(hands) == 1 and hands[0].find("rest").get("measure") == "yes"
-    assert hands[0].get("print-object") != "no"
+def test_a_voice_bar_rest_is_hidden_when_the_other_voice_plays(tmp_path: Path) -> None:
+    feet_only = [(b, "kick") for b in range(4)]
+    root = engrave_bars(tmp_path, feet_only, [])
+    assert [printed for _, printed in rests(root, 1, "1")] == [False, False]
+    assert rests(root, 2, "1") == [("measure", True)], "a silent bar shows one bar rest"
+    assert rests(root, 2, "2") == [("measure", False)]
+
+
+def test_feet_rests_are_hidden_where_the_hands_play(tmp_path: Path) -> None:
+    root = engrave_bars(tmp_path, [(0, "snare"), (2, "kick")])  # snare on 1, kick on 3
+    assert rests(root, 1, "1") == [("quarter", True), ("quarter", False), ("quarter", True)]
+    assert rests(root, 1, "2") == [("quarter", False), ("quarter", False), ("quarter", False)]
+
+
+def test_where_both_voices_rest_only_the_hands_rest_is_printed(tmp_path: Path) -> None:
+    root = engrave_bars(tmp_path, [(0, "kick"), (0, "crash")])  # a crash on 1, then silence
+    assert rests(root, 1, "1") == [("quarter", True), ("half", True)]
+    assert rests(root, 1, "2") == [("quarter", False), ("half", False)]
+
+
+def test_the_feet_print_their_rests_in_a_beat_they_carry(tmp_path: Path) -> None:
+    root = engrave_bars(tmp_path, [(Fraction(1, 2), "kick"), (1, "snare"), (Fraction(3, 2), "kick"), (3, "snare")])
+    assert rests(root, 1, "1") == [("quarter", False), ("quarter", True)]  # the kick carries beat 1; beat 3 is silent
+    assert rests(root, 1, "2") == [("eighth", True), ("eighth", False), ("quarter", False), ("quarter", False)]
+
+
+def test_a_rest_within_a_beat_is_hidden_when_the_other_voice_plays_in_that_beat(tmp_path: Path) -> None:
+    root = engrave_bars(tmp_path, [(Fraction(1, 4), "snare"), (1, "snare"), (Fraction(5, 4), "kick"), (3, "kick")])
+    assert rests(root, 1, "1") == [("16th", True), ("quarter", True), ("quarter", False)]
+    assert rests(root, 1, "2") == [("quarter", False), ("16th", False), ("quarter", False)]
+    assert_measures_add_up(root)
 
 
 def test_silent_beats_merge_into_half_rests(kit_song: ET.Element, tmp_path: Path) -> None:
@@ -192,3 +253,49 @@ def test_music21_reads_the_file_back(tmp_path: Path) -> None:
 def test_no_bars_is_a_clear_error() -> None:
     with pytest.raises(TranscriptionError, match="no bars"):
         build_score(Transcription(tempo_bpm=120.0, time_signature="4/4", beat_times=(), bars=()), "Empty")
+
+
+ROCK_STROKES: list[tuple[Fraction | int, str]] = [
+    *((Fraction(k, 2), "hihat_closed") for k in range(8)),
+    (0, "kick"),
+    (2, "kick"),
+    (Fraction(5, 2), "kick"),
+    (1, "snare"),
+    (3, "snare"),
+]
+FILL_STROKES: list[tuple[Fraction | int, str]] = [(Fraction(k, 2), "tom_high") for k in range(8)]
+
+
+def repeat_signs(root: ET.Element) -> list[str | None]:
+    """Per measure: "start 1", "stop" or None, as its measure-repeat says."""
+    signs = []
+    for measure in root.iter("measure"):
+        sign = measure.find("attributes/measure-style/measure-repeat")
+        signs.append(None if sign is None else " ".join(filter(None, (sign.get("type"), sign.text))))
+    return signs
+
+
+def test_identical_bars_become_repeat_signs_with_their_notes_kept(tmp_path: Path) -> None:
+    bars = (ROCK_STROKES, ROCK_STROKES, ROCK_STROKES, FILL_STROKES, ROCK_STROKES, ROCK_STROKES)
+    root = engrave_bars(tmp_path, *bars, simile=True)
+    assert repeat_signs(root) == [None, "start 1", None, "stop", None, "start 1"]
+    for measure, strokes in zip(root.iter("measure"), bars, strict=True):
+        assert len([n for n in measure.iter("note") if n.find("rest") is None]) == len(strokes)
+    assert_measures_add_up(root)
+
+
+def test_bars_are_written_out_unless_simile_is_asked_for(tmp_path: Path) -> None:
+    root = engrave_bars(tmp_path, ROCK_STROKES, ROCK_STROKES, ROCK_STROKES)
+    assert repeat_signs(root) == [None, None, None]
+
+
+def test_a_bar_whose_ghost_notes_differ_is_written_out(tmp_path: Path) -> None:
+    def bar(number: int, last_snare: int) -> Bar:
+        strokes = [(Fraction(0), "kick", 110), (Fraction(1), "snare", 110), (Fraction(3), "snare", last_snare)]
+        return Bar(number, 2.0 * (number - 1), (4, 4, 4, 4), tuple(QuantizedHit(o, i, v, 0.0) for o, i, v in strokes))
+
+    bars = (bar(1, 110), bar(2, 110), bar(3, 20), bar(4, 20))  # bars 3-4 play beat 4 as a ghost note
+    transcription = Transcription(120.0, "4/4", tuple(0.5 * k for k in range(16)), bars)
+    write_musicxml(build_score(transcription, "Ghosts"), tmp_path / "ghosts.musicxml", simile=True)
+    root = ET.parse(tmp_path / "ghosts.musicxml").getroot()
+    assert repeat_signs(root) == [None, "start 1", "stop", "start 1"]

@@ -36,17 +36,27 @@ __all__ = [
 
 
 def export_all(
-    transcription: Transcription, hits: list[Hit], out_dir: Path, title: str, *, automatic_ghosts: bool = True
+    transcription: Transcription,
+    hits: list[Hit],
+    out_dir: Path,
+    title: str,
+    *,
+    artist: str | None = None,
+    page_size: str = "a4",
+    simile: bool = False,
+    automatic_ghosts: bool = True,
 ) -> dict[str, Path]:
-    """Write sheet_music.musicxml, sheet_music.pdf and drums.mid into `out_dir`; returns them by file name.
+    """Write sheet_music.musicxml, sheet_music.pdf (on `page_size` paper) and drums.mid into `out_dir`;
+    returns them by file name. The sheet is headed by `title` and, below it, `artist` when given; with
+    `simile`, a bar that repeats the one before is written as a repeat sign (MIDI is not affected).
 
     `automatic_ghosts`: as `build_score`. Each file appears complete or not at all. Raises
     TranscriptionError when one cannot be written.
     """
     out_dir = Path(out_dir)
     paths = {name: out_dir / name for name in (constants.MUSICXML, constants.PDF, constants.MIDI)}
-    score = build_score(transcription, title, automatic_ghosts=automatic_ghosts)
-    write_musicxml(score, paths[constants.MUSICXML])
-    write_pdf(paths[constants.MUSICXML], paths[constants.PDF])
+    score = build_score(transcription, title, artist=artist, automatic_ghosts=automatic_ghosts)
+    write_musicxml(score, paths[constants.MUSICXML], simile=simile)
+    write_pdf(paths[constants.MUSICXML], paths[constants.PDF], page_size=page_size)
     write_midi(hits, transcription.tempo_bpm, paths[constants.MIDI], time_signature=transcription.time_signature)
     return paths

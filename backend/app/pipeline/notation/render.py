@@ -16,11 +16,15 @@ from pypdf import PdfReader, PdfWriter
 from app.core.errors import TranscriptionError
 from app.pipeline.atomic import write_bytes_atomic
 
+PAGE_SIZES_PT: dict[str, tuple[int, int]] = {"a4": (595, 842), "letter": (612, 792)}
+"""Paper sizes (SHEET_PAGE_SIZE) in PostScript points, as PDF MediaBoxes give them."""
+
+_MM_TENTHS_PER_PT = 254 / 72
+"""Verovio lays a page out in tenths of a millimetre; a point is 1/72 inch."""
+
 PAGE_OPTIONS: dict[str, object] = {
-    # A4 in verovio's units (tenths of a millimetre), 12 mm margins. Scale 55 gives a staff of about
-    # 5.5 mm, the size of printed drum charts, and six to eight systems a page.
-    "pageWidth": 2100,
-    "pageHeight": 2970,
+    # Page width and height come from the paper size (page_options); 12 mm margins. The staff is about
+    # 7 mm high, the size of printed drum charts, with six to eight systems a page.
     "pageMarginTop": 120,
     "pageMarginBottom": 120,
     "pageMarginLeft": 120,
@@ -48,66 +52,125 @@ _TEXT_FOR_GLYPH = {
 }
 
 
-def write_pdf(musicxml_path: Path, pdf_path: Path) -> int:
-    """Engrave `musicxml_path` into a PDF at `pdf_path` (atomically); returns the page count.
+def page_options(page_size: str) -> dict[str, object]:
+    """Verovio's options for pages of `page_size` ("a4" or "letter")."""
+    if page_size not in PAGE_SIZES_PT:
+        raise TranscriptionError(
+            f"Unknown page size {page_size!r} for the sheet music; use one of {', '.join(PAGE_SIZES_PT)}."
+        )
+    width_pt, height_pt = PAGE_SIZES_PT[page_size]
+    return {
+        **PAGE_OPTIONS,
+        "pageWidth": round(width_pt * _MM_TENTHS_PER_PT),
+        "pageHeight": round(height_pt * _MM_TENTHS_PER_PT),
+    }
 
-    The page header shows the MusicXML's title and, below it, "Transcribed by <transcriber>".
+
+def write_pdf(musicxml_path: Path, pdf_path: Path, *, page_size: str = "a4") -> int:
+    """Engrave `musicxml_path` into a PDF at `pdf_path` (atomically) on `page_size` paper; returns the page count.
+
+    The page header shows the MusicXML's title, below it the artist (its composer credit) and
+    "Transcribed by <transcriber>".
     """
     musicxml = Path(musicxml_path).read_text(encoding="utf-8")
-    title, transcriber = _titles(musicxml)
+    title, artist, transcriber = _titles(musicxml)
     writer = PdfWriter()
     try:
-        for svg in svg_pages(musicxml, title=title, transcriber=transcriber):
+        for svg in svg_pages(musicxml, title=title, artist=artist, transcriber=transcriber, page_size=page_size):
             writer.append(PdfReader(io.BytesIO(cairosvg.svg2pdf(bytestring=svg.encode("utf-8")))))
     except TranscriptionError:
         raise
     except Exception as exc:  # cairosvg and pypdf raise many types; all mean the same to the user
         raise TranscriptionError(f"Could not print the engraved sheet music to PDF: {exc}") from exc
-    writer.add_metadata({"/Title": title, "/Creator": "DrumScribe"})
+    writer.add_metadata({"/Title": title, "/Creator": "DrumScribe", **({"/Author": artist} if artist else {})})
     buffer = io.BytesIO()
     writer.write(buffer)
     write_bytes_atomic(Path(pdf_path), buffer.getvalue())
     return len(writer.pages)
 
 
-def svg_pages(musicxml: str, *, title: str = "", transcriber: str = "") -> list[str]:
-    """Engrave MusicXML into one SVG document per page, ready for cairosvg."""
+def svg_pages(
+    musicxml: str, *, title: str = "", artist: str = "", transcriber: str = "", page_size: str = "a4"
+) -> list[str]:
+    """Engrave MusicXML into one SVG document per page of `page_size` paper, ready for cairosvg."""
     toolkit = verovio.toolkit()
-    toolkit.setOptions(PAGE_OPTIONS)
+    toolkit.setOptions(page_options(page_size))
     if not toolkit.loadData(musicxml):
         raise TranscriptionError("The engraver could not read the MusicXML sheet music.")
-    # Verovio's own header shows only the title; a header written into its MEI shows both lines at
-    # their proper sizes.
-    if not toolkit.loadData(_with_header(toolkit.getMEI(), title, transcriber)):
+    # Verovio's own header shows only the title; a header written into its MEI shows every line at
+    # its proper size.
+    if not toolkit.loadData(_with_wide_repeat_bars(_with_header(toolkit.getMEI(), title, artist, transcriber))):
         raise TranscriptionError("The engraver could not lay out the sheet music.")
-    pages = [_printable(toolkit.renderToSVG(page)) for page in range(1, toolkit.getPageCount() + 1)]
+    pages = [
+        _on_paper(_printable(toolkit.renderToSVG(page)), page_size) for page in range(1, toolkit.getPageCount() + 1)
+    ]
     if not pages:
         raise TranscriptionError("The engraver produced no pages for the sheet music.")
     return pages
 
 
-def _titles(musicxml: str) -> tuple[str, str]:
-    """(title, transcriber) from a MusicXML document."""
+def _titles(musicxml: str) -> tuple[str, str, str]:
+    """(title, artist, transcriber) from a MusicXML document; the artist is its composer credit."""
     root = ET.fromstring(musicxml[musicxml.index("<score-partwise") :])
     title = root.findtext("movement-title") or root.findtext("work/work-title") or ""
-    transcriber = ""
-    for creator in root.iterfind("identification/creator"):
-        if creator.get("type") == "transcriber":
-            transcriber = creator.text or ""
-    return title.strip(), transcriber.strip()
+    creators = {c.get("type"): (c.text or "").strip() for c in root.iterfind("identification/creator")}
+    return title.strip(), creators.get("composer", ""), creators.get("transcriber", "")
 
 
-def _with_header(mei: str, title: str, transcriber: str) -> str:
-    """`mei` with a first-page header: the title large, "Transcribed by …" small below it."""
+def _with_header(mei: str, title: str, artist: str, transcriber: str) -> str:
+    """`mei` with a first-page header: the title large, the artist below it, "Transcribed by …" small."""
     lines = []
     if title:
         lines.append(f'<rend fontsize="x-large">{escape(title)}</rend>')
+    if artist:
+        lines.append(f'<rend fontsize="large">{escape(artist)}</rend>')
     if transcriber:
         lines.append(f'<rend fontsize="small">Transcribed by {escape(transcriber)}</rend>')
     if not lines:
         return mei
     header = f'<pgHead func="first"><rend halign="center" valign="top">{"<lb/>".join(lines)}</rend></pgHead>'
     return re.sub(r"(<scoreDef\b[^>]*>)", lambda m: m.group(1) + header, mei, count=1)
+
+
+_SVG_SIZE = re.compile(r'^(<svg\b[^>]*?) width="[^"]*" height="[^"]*"')
+
+
+def _on_paper(svg: str, page_size: str) -> str:
+    """`svg` sized in points as the paper is, so cairosvg prints it on exactly that page.
+
+    Verovio sizes its SVG in pixels (its page times its scale), which cairosvg reads at 96 per inch:
+    a page neither A4 nor Letter. The drawing keeps its own viewBox and so scales to the paper.
+    """
+    width_pt, height_pt = PAGE_SIZES_PT[page_size]
+    sized, count = _SVG_SIZE.subn(rf'\1 width="{width_pt}pt" height="{height_pt}pt"', svg, count=1)
+    if count != 1:
+        raise TranscriptionError("The engraver's page has no size to set; the sheet music cannot be printed.")
+    return sized
+
+
+_METER_OR_REPEAT = re.compile(
+    r'<meterSig\b[^>]*?\bcount="(\d+)"[^>]*?\bunit="(\d+)"[^>]*>'
+    r'|(<layer\b[^>]*\bn="2"[^>]*>)\s*<mRpt\b[^>]*/>'
+)
+
+
+def _with_wide_repeat_bars(mei: str) -> str:
+    """`mei` with the feet's copy of each bar-repeat sign swapped for silent 8th-note spaces.
+
+    Verovio spaces a bar by what it holds, so a bar holding only the sign shrinks to a sliver; the
+    spaces give it the width of a bar of 8ths, as drum charts print a repeat bar. The hands' sign
+    is the one drawn.
+    """
+    eighths_per_bar = 8
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal eighths_per_bar
+        if match.group(1):  # a time signature: bars from here on hold this many 8ths
+            eighths_per_bar = int(match.group(1)) * 8 // int(match.group(2))
+            return match.group(0)
+        return match.group(3) + '<space dur="8" />' * eighths_per_bar
+
+    return _METER_OR_REPEAT.sub(swap, mei)
 
 
 def _printable(svg: str) -> str:

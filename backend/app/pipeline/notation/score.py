@@ -4,12 +4,17 @@ Conventions (those of published drum charts): one five-line staff with a percuss
 holds the hands (cymbals, snare, toms) with stems up, voice 2 the feet (kick) with stems down. A
 note lasts until the voice's next stroke within the beat, so beats never tie into each other and
 beams group by beat. Ghost notes are in parentheses (on a transcription: the quiet snare strokes; on an
-edited sheet: the strokes marked so), an accent carries ">", an open hi-hat an "o". A voice with nothing
-to play for a whole bar gets one bar rest, hidden for the feet.
+edited sheet: the strokes marked so), an accent carries ">", an open hi-hat an "o".
+
+Rests are written in full in both voices (so every voice of every measure adds up, and notation
+programs read the file as it is meant) but printed as published drum charts print them: a voice's
+rest is hidden wherever the other voice plays in that beat, and where both voices are silent only
+the hands' rest is printed. So no rest ever sits among the other voice's notes.
 """
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from fractions import Fraction
@@ -75,8 +80,11 @@ def _piece(name: str) -> _KitPiece:
     return piece
 
 
-def build_score(transcription: Transcription, title: str, *, automatic_ghosts: bool = True) -> stream.Score:
-    """A music21 Score of the transcription: one drum-set staff, two voices, tempo mark and title.
+def build_score(
+    transcription: Transcription, title: str, *, artist: str | None = None, automatic_ghosts: bool = True
+) -> stream.Score:
+    """A music21 Score of the transcription: one drum-set staff, two voices, tempo mark, title and the
+    artist (MusicXML's composer credit, where notation programs look for it).
 
     Strokes marked as ghosts or accents are written so; with `automatic_ghosts`, snare strokes quieter
     than `ghost_limit` are ghost notes too (an edited sheet turns that off: its marks are the editor's).
@@ -88,6 +96,8 @@ def build_score(transcription: Transcription, title: str, *, automatic_ghosts: b
     score.metadata.title = title
     score.metadata.movementName = title
     score.metadata.add("transcriber", TRANSCRIBER)
+    if artist:
+        score.metadata.composer = artist
 
     part = stream.Part()
     part.partName = "Drums"
@@ -108,10 +118,18 @@ def build_score(transcription: Transcription, title: str, *, automatic_ghosts: b
             bpm = transcription.tempo_bpm
             mark = tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm, referent=note.Note(type="quarter"))
             measure.insert(0, mark)
+        beats_played = {
+            hands: {math.floor(h.offset) for h in bar.hits if KIT[h.instrument].hands == hands}
+            for hands in (True, False)
+        }
         for voice_number, hands in ((1, True), (2, False)):
             voice = stream.Voice(id=str(voice_number))
             hits = [h for h in bar.hits if KIT[h.instrument].hands == hands]
-            for element in _voice_elements(bar, hits, beats_per_bar, hands, pieces, quiet_below):
+            elements = list(
+                _voice_elements(bar, hits, beats_per_bar, hands, pieces, quiet_below, beats_played[not hands])
+            )
+            _hide_rests(elements, hands, beats_played[hands], beats_played[not hands])
+            for element in elements:
                 voice.append(element)
             measure.insert(0, voice)
         if bar is transcription.bars[-1]:
@@ -125,16 +143,26 @@ def build_score(transcription: Transcription, title: str, *, automatic_ghosts: b
     return score
 
 
-def write_musicxml(score: stream.Score, path: Path) -> None:
-    """Write `score` as uncompressed MusicXML, atomically."""
+def write_musicxml(score: stream.Score, path: Path, *, simile: bool = False) -> None:
+    """Write `score` as uncompressed MusicXML, atomically.
+
+    With `simile`, a bar that repeats the bar before it note for note is written as a measure-repeat
+    sign (SHEET_SIMILE); its notes stay in the file, so programs that play it back still hear them.
+    """
     try:
         data = GeneralObjectExporter(score).parse()
     except Exception as exc:  # music21 raises many types; all mean the same to the user
         raise TranscriptionError(f"Could not write the sheet music as MusicXML: {exc}") from exc
-    write_bytes_atomic(Path(path), _label_instruments(data))
+    start = data.index(b"<score-partwise")
+    root = ET.fromstring(data[start:])
+    _label_instruments(root)
+    if simile:
+        _mark_repeated_bars(root)
+    ET.indent(root, space="  ")
+    write_bytes_atomic(Path(path), data[:start] + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n")
 
 
-def _label_instruments(data: bytes) -> bytes:
+def _label_instruments(root: ET.Element) -> None:
     """Give every note the <instrument> of its drum.
 
     music21 labels a chord's notes with one instrument for the whole chord (so a snare under a hi-hat
@@ -142,8 +170,6 @@ def _label_instruments(data: bytes) -> bytes:
     unambiguously, so the labels are rewritten from those.
     """
     by_look = {(drum.display, drum.notehead): _instrument_id(name) for name, drum in KIT.items()}
-    start = data.index(b"<score-partwise")
-    root = ET.fromstring(data[start:])
     for element in root.iter("note"):
         unpitched = element.find("unpitched")
         if unpitched is None:
@@ -158,8 +184,52 @@ def _label_instruments(data: bytes) -> bytes:
             voice = element.find("voice")
             element.insert(list(element).index(voice) if voice is not None else len(element), label)
         label.set("id", by_look[look])
-    ET.indent(root, space="  ")
-    return data[:start] + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+_SAME_BAR_ELEMENTS = ("note", "backup", "forward")
+"""What a bar plays: two bars with these alike (loudness aside) read the same to a drummer."""
+
+
+def _mark_repeated_bars(root: ET.Element) -> None:
+    """Mark each run of bars that repeat the bar before them with MusicXML's one-bar repeat sign.
+
+    The sign starts in the first repeating bar and stops in the first bar that differs. A bar
+    that changes the time signature or tempo is written out.
+    """
+    for part in root.iter("part"):
+        previous: list[bytes] | None = None
+        repeating = False
+        for measure in part.iter("measure"):
+            content = _bar_content(measure)
+            changes = measure.find("attributes/time") is not None or measure.find("direction") is not None
+            same = content == previous and not changes
+            if same != repeating:
+                style = ET.SubElement(_attributes(measure), "measure-style")
+                sign = ET.SubElement(style, "measure-repeat", type="start" if same else "stop")
+                if same:
+                    sign.text = "1"  # repeat one bar: the "%" sign
+                repeating = same
+            previous = content
+
+
+def _bar_content(measure: ET.Element) -> list[bytes]:
+    """The notes (with their voice moves) of a bar, their loudness left out."""
+    content = []
+    for element in measure:
+        if element.tag in _SAME_BAR_ELEMENTS:
+            copy = ET.fromstring(ET.tostring(element))
+            copy.attrib.pop("dynamics", None)
+            content.append(ET.tostring(copy))
+    return content
+
+
+def _attributes(measure: ET.Element) -> ET.Element:
+    """The bar's <attributes>, made (before its notes) when it has none."""
+    attributes = measure.find("attributes")
+    if attributes is None:
+        attributes = ET.Element("attributes")
+        measure.insert(0, attributes)
+    return attributes
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -181,13 +251,16 @@ def _voice_elements(
     hands: bool,
     pieces: dict[str, _KitPiece],
     quiet_below: float,
+    other_beats: set[int],
 ) -> Iterable[note.GeneralNote]:
-    """Notes, chords and rests of one voice in one bar, in order."""
-    if not hits:
+    """Notes, chords and rests of one voice in one bar, in order.
+
+    Silent beats merge into longer rests only where the other voice's playing leaves them all
+    printed or all hidden (`other_beats`: the beats in which the other voice plays).
+    """
+    if not hits and (not other_beats or not hands):
         rest = note.Rest(quarterLength=beats_per_bar)
         rest.fullMeasure = True
-        # An empty foot voice under busy hands is noise to a reader: keep it in the file, don't print it.
-        rest.style.hideObjectOnPrint = not hands
         return [rest]
 
     by_offset: dict[Fraction, list[QuantizedHit]] = {}
@@ -200,10 +273,27 @@ def _voice_elements(
         if not in_beat:
             empty_run.append(beat)
             continue
-        elements += _rests_for_empty_beats(empty_run, beats_per_bar)
+        elements += _rests_for_empty_beats(empty_run, beats_per_bar, other_beats)
         empty_run = []
         elements += _beat_elements(in_beat, bar.subdivisions[beat], hands, pieces, quiet_below)
-    return elements + _rests_for_empty_beats(empty_run, beats_per_bar)
+    return elements + _rests_for_empty_beats(empty_run, beats_per_bar, other_beats)
+
+
+def _hide_rests(elements: list[note.GeneralNote], hands: bool, own_beats: set[int], other_beats: set[int]) -> None:
+    """Mark the rests of one voice's bar that are not printed.
+
+    A rest is hidden when the other voice plays in a beat it spans (that voice carries the beat). A
+    foot rest is also hidden where the feet are silent for its whole beat: there the hands' rest is
+    the one printed, so a silent stretch shows one rest, not two.
+    """
+    start = Fraction(0)
+    for element in elements:
+        end = start + Fraction(element.duration.quarterLength)
+        if isinstance(element, note.Rest):
+            spanned = range(math.floor(start), math.ceil(end))
+            hidden = any(b in other_beats for b in spanned) or (not hands and not all(b in own_beats for b in spanned))
+            element.style.hideObjectOnPrint = hidden
+        start = end
 
 
 def _beat_elements(
@@ -258,12 +348,20 @@ def _duration(ticks: int, n: int) -> duration.Duration:
     return value
 
 
-def _rests_for_empty_beats(beats: list[int], beats_per_bar: int) -> list[note.Rest]:
-    """Rests for a run of silent beats: a half rest for beats 1–2 or 3–4 of 4/4, else quarters."""
+def _rests_for_empty_beats(beats: list[int], beats_per_bar: int, other_beats: set[int]) -> list[note.Rest]:
+    """Rests for a run of silent beats: a half rest for beats 1–2 or 3–4 of 4/4, else quarters.
+
+    Two beats share a half rest only when the other voice plays in both or in neither of them, so
+    that the rest is printed or hidden as a whole.
+    """
     rests = []
     i = 0
     while i < len(beats):
-        pair = i + 1 < len(beats) and beats[i + 1] == beats[i] + 1
+        pair = (
+            i + 1 < len(beats)
+            and beats[i + 1] == beats[i] + 1
+            and (beats[i] in other_beats) == (beats[i + 1] in other_beats)
+        )
         if beats_per_bar == 4 and pair and beats[i] % 2 == 0:
             rests.append(note.Rest(quarterLength=2))
             i += 2

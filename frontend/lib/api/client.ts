@@ -206,3 +206,43 @@ export async function revokeShare(jobId: string, shareId: string): Promise<void>
   );
   if (!response.ok && response.status !== 404) throw refusal(error, response);
 }
+
+export type Revision = components["schemas"]["RevisionOut"];
+export type RevisionList = components["schemas"]["RevisionList"];
+export type RevisionIn = components["schemas"]["RevisionIn"];
+
+/** Saves an edited sheet as a new revision (202: the notation stage renders it; poll getRevision). */
+export async function createRevision(jobId: string, body: RevisionIn): Promise<Revision> {
+  const { data, error, response } = await call(() =>
+    api.POST("/api/v1/jobs/{job_id}/revisions", { params: { path: { job_id: jobId } }, body }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** A job's revisions, revision 0 (the transcription) first. */
+export async function listRevisions(jobId: string, signal?: AbortSignal): Promise<RevisionList> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs/{job_id}/revisions", { params: { path: { job_id: jobId } }, signal, cache: "no-store" }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** One revision, with its status and (once completed) its files. */
+export async function getRevision(jobId: string, number: number, signal?: AbortSignal): Promise<Revision> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs/{job_id}/revisions/{number}", { params: { path: { job_id: jobId, number } }, signal, cache: "no-store" }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** Makes revision `number` the one the job shows (and its share links serve); resolves to the job. */
+export async function restoreRevision(jobId: string, number: number): Promise<Job> {
+  const { data, error, response } = await call(() =>
+    api.POST("/api/v1/jobs/{job_id}/revisions/{number}/restore", { params: { path: { job_id: jobId, number } } }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}

@@ -1,13 +1,30 @@
-import type { Artifact, Job } from "@/lib/api/client";
+import type { ReactNode } from "react";
+
+import type { Artifact, ArtifactSource, Job, SharedJob } from "@/lib/api/client";
 import { formatBytes, formatClock, formatTempo } from "@/lib/format";
 import { usePipeline } from "@/lib/hooks/usePipeline";
 
 import { ScoreView } from "./ScoreView";
 import { SeparationNote } from "./SeparationNote";
 
-/** A finished job: tempo and metre, downloads (the pipeline's artifacts it has), how the drums were separated,
- * and the sheet with its player. */
-export function JobResult({ job }: { job: Job }) {
+type ResultFacts = Pick<Job | SharedJob, "tempo_bpm" | "time_signature" | "duration_s" | "hit_count" | "artifacts">;
+
+/**
+ * A finished job: tempo and metre, downloads (the pipeline's artifacts it has), how the drums were separated
+ * (the owner's view only), the owner's tools (`children`: sharing), and the sheet with its player. The
+ * files are read from `source`: the owner's job or a share link.
+ */
+export function JobResult({
+  job,
+  source,
+  separation,
+  children,
+}: {
+  job: ResultFacts;
+  source: ArtifactSource;
+  separation?: Pick<Job, "separator" | "separator_reason">;
+  children?: ReactNode;
+}) {
   const { artifacts } = usePipeline();
   const byName = new Map<string, Artifact>(job.artifacts.map((a) => [a.name, a]));
   const downloads = artifacts.filter((d) => byName.has(d.name));
@@ -58,8 +75,9 @@ export function JobResult({ job }: { job: Job }) {
           )}
         </section>
       </div>
-      <SeparationNote job={job} />
-      <ScoreView job={job} />
+      {separation && <SeparationNote job={separation} />}
+      {children}
+      <ScoreView artifacts={job.artifacts} timeSignature={job.time_signature} source={source} />
     </div>
   );
 }

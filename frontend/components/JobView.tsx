@@ -12,6 +12,7 @@ import { isFinished, overallProgress, statusSentence, stepsFor } from "@/lib/ste
 
 import { JobFailure } from "./JobFailure";
 import { JobResult } from "./JobResult";
+import { SharePanel } from "./SharePanel";
 import { StatePanel } from "./StatePanel";
 import { StatusBadge } from "./StatusBadge";
 import { StepList } from "./StepList";
@@ -106,7 +107,9 @@ export function JobView() {
 
       {job.status === "completed" ? (
         <>
-          <JobResult job={job} />
+          <JobResult job={job} source={{ kind: "job", jobId: job.id }} separation={job}>
+            <SharePanel jobId={job.id} />
+          </JobResult>
           <details className="card timings">
             <summary>How long each step took</summary>
             <StepList steps={steps} />

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from "react";
 
-import { ApiError, artifactText, type Job } from "@/lib/api/client";
+import { ApiError, sourceArtifactText, sourceKey, type Artifact, type ArtifactSource } from "@/lib/api/client";
 import {
   barFrom,
   barIndexAt,
@@ -64,14 +64,27 @@ function measurePage(pageEl: HTMLElement, barById: ReadonlyMap<string, number>):
  * practice player: the song, the drums and the band in sync, speed, loops over bars, click and
  * count-in, and a cursor on the current bar and beat.
  */
-export function ScoreView({ job }: { job: Job }) {
-  const tracks = useMemo(() => practiceTracks(job.artifacts), [job.artifacts]);
-  const sheetName = job.artifacts.find((a) => a.content_type === MUSICXML)?.name ?? null;
-  const hitsName = job.artifacts.find((a) => a.content_type === HITS)?.name ?? null;
+export function ScoreView({
+  artifacts,
+  timeSignature,
+  source,
+}: {
+  artifacts: Artifact[];
+  timeSignature: string | null;
+  source: ArtifactSource;
+}) {
+  const tracks = useMemo(() => practiceTracks(artifacts), [artifacts]);
+  const sheetName = artifacts.find((a) => a.content_type === MUSICXML)?.name ?? null;
+  const hitsName = artifacts.find((a) => a.content_type === HITS)?.name ?? null;
+  const key = sourceKey(source);
+  const from = useRef(source);
+  useLayoutEffect(() => {
+    from.current = source;
+  }, [source]);
   const { engine, state } = usePracticeEngine(tracks);
   const box = useRef<HTMLDivElement>(null);
   const transport = useRef<HTMLDivElement>(null);
-  const source = useRef<{ musicxml: string; hits: unknown } | null>(null);
+  const loaded = useRef<{ musicxml: string; hits: unknown } | null>(null);
   const lit = useRef<Element[]>([]);
   const cueIndex = useRef(-1);
   const anchorsByBar = useRef(new Map<number, { q: number; x: number }[]>());
@@ -103,7 +116,7 @@ export function ScoreView({ job }: { job: Job }) {
 
   const engrave = useCallback(async () => {
     const el = box.current;
-    const src = source.current;
+    const src = loaded.current;
     if (!el || !src) return;
     const w = Math.round(el.clientWidth);
     try {
@@ -129,7 +142,7 @@ export function ScoreView({ job }: { job: Job }) {
       const timemap = tk.renderToTimemap({ includeMeasures: true, includeRests: false });
       const cues = cuesFrom(timemap);
       const clock = clockFor(cues, src.hits);
-      const bars = barsFrom(measuresFrom(timemap), clock, quartersPerBar(job.time_signature));
+      const bars = barsFrom(measuresFrom(timemap), clock, quartersPerBar(timeSignature));
       const beats = beatsOfHits(src.hits);
       const clicks = beats.beatTimes.length > 1 ? clickGrid(beats.beatTimes, beats.downbeatTimes) : clickGridFromBars(bars, clock);
       lit.current = [];
@@ -142,7 +155,7 @@ export function ScoreView({ job }: { job: Job }) {
         message: `The sheet could not be shown here (${exc instanceof Error ? exc.message : String(exc)}). Download the PDF instead.`,
       });
     }
-  }, [job.time_signature]);
+  }, [timeSignature]);
 
   // Fetch the MusicXML and hits.json (beat times, first hit) once.
   useEffect(() => {
@@ -151,15 +164,15 @@ export function ScoreView({ job }: { job: Job }) {
     (async () => {
       try {
         const [musicxml, hits] = await Promise.all([
-          artifactText(job.id, sheetName, controller.signal),
+          sourceArtifactText(from.current, sheetName, controller.signal),
           hitsName
-            ? artifactText(job.id, hitsName, controller.signal).then(
+            ? sourceArtifactText(from.current, hitsName, controller.signal).then(
                 (text) => JSON.parse(text) as unknown,
                 () => null,
               )
             : null,
         ]);
-        source.current = { musicxml, hits };
+        loaded.current = { musicxml, hits };
         await engrave();
       } catch (exc) {
         if (controller.signal.aborted) return;
@@ -167,11 +180,11 @@ export function ScoreView({ job }: { job: Job }) {
       }
     })();
     return () => controller.abort();
-  }, [job.id, sheetName, hitsName, engrave]);
+  }, [key, sheetName, hitsName, engrave]);
 
   // Re-engrave when the width changes noticeably.
   useEffect(() => {
-    if (width && source.current && load.state === "ready" && Math.abs(load.sheet.width - width) > 24) void engrave();
+    if (width && loaded.current && load.state === "ready" && Math.abs(load.sheet.width - width) > 24) void engrave();
   }, [width, load, engrave]);
 
   const sheet = load.state === "ready" ? load.sheet : null;

@@ -148,3 +148,101 @@ export async function artifactText(id: string, name: string, signal?: AbortSigna
   if (data === undefined) throw refusal(error, response);
   return data;
 }
+
+export type SharedJob = components["schemas"]["SharedJobOut"];
+export type Share = components["schemas"]["ShareOut"];
+export type ShareCreated = components["schemas"]["ShareCreated"];
+
+/**
+ * Where a sheet's files are read from: the owner's job, or a share link (which never touches the owner's
+ * endpoints). Plain data, so a component can depend on it by value.
+ */
+export type ArtifactSource = { kind: "job"; jobId: string } | { kind: "shared"; token: string };
+
+/** A key that changes exactly when the source does (for effects' dependencies). */
+export function sourceKey(source: ArtifactSource): string {
+  return source.kind === "job" ? `job:${source.jobId}` : `shared:${source.token}`;
+}
+
+/** The text of one of a sheet's files (the MusicXML, hits.json), from the owner's job or a share link. */
+export async function sourceArtifactText(source: ArtifactSource, name: string, signal?: AbortSignal): Promise<string> {
+  if (source.kind === "job") return artifactText(source.jobId, name, signal);
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/shared/{token}/artifacts/{name}", { params: { path: { token: source.token, name } }, parseAs: "text", signal }),
+  );
+  if (data === undefined) throw refusal(error, response);
+  return data;
+}
+
+/** A shared job, read-only, by its link's token (404 once the link is revoked or the job is gone). */
+export async function getSharedJob(token: string, signal?: AbortSignal): Promise<SharedJob> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/shared/{token}", { params: { path: { token } }, signal, cache: "no-store" }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** The owner's active share links of a job, oldest first. */
+export async function listShares(jobId: string, signal?: AbortSignal): Promise<Share[]> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs/{job_id}/shares", { params: { path: { job_id: jobId } }, signal, cache: "no-store" }),
+  );
+  if (!data) throw refusal(error, response);
+  return data.shares;
+}
+
+/** Makes a read-only link to a finished job; its token is in the answer this once. */
+export async function createShare(jobId: string): Promise<ShareCreated> {
+  const { data, error, response } = await call(() => api.POST("/api/v1/jobs/{job_id}/shares", { params: { path: { job_id: jobId } } }));
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** Revokes a share link; one already gone (404) counts as revoked. */
+export async function revokeShare(jobId: string, shareId: string): Promise<void> {
+  const { error, response } = await call(() =>
+    api.DELETE("/api/v1/jobs/{job_id}/shares/{share_id}", { params: { path: { job_id: jobId, share_id: shareId } } }),
+  );
+  if (!response.ok && response.status !== 404) throw refusal(error, response);
+}
+
+export type Revision = components["schemas"]["RevisionOut"];
+export type RevisionList = components["schemas"]["RevisionList"];
+export type RevisionIn = components["schemas"]["RevisionIn"];
+
+/** Saves an edited sheet as a new revision (202: the notation stage renders it; poll getRevision). */
+export async function createRevision(jobId: string, body: RevisionIn): Promise<Revision> {
+  const { data, error, response } = await call(() =>
+    api.POST("/api/v1/jobs/{job_id}/revisions", { params: { path: { job_id: jobId } }, body }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** A job's revisions, revision 0 (the transcription) first. */
+export async function listRevisions(jobId: string, signal?: AbortSignal): Promise<RevisionList> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs/{job_id}/revisions", { params: { path: { job_id: jobId } }, signal, cache: "no-store" }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** One revision, with its status and (once completed) its files. */
+export async function getRevision(jobId: string, number: number, signal?: AbortSignal): Promise<Revision> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs/{job_id}/revisions/{number}", { params: { path: { job_id: jobId, number } }, signal, cache: "no-store" }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** Makes revision `number` the one the job shows (and its share links serve); resolves to the job. */
+export async function restoreRevision(jobId: string, number: number): Promise<Job> {
+  const { data, error, response } = await call(() =>
+    api.POST("/api/v1/jobs/{job_id}/revisions/{number}/restore", { params: { path: { job_id: jobId, number } } }),
+  );
+  if (!data) throw refusal(error, response);
+  return data;
+}

@@ -43,6 +43,7 @@ def create_share(job: OwnedJobDep, session: SessionDep) -> ShareCreated:
         share, token = shares.create_share(session, job)
     except shares.ShareRefused as exc:
         raise HTTPException(409, str(exc)) from exc
+    session.commit()  # before the response: the owner's next request must list the new link
     log.info("share_created", job_id=job.id, share_id=share.id)
     return ShareCreated(
         id=share.id,

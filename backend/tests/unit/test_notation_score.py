@@ -19,6 +19,11 @@ SHUFFLE: Pattern = {
     "snare": [(1.0, 105), (3.0, 105)],
     "ride": [(b + t, 90) for b in range(4) for t in (0.0, 2 / 3)],
 }
+TRIPLETS: Pattern = {
+    "kick": [(0.0, 110), (2.0, 110)],
+    "snare": [(1.0, 105), (3.0, 105)],
+    "ride": [(b + t, 90) for b in range(4) for t in (0.0, 1 / 3, 2 / 3)],
+}
 SEXTUPLETS: Pattern = {"kick": [(0.0, 110)], "snare": [(i / 6, 100) for i in range(6)]}
 
 BPM = 100
@@ -155,10 +160,14 @@ def test_silent_beats_merge_into_half_rests(kit_song: ET.Element, tmp_path: Path
 
 
 def test_triplets_are_bracketed_per_beat(tmp_path: Path) -> None:
-    _, root = engrave(tmp_path, SHUFFLE, SHUFFLE)
+    _, root = engrave(tmp_path, TRIPLETS, TRIPLETS)
     ride = [n for n in root.find("part/measure").iter("note") if n.findtext("voice") == "1" and n.find("chord") is None]
-    assert [n.findtext("type") for n in ride] == ["quarter", "eighth"] * 4
-    assert [n.find("notations/tuplet").get("type") for n in ride] == ["start", "stop"] * 4
+    assert [n.findtext("type") for n in ride] == ["eighth"] * 12
+    assert [t.get("type") if (t := n.find("notations/tuplet")) is not None else None for n in ride] == [
+        "start",
+        None,
+        "stop",
+    ] * 4
     assert {n.findtext("time-modification/actual-notes") for n in ride} == {"3"}
     feet = [n for n in root.find("part/measure").iter("note") if n.findtext("voice") == "2"]
     assert all(n.find("time-modification") is None for n in feet), "a lone kick is a plain quarter"

@@ -39,5 +39,5 @@ def export_all(transcription: Transcription, hits: list[Hit], out_dir: Path, tit
     paths = {name: out_dir / name for name in (constants.MUSICXML, constants.PDF, constants.MIDI)}
     write_musicxml(build_score(transcription, title), paths[constants.MUSICXML])
     write_pdf(paths[constants.MUSICXML], paths[constants.PDF])
-    write_midi(hits, transcription.tempo_bpm, paths[constants.MIDI], time_signature=transcription.time_signature)
+    write_midi(hits, transcription.quarter_bpm, paths[constants.MIDI], time_signature=transcription.time_signature)
     return paths

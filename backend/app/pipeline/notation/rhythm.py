@@ -61,7 +61,7 @@ TOLERANCE_BEATS = 1 / 24
 half the gap between a 16th and an 8th-triplet position, so no stroke is explained by both. At 150 bpm
 that is 17 ms, at 100 bpm 25 ms, from 60 bpm down 30 ms."""
 
-_SUBDIVISION_COST = {2: 0.0, 4: 1.0, 3: 2.0, 6: 3.0, 8: 4.0}
+_SUBDIVISION_COST = {2: 0.0, 4: 1.0, 3: 3.0, 6: 5.0, 8: 7.0}
 """For a beat no grid explains: the cost of each grid, in strokes one tolerance off (each stroke adds its
 squared error in tolerances), so a more complex grid must explain clearly more to be written."""
 _COMPOUND_COST = {3: 0.0, 6: 1.0}

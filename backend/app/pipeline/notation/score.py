@@ -109,7 +109,9 @@ def build_score(transcription: Transcription, title: str) -> stream.Score:
             beat = note.Note(type="quarter", dots=1 if is_compound(bar.time_signature) else 0)
             measure.insert(0, tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm, referent=beat))
         if bar.swing != (previous is not None and previous.swing):
-            measure.insert(0, expressions.TextExpression(_SWING if bar.swing else _STRAIGHT))
+            words = expressions.TextExpression(_SWING if bar.swing else _STRAIGHT)
+            words.placement = "above"  # with the tempo, where a reader looks for the feel
+            measure.insert(0, words)
         previous = bar
         for voice_number, hands in ((1, True), (2, False)):
             voice = stream.Voice(id=str(voice_number))

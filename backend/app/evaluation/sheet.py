@@ -12,6 +12,8 @@ played a hair before a downbeat still meets the note written on it. The toleranc
 side of the written position (`POSITION_TOLERANCE_BEATS`, an eighth of a human beat): about the field's
 ±50-70 ms at common tempi, and half a 16th, so a note written a 16th (or more) away never matches. It does
 not tell a triplet from a 16th (1/12 of a beat apart); positions are fractions of each side's own bar.
+Under a "Swing" direction (until "Straight"), a written off-beat 8th of a quarter-note beat means the
+beat's last triplet, and is read there, as a drummer plays it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from music21 import chord, converter, note, stream
+from music21 import chord, converter, expressions, meter, note, stream
 
 from app.core.errors import TranscriptionError
 from app.evaluation.beats import BeatAnnotation
@@ -100,23 +102,38 @@ def read_sheet_notes(path: Path) -> dict[str, np.ndarray]:
 
     The k-th measure of the first part is bar k (from 0); a note's position is its offset over the
     measure's length in its time signature. Rests and the continuations of tied notes are not strokes;
-    notes on a staff position no DrumScribe drum uses are left out.
+    notes on a staff position no DrumScribe drum uses are left out. Swung 8ths are read where they are
+    played (`_played_offset`).
     """
     score = converter.parse(str(path), format="musicxml", forceSource=True)
     if not isinstance(score, stream.Score) or not score.parts:
         raise TranscriptionError(f"{path} holds no score with a part, so it has no notes to read")
     found: dict[str, set[float]] = {cls: set() for cls in CLASSES}
+    swing = False
     for index, measure in enumerate(score.parts[0].getElementsByClass(stream.Measure)):
         length = float(measure.barDuration.quarterLength)
+        for words in measure.recurse().getElementsByClass(expressions.TextExpression):
+            swing = {"Swing": True, "Straight": False}.get(str(words.content).strip(), swing)
+        signature = measure.timeSignature or measure.getContextByClass(meter.TimeSignature)
+        swung = swing and signature is not None and signature.denominator == 4
         for element in measure.recurse().notes:
             if element.tie is not None and element.tie.type in ("stop", "continue"):
                 continue
-            x = round(index + float(element.getOffsetInHierarchy(measure)) / length, 9)
+            offset = float(element.getOffsetInHierarchy(measure))
+            x = round(index + _played_offset(offset, swung) / length, 9)
             members = element.notes if isinstance(element, chord.ChordBase) else (element,)
             for member in members:
                 if isinstance(member, note.Unpitched) and member.displayName in DISPLAY_CLASS:
                     found[DISPLAY_CLASS[member.displayName]].add(x)
     return {cls: np.array(sorted(xs)) for cls, xs in found.items()}
+
+
+def _played_offset(offset: float, swung: bool) -> float:
+    """Where a note written at `offset` (quarter notes) is played: a swung off-beat 8th on the beat's
+    last triplet, anything else where it is written."""
+    if swung and abs(offset % 1 - 0.5) < 1e-9:
+        return offset + 1 / 6
+    return offset
 
 
 def score_sheet(

@@ -48,14 +48,15 @@ def test_the_given_bar_phase_and_metre_are_written_not_the_trackers_own() -> Non
     assert first_kick.offset == Fraction(3)
 
 
-def test_a_6_8_track_is_written_in_two_beats_of_triplets() -> None:
+def test_a_6_8_track_is_written_in_6_8_eighths() -> None:
     hits = hits_of(SIX_EIGHT, bpm=60.0, bars=6, beats_per_bar=2)
     given = track(0.5 + np.arange(12), [k % 2 + 1 for k in range(12)], "6/8")
     written = transcribe(hits, duration_s=13.0, beats=given)
-    assert written.time_signature == "2/4"
-    assert written.tempo_bpm == 60.0
-    assert all(bar.subdivisions == (3, 3) for bar in written.bars[:6])
-    assert {q.offset for q in written.bars[2].hits} == {Fraction(k, 3) for k in range(6)}
+    assert written.time_signature == "6/8"
+    assert written.tempo_bpm == 60.0  # dotted quarters a minute
+    assert written.quarter_bpm == 90.0
+    assert all(bar.subdivisions == (3, 3) and bar.time_signature == "6/8" for bar in written.bars[:6])
+    assert {q.offset for q in written.bars[2].hits} == {Fraction(k, 2) for k in range(6)}
 
 
 def test_hits_outside_the_given_beats_still_get_bars() -> None:

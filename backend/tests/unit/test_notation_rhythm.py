@@ -107,13 +107,14 @@ def test_straight_sixteenths_stay_straight() -> None:
     assert {h.offset for h in result.bars[1].hits if h.instrument == "hihat_open"} == {Fraction(7, 2)}
 
 
-def test_a_shuffle_comes_out_as_triplets() -> None:
+def test_a_shuffle_comes_out_as_swung_eighths() -> None:
     groove = groove_from_pattern(SHUFFLE, bpm=110, bars=4)
     result = transcribe(hits_of(groove.events, jitter_s=0.01, seed=5), duration_s=groove.duration_s)
-    assert {s for bar in result.bars for s in bar.subdivisions} == {3}
+    assert {s for bar in result.bars for s in bar.subdivisions} == {2}
+    assert all(bar.swing for bar in result.bars)
     assert {h.offset % 1 for bar in result.bars for h in bar.hits if h.instrument == "hihat_closed"} == {
         0,
-        Fraction(2, 3),
+        Fraction(1, 2),
     }
 
 
@@ -121,7 +122,7 @@ def test_sixteenth_triplets_inside_a_straight_groove() -> None:
     groove = groove_from_pattern(ROCK_BEAT, bpm=90, bars=3)
     fill = groove_from_pattern(SEXTUPLET_FILL, bpm=90, bars=1, start_s=groove.duration_s)
     result = transcribe(hits_of(groove.events + fill.events), duration_s=groove.duration_s + fill.duration_s)
-    assert [bar.subdivisions for bar in result.bars] == [(4, 4, 4, 4)] * 3 + [(6, 6, 6, 6)]
+    assert [bar.subdivisions for bar in result.bars] == [(2, 2, 2, 2)] * 3 + [(6, 6, 6, 6)]
     assert [h.offset for h in result.bars[3].hits if h.instrument == "snare"] == [Fraction(i, 6) for i in range(24)]
 
 

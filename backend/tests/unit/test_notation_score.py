@@ -20,6 +20,11 @@ SHUFFLE: Pattern = {
     "snare": [(1.0, 105), (3.0, 105)],
     "ride": [(b + t, 90) for b in range(4) for t in (0.0, 2 / 3)],
 }
+TRIPLETS: Pattern = {
+    "kick": [(0.0, 110), (2.0, 110)],
+    "snare": [(1.0, 105), (3.0, 105)],
+    "ride": [(b + t, 90) for b in range(4) for t in (0.0, 1 / 3, 2 / 3)],
+}
 SEXTUPLETS: Pattern = {"kick": [(0.0, 110)], "snare": [(i / 6, 100) for i in range(6)]}
 
 BPM = 100
@@ -216,10 +221,14 @@ def test_silent_beats_merge_into_half_rests(kit_song: ET.Element, tmp_path: Path
 
 
 def test_triplets_are_bracketed_per_beat(tmp_path: Path) -> None:
-    _, root = engrave(tmp_path, SHUFFLE, SHUFFLE)
+    _, root = engrave(tmp_path, TRIPLETS, TRIPLETS)
     ride = [n for n in root.find("part/measure").iter("note") if n.findtext("voice") == "1" and n.find("chord") is None]
-    assert [n.findtext("type") for n in ride] == ["quarter", "eighth"] * 4
-    assert [n.find("notations/tuplet").get("type") for n in ride] == ["start", "stop"] * 4
+    assert [n.findtext("type") for n in ride] == ["eighth"] * 12
+    assert [t.get("type") if (t := n.find("notations/tuplet")) is not None else None for n in ride] == [
+        "start",
+        None,
+        "stop",
+    ] * 4
     assert {n.findtext("time-modification/actual-notes") for n in ride} == {"3"}
     feet = [n for n in root.find("part/measure").iter("note") if n.findtext("voice") == "2"]
     assert all(n.find("time-modification") is None for n in feet), "a lone kick is a plain quarter"
@@ -299,3 +308,29 @@ def test_a_bar_whose_ghost_notes_differ_is_written_out(tmp_path: Path) -> None:
     write_musicxml(build_score(transcription, "Ghosts"), tmp_path / "ghosts.musicxml", simile=True)
     root = ET.parse(tmp_path / "ghosts.musicxml").getroot()
     assert repeat_signs(root) == [None, "start 1", "stop", "start 1"]
+
+
+def test_rests_in_six_eight_are_hidden_by_dotted_quarter_beats(tmp_path: Path) -> None:
+    # The kick's second stroke (quarter 1) is still in the first dotted-quarter beat, so the hands'
+    # rest on the second beat is the only one printed there.
+    strokes = [(Fraction(0), "crash"), (Fraction(0), "kick"), (Fraction(1), "kick")]
+    bar = Bar(1, 0.0, (3, 3), tuple(QuantizedHit(o, i, 100, 0.0) for o, i in strokes), time_signature="6/8")
+    transcription = Transcription(80.0, "6/8", (0.0, 0.75), (bar,))
+    write_musicxml(build_score(transcription, "Six Eight"), tmp_path / "six_eight.musicxml")
+    root = ET.parse(tmp_path / "six_eight.musicxml").getroot()
+    assert rests(root, 1, "1") == [("quarter", True)]
+    assert rests(root, 1, "2") == [("quarter", False)]
+
+
+def test_a_bar_that_starts_a_swing_is_written_out_and_the_swung_bars_after_it_repeat(tmp_path: Path) -> None:
+    def bar(number: int, swing: bool) -> Bar:
+        hits = tuple(QuantizedHit(Fraction(o), i, 100, 0.0) for o, i in ROCK_STROKES)
+        return Bar(number, 2.0 * (number - 1), (2, 2, 2, 2), hits, swing=swing)
+
+    bars = (bar(1, False), bar(2, True), bar(3, True), bar(4, True))
+    transcription = Transcription(120.0, "4/4", tuple(0.5 * k for k in range(16)), bars)
+    write_musicxml(build_score(transcription, "Swing"), tmp_path / "swing.musicxml", simile=True)
+    root = ET.parse(tmp_path / "swing.musicxml").getroot()
+    assert repeat_signs(root) == [None, None, "start 1", None]
+    swing = root.find("part/measure[@number='2']/direction/sound/swing")
+    assert swing is not None and swing.findtext("first") == "2"

@@ -58,5 +58,5 @@ def export_all(
     score = build_score(transcription, title, artist=artist, automatic_ghosts=automatic_ghosts)
     write_musicxml(score, paths[constants.MUSICXML], simile=simile)
     write_pdf(paths[constants.MUSICXML], paths[constants.PDF], page_size=page_size)
-    write_midi(hits, transcription.tempo_bpm, paths[constants.MIDI], time_signature=transcription.time_signature)
+    write_midi(hits, transcription.quarter_bpm, paths[constants.MIDI], time_signature=transcription.time_signature)
     return paths

@@ -19,17 +19,26 @@ How it works, in order:
    is within a hair of one.
 5. 3/4 is chosen over 4/4 when beat patterns repeat every three beats rather than every two or four;
    the bar line goes where kick and crash fall on 1 and the snare on the backbeat.
-6. Each beat is quantized to 16ths, 8th-note triplets or 16th triplets, whichever fits its hits best
-   with a small bias toward straight 16ths.
+6. Each passage of `PASSAGE_BARS` bars is tested for swing: when its off-beat strokes sit clearly on
+   the last third of the beat rather than its middle, the passage is written as straight 8ths with a
+   swing marking, not as triplets.
+7. Each beat is quantized on the simplest grid that explains its strokes within `TOLERANCE_S` (and at
+   most `TOLERANCE_BEATS` of the beat): 8ths, then 16ths, then 8th triplets, then 16th triplets
+   (sextuplets), then 32nds (`SIMPLE_SUBDIVISIONS`); in 6/8 and 12/8, 8ths then 16ths of the dotted
+   quarter (`COMPOUND_SUBDIVISIONS`). So a tuplet is written only where a straight grid cannot explain
+   what was played. A beat no grid explains gets the one of least cost (`_SUBDIVISION_COST`, plus its
+   strokes' squared timing errors in tolerances).
 
-Steps 2–5 are this module's own, hand-tuned tracker. A `BeatTrack` from the learned beat model
-(`app.pipeline.beats`, BEAT_TRACKER=learned) replaces them: its beats, metre and first downbeat are
-taken as they are, and only the quantization (step 6) runs. An edited sheet skips steps 1–5 too: its
-grid is given (`fixed_grid.FixedGrid`).
+Steps 2–5 are this module's own, hand-tuned tracker (4/4 or 3/4). A `BeatTrack` from the learned beat
+model (`app.pipeline.beats`, BEAT_TRACKER=learned) replaces them: its beats, bar lines and metre per
+bar (4/4, 3/4, 6/8, 12/8) are taken as they are, and only steps 6 and 7 run. A compound metre's
+beat is its dotted quarter, divided in three 8ths; a change of metre is a change of time signature.
+An edited sheet skips steps 1–5 too: its grid is given (`fixed_grid.FixedGrid`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,16 +47,36 @@ import numpy as np
 
 from app.core.errors import NoHitsError, TranscriptionError
 from app.pipeline.beats.decode import BeatTrack
-from app.pipeline.beats.recipe import METRES
 from app.pipeline.hits import MAX_BPM, MIN_BPM, Hit
 from app.pipeline.notation.fixed_grid import FixedGrid
 
-SUBDIVISIONS: tuple[int, ...] = (4, 3, 6)
-"""Grid choices per beat: straight 16ths, 8th-note triplets, 16th-note triplets."""
+SIMPLE_SUBDIVISIONS: tuple[int, ...] = (2, 4, 3, 6, 8)
+"""Grids of a quarter-note beat, simplest first (the notation prior): 8ths, 16ths, 8th triplets,
+16th triplets (sextuplets), 32nds."""
 
-_GRID_PENALTY = {4: 0.0, 3: 0.012, 6: 0.03}
-# Mean absolute error (in beats) a triplet grid must save before it wins: a straight 16th reading is
-# the default a drummer expects; a real triplet saves 1/12 of a beat per hit, far more than this.
+COMPOUND_SUBDIVISIONS: tuple[int, ...] = (3, 6)
+"""Grids of a dotted-quarter beat (6/8, 12/8), simplest first: 8ths, 16ths."""
+
+TOLERANCE_S = 0.030
+TOLERANCE_BEATS = 1 / 24
+"""A grid explains a stroke within 30 ms of one of its positions, and never more than 1/24 of the beat:
+half the gap between a 16th and an 8th-triplet position, so no stroke is explained by both. At 150 bpm
+that is 17 ms, at 100 bpm 25 ms, from 60 bpm down 30 ms."""
+
+_SUBDIVISION_COST = {2: 0.0, 4: 1.0, 3: 3.0, 6: 5.0, 8: 7.0}
+"""For a beat no grid explains: the cost of each grid, in strokes one tolerance off (each stroke adds its
+squared error in tolerances), so a more complex grid must explain clearly more to be written."""
+_COMPOUND_COST = {3: 0.0, 6: 1.0}
+
+PASSAGE_BARS = 8
+"""Swing is judged once per passage of this many bars: a feel holds for a section, not a beat."""
+_SWING_RATIO = (0.61, 0.73)
+"""A passage swings when its off-beat 8ths sit, at the median, this far through the beat (2/3 is the
+triplet swing; 0.5 is straight, 0.75 a dotted 8th and 16th)."""
+_SWING_SHARE = 0.8
+"""...and at least this share of its strokes between beats are such swung 8ths (not 16ths or triplets)."""
+_SWING_MIN_PER_BAR = 2.0
+"""...and it has at least this many of them per bar: a few strokes are no feel."""
 
 _ACCENT_WEIGHT = {
     "kick": 1.0,
@@ -121,8 +150,22 @@ class Bar:
     number: int
     start_s: float
     subdivisions: tuple[int, ...]
-    """Per beat: 4 (16ths), 3 (8th triplets) or 6 (16th triplets)."""
+    """Per counted beat, the grid it is written on: parts of the beat (`SIMPLE_SUBDIVISIONS` of a quarter,
+    `COMPOUND_SUBDIVISIONS` of a dotted quarter in 6/8 and 12/8)."""
     hits: tuple[QuantizedHit, ...]
+    time_signature: str = "4/4"
+    swing: bool = False
+    """Written as straight 8ths that are played swung (a swing marking)."""
+
+    @property
+    def beats(self) -> int:
+        """Counted beats in the bar."""
+        return counted_beats(self.time_signature)
+
+    @property
+    def beat_length(self) -> Fraction:
+        """Quarter notes in one counted beat."""
+        return beat_quarters(self.time_signature)
 
 
 @dataclass(frozen=True)
@@ -138,13 +181,44 @@ class Transcription:
 
     @property
     def beats_per_bar(self) -> int:
-        """The numerator of the time signature."""
-        return int(self.time_signature.split("/")[0])
+        """Counted beats in a bar of the main time signature (2 in 6/8)."""
+        return counted_beats(self.time_signature)
+
+    @property
+    def quarter_bpm(self) -> float:
+        """The tempo in quarter notes per minute (`tempo_bpm` counts dotted quarters in 6/8 and 12/8)."""
+        return float(self.tempo_bpm * beat_quarters(self.time_signature))
 
     @property
     def downbeat_times(self) -> tuple[float, ...]:
         """Start of every bar, in seconds: the beats numbered 1."""
         return tuple(bar.start_s for bar in self.bars)
+
+
+def is_compound(time_signature: str) -> bool:
+    """Whether the beat is a dotted quarter of three 8ths: 6/8, 12/8 (any x/8 with x a multiple of 3)."""
+    numerator, denominator = (int(x) for x in time_signature.split("/"))
+    return denominator == 8 and numerator % 3 == 0
+
+
+def counted_beats(time_signature: str) -> int:
+    """The beats a drummer counts in a bar: the numerator, or its third in compound metres."""
+    numerator = int(time_signature.split("/")[0])
+    return numerator // 3 if is_compound(time_signature) else numerator
+
+
+def beat_quarters(time_signature: str) -> Fraction:
+    """Quarter notes in one counted beat: 3/2 in compound metres, else one beat of the denominator."""
+    if is_compound(time_signature):
+        return Fraction(3, 2)
+    return Fraction(4, int(time_signature.split("/")[1]))
+
+
+def _signature(metre: str, beats: int) -> str:
+    """The time signature of a bar of `beats` counted beats in `metre` (a short bar keeps its kind of beat)."""
+    if counted_beats(metre) == beats:
+        return metre
+    return f"{3 * beats}/8" if is_compound(metre) else f"{beats}/4"
 
 
 def transcribe(
@@ -176,26 +250,26 @@ def transcribe(
         return _on_fixed_grid(hits, grid)
     times, accents = _onsets(hits)
     if beats is not None and len(beats.times) >= 2:
-        tracked, beats_per_bar, first_bar_beat = _given_grid(beats, times)
-        return _bars(hits, tracked, _tempo(tracked, times), beats_per_bar, first_bar_beat)
+        tracked, first_bar_beat, signatures = _given_grid(beats, times)
+        return _bars(hits, tracked, _tempo(tracked, times), first_bar_beat, signatures, beats.metre)
     found = _beat_grid(hits, times, accents, audio, sr)
     beats_per_bar, found = _metre(hits, found)
     tempo = _tempo(found, times)
     first_bar_beat = _downbeat_index(hits, found, beats_per_bar)
-    return _bars(hits, found, tempo, beats_per_bar, first_bar_beat)
+    return _bars(hits, found, tempo, first_bar_beat, [], f"{beats_per_bar}/4")
 
 
-def _given_grid(track: BeatTrack, times: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """A tracked grid as `_bars` takes it: beat times covering every onset, beats per bar, and the index
-    of the first bar's downbeat (at or before the first onset).
+def _given_grid(track: BeatTrack, times: np.ndarray) -> tuple[np.ndarray, int, list[str]]:
+    """A tracked grid as `_bars` takes it: beat times covering every onset, the index of the first bar's
+    downbeat (at or before the first onset), and the time signature of each bar the track marks from there.
 
     The grid is extended at its ends by its first and last period, so onsets before the first tracked
-    beat or after the last still have beats. Bars are counted in the song's main metre from the
-    downbeat before the first onset. Compound metres are written in their simple equivalents (6/8 as
-    2/4, 12/8 as 4/4, their eighths as triplets) until the notation writes compound metres.
+    beat or after the last still have beats, counted on in the metre of the nearest tracked bar. A bar
+    runs from one tracked downbeat to the next, in the metre of its first beat; one of another length
+    than its metre's (a bar the tracker cut short) is written as the time signature it has.
     """
-    beats_per_bar = next(m.beats for m in METRES if m.name == track.metre)
     beat_times, positions = np.asarray(track.times, dtype=float), np.asarray(track.positions)
+    first_bar, last_bar = (counted_beats(track.metres[i]) for i in (0, -1))
     first_period, last_period = beat_times[1] - beat_times[0], beat_times[-1] - beat_times[-2]
     before = max(0, math.ceil((beat_times[0] - times[0]) / first_period) + 1)
     after = max(0, math.ceil((times[-1] - beat_times[-1]) / last_period) + 1)
@@ -206,18 +280,21 @@ def _given_grid(track: BeatTrack, times: np.ndarray) -> tuple[np.ndarray, int, i
             beat_times[-1] + last_period * np.arange(1, after + 1),
         ]
     )
-    # Bar positions (from 0) of the grid: the track's own, counted on into the extensions.
+    # Bar positions (from 0) and metres of the grid: the track's own, counted on into the extensions.
     place = np.concatenate(
         [
-            (positions[0] - 1 - np.arange(before, 0, -1)) % beats_per_bar,
+            (positions[0] - 1 - np.arange(before, 0, -1)) % first_bar,
             positions - 1,
-            (positions[-1] - 1 + np.arange(1, after + 1)) % beats_per_bar,
+            (positions[-1] - 1 + np.arange(1, after + 1)) % last_bar,
         ]
     )
+    metres = [track.metres[0]] * before + list(track.metres) + [track.metres[-1]] * after
     first_beat = math.floor(float(np.interp(times[0], grid, np.arange(len(grid), dtype=float))) + 1 / 12)
     downbeats = np.flatnonzero(place[: first_beat + 1] == 0)
     first_bar_beat = int(downbeats[-1]) if len(downbeats) else first_beat - int(place[first_beat])
-    return grid, beats_per_bar, first_bar_beat
+    starts = [first_bar_beat, *(int(k) for k in np.flatnonzero(place == 0) if k > first_bar_beat)]
+    signatures = [_signature(metres[a], b - a) for a, b in itertools.pairwise(starts)]
+    return grid, first_bar_beat, signatures
 
 
 def _on_fixed_grid(hits: list[Hit], grid: FixedGrid) -> Transcription:
@@ -228,7 +305,7 @@ def _on_fixed_grid(hits: list[Hit], grid: FixedGrid) -> Transcription:
     phase = int(np.argmin(np.abs(beats - grid.downbeat_s)))
     first_beat = math.floor(float(np.interp(min(times), beats, np.arange(len(beats), dtype=float))) + 1 / 12)
     first_bar_beat = first_beat - ((first_beat - phase) % grid.beats_per_bar)
-    return _bars(hits, beats, grid.tempo_bpm, grid.beats_per_bar, first_bar_beat)
+    return _bars(hits, beats, grid.tempo_bpm, first_bar_beat, [], f"{grid.beats_per_bar}/4")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -697,23 +774,74 @@ def _extend(beats: np.ndarray, first: int, last: int) -> tuple[np.ndarray, int]:
     return np.concatenate([head, beats, tail]), before
 
 
-def _best_subdivision(fracs: list[float]) -> int:
-    """The grid (4, 3 or 6 per beat) with the smallest mean error plus its simplicity penalty."""
+def _tolerance(beat_s: float) -> float:
+    """The timing tolerance in beats, for a beat lasting `beat_s` seconds."""
+    return min(TOLERANCE_S / max(beat_s, 1e-6), TOLERANCE_BEATS)
+
+
+def _best_subdivision(fracs: list[float], beat_s: float, compound: bool) -> int:
+    """The simplest grid that puts every stroke (`fracs`, positions in the beat) within the tolerance of
+    one of its positions; when none does, the grid of least cost (its `_SUBDIVISION_COST` plus each
+    stroke's squared timing error, in tolerances)."""
+    choices, costs = (COMPOUND_SUBDIVISIONS, _COMPOUND_COST) if compound else (SIMPLE_SUBDIVISIONS, _SUBDIVISION_COST)
     if not fracs:
-        return 4
-    costs = {n: float(np.mean([abs(f - round(f * n) / n) for f in fracs])) + _GRID_PENALTY[n] for n in SUBDIVISIONS}
-    return min(SUBDIVISIONS, key=lambda n: (costs[n], SUBDIVISIONS.index(n)))
+        return choices[0]
+    tolerance = _tolerance(beat_s)
+    f = np.asarray(fracs)
+    errors = {n: np.abs(f - np.round(f * n) / n) / tolerance for n in choices}
+    explained = [n for n in choices if float(np.max(errors[n])) <= 1.0]
+    if explained:
+        return explained[0]
+    return min(choices, key=lambda n: costs[n] + float(np.sum(errors[n] ** 2)))
 
 
-def _bars(hits: list[Hit], beats: np.ndarray, tempo: float, beats_per_bar: int, first_bar_beat: int) -> Transcription:
-    """Quantize every hit onto its beat's grid and cut the beats into bars."""
+def _swing_ratio(fracs: list[float], bars: int) -> float | None:
+    """Where a passage's off-beat 8ths fall in the beat, when they swing; None when it is straight.
+
+    `fracs` are the positions in their beat of the passage's strokes. The passage swings when most
+    strokes between beats sit near the beat's last third: a shuffle's "and" played late, which a reader
+    expects as straight 8ths under a swing marking. Triplets with their middle stroke, 16ths and dotted
+    rhythms do not swing, and stay as they were played.
+    """
+    between = np.asarray([f for f in fracs if 1 / 6 < f < 5 / 6])
+    late = between[(between > 0.55) & (between < 0.8)]
+    if len(late) < _SWING_MIN_PER_BAR * bars or len(late) < _SWING_SHARE * len(between):
+        return None
+    ratio = float(np.median(late))
+    return ratio if _SWING_RATIO[0] <= ratio <= _SWING_RATIO[1] else None
+
+
+def _unswing(fracs: list[float], ratio: float, tolerance: float) -> list[float] | None:
+    """A swung beat's positions as straight 8ths (the swung "and" at `ratio` onto 1/2), or None when
+    the beat holds a stroke that is not on the beat or its swung "and" (a fill, written as played)."""
+    if any(min(abs(f), abs(f - ratio), abs(f - 1)) > tolerance for f in fracs):
+        return None
+    return [f * 0.5 / ratio if f <= ratio else 0.5 + (f - ratio) * 0.5 / (1 - ratio) for f in fracs]
+
+
+def _bars(
+    hits: list[Hit], beats: np.ndarray, tempo: float, first_bar_beat: int, signatures: list[str], last: str
+) -> Transcription:
+    """Quantize every hit onto its beat's grid and cut the beats into bars.
+
+    Bars start at beat `first_bar_beat` of `beats` and take `signatures` in turn, then `last` for as
+    many bars as the hits need.
+    """
     index = np.arange(len(beats), dtype=float)
-    last_beat = math.floor(float(np.interp(max(h.time for h in hits), beats, index)) + 1 / 12)
-    # One bar more than the last hit needs, for a last hit that rounds onto the next downbeat.
-    total_beats = ((last_beat - first_bar_beat) // beats_per_bar + 2) * beats_per_bar
+    last_beat = math.floor(float(np.interp(max(h.time for h in hits), beats, index)) + 1 / 12) - first_bar_beat
+    # Bars up to the last hit's, and one more for a last hit that rounds onto the next downbeat.
+    layout: list[str] = []
+    bar_starts: list[int] = []
+    total_beats = 0
+    while not bar_starts or bar_starts[-1] <= last_beat:
+        signature = signatures[len(layout)] if len(layout) < len(signatures) else last
+        layout.append(signature)
+        bar_starts.append(total_beats)
+        total_beats += counted_beats(signature)
     grid, shift = _extend(beats, first_bar_beat, first_bar_beat + total_beats)
     grid = grid[first_bar_beat + shift : first_bar_beat + shift + total_beats + 1]
     beat_index = np.arange(len(grid), dtype=float)
+    bar_of_beat = np.repeat(np.arange(len(layout)), [counted_beats(s) for s in layout])
 
     # Each hit belongs to the beat it is nearest the start of (a hit a hair early belongs to the beat).
     by_beat: dict[int, list[tuple[float, Hit]]] = {}
@@ -722,43 +850,82 @@ def _bars(hits: list[Hit], beats: np.ndarray, tempo: float, beats_per_bar: int, 
         k = math.floor(u + 1 / 12)
         by_beat.setdefault(k, []).append((u - k, hit))
 
+    swing = _swing_by_bar(by_beat, layout, bar_starts)
     placed: dict[tuple[int, Fraction, str], QuantizedHit] = {}
     subdivisions: list[int] = []
     carried: list[Hit] = []
     for k in range(total_beats):
+        bar = int(bar_of_beat[k])
+        signature = layout[bar]
         entries = by_beat.get(k, [])
-        n = _best_subdivision([f for f, _ in entries])
+        fracs = [f for f, _ in entries]
+        beat_s = float(grid[k + 1] - grid[k])
+        ratio = swing[bar]
+        straight = _unswing(fracs, ratio, _tolerance(beat_s)) if ratio is not None else None
+        if straight is not None:
+            fracs = straight
+        n = _best_subdivision(fracs, beat_s, is_compound(signature))
         subdivisions.append(n)
         on_grid = [(0, h) for h in carried]
         carried = []
-        for frac, hit in entries:
+        for frac, (_, hit) in zip(fracs, entries, strict=True):
             tick = max(0, round(frac * n))
             if tick >= n:  # rounds onto the next beat's downbeat
                 carried.append(hit)
             else:
                 on_grid.append((tick, hit))
-        bar, beat_in_bar = divmod(k, beats_per_bar)
+        length = beat_quarters(signature)
         for tick, hit in on_grid:
-            _place(placed, bar, beat_in_bar + Fraction(tick, n), hit)
+            _place(placed, bar, ((k - bar_starts[bar]) + Fraction(tick, n)) * length, hit)
 
     bar_count = max(bar for bar, _, _ in placed) + 1
     bars = []
     for b in range(bar_count):
         mine = sorted((q for (bar, _, _), q in placed.items() if bar == b), key=lambda q: (q.offset, q.instrument))
+        first, end = bar_starts[b], bar_starts[b] + counted_beats(layout[b])
         bars.append(
             Bar(
                 number=b + 1,
-                start_s=float(grid[b * beats_per_bar]),
-                subdivisions=tuple(subdivisions[b * beats_per_bar : (b + 1) * beats_per_bar]),
+                start_s=float(grid[first]),
+                subdivisions=tuple(subdivisions[first:end]),
                 hits=tuple(mine),
+                time_signature=layout[b],
+                swing=swing[b] is not None,
             )
         )
+    written = [bar.time_signature for bar in bars]
     return Transcription(
         tempo_bpm=tempo,
-        time_signature=f"{beats_per_bar}/4",
-        beat_times=tuple(float(t) for t in grid[: bar_count * beats_per_bar]),
+        time_signature=max(written, key=written.count),
+        beat_times=tuple(float(t) for t in grid[: bar_starts[bar_count - 1] + bars[-1].beats]),
         bars=tuple(bars),
     )
+
+
+def _swing_by_bar(
+    by_beat: dict[int, list[tuple[float, Hit]]], layout: list[str], bar_starts: list[int]
+) -> list[float | None]:
+    """Per bar, the swing ratio of its passage (`PASSAGE_BARS` bars), or None where it is straight.
+    Compound metres already divide the beat in three, so they never swing."""
+    swing: list[float | None] = [None] * len(layout)
+    for first in range(0, len(layout), PASSAGE_BARS):
+        passage = [b for b in range(first, min(first + PASSAGE_BARS, len(layout))) if not is_compound(layout[b])]
+        fracs = [
+            f
+            for b in passage
+            for k in range(bar_starts[b], bar_starts[b] + counted_beats(layout[b]))
+            for f, _ in by_beat.get(k, [])
+        ]
+        # Bars without strokes (the bar added after the last hit, breaks) are no evidence either way.
+        played = [
+            b
+            for b in passage
+            if any(by_beat.get(k) for k in range(bar_starts[b], bar_starts[b] + counted_beats(layout[b])))
+        ]
+        ratio = _swing_ratio(fracs, len(played)) if played else None
+        for b in passage:
+            swing[b] = ratio
+    return swing
 
 
 def _place(placed: dict[tuple[int, Fraction, str], QuantizedHit], bar: int, offset: Fraction, hit: Hit) -> None:

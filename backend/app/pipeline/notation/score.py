@@ -3,13 +3,17 @@
 Conventions (those of published drum charts): one five-line staff with a percussion clef; voice 1
 holds the hands (cymbals, snare, toms) with stems up, voice 2 the feet (kick) with stems down. A
 note lasts until the voice's next stroke within the beat, so beats never tie into each other and
-beams group by beat. Ghost notes are in parentheses (on a transcription: the quiet snare strokes; on an
-edited sheet: the strokes marked so), an accent carries ">", an open hi-hat an "o".
+beams group by beat (three 8ths in 6/8 and 12/8). A time signature is written where the bars'
+metre changes; a swung passage is straight 8ths under a "Swing" direction (with MusicXML's
+<sound><swing>), and "Straight" where the swing ends. Ghost notes are in parentheses (on a
+transcription: the quiet snare strokes; on an edited sheet: the strokes marked so), an accent carries
+">", an open hi-hat an "o".
 
 Rests are written in full in both voices (so every voice of every measure adds up, and notation
 programs read the file as it is meant) but printed as published drum charts print them: a voice's
-rest is hidden wherever the other voice plays in that beat, and where both voices are silent only
-the hands' rest is printed. So no rest ever sits among the other voice's notes.
+rest is hidden wherever the other voice plays in that beat (a dotted quarter in 6/8 and 12/8), and
+where both voices are silent only the hands' rest is printed. So no rest ever sits among the other
+voice's notes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from music21 import (
     articulations,
     clef,
     duration,
+    expressions,
     instrument,
     metadata,
     meter,
@@ -39,7 +44,7 @@ from music21.musicxml.m21ToXml import GeneralObjectExporter
 from app.core.errors import TranscriptionError
 from app.pipeline.atomic import write_bytes_atomic
 from app.pipeline.notation.kit import KIT
-from app.pipeline.notation.rhythm import Bar, QuantizedHit, Transcription
+from app.pipeline.notation.rhythm import Bar, QuantizedHit, Transcription, is_compound
 
 TRANSCRIBER = "DrumScribe"
 
@@ -107,28 +112,32 @@ def build_score(
         part.insert(0, piece)
 
     quiet_below = ghost_limit(transcription) if automatic_ghosts else 0.0
-    beats_per_bar = transcription.beats_per_bar
+    previous: Bar | None = None
     for bar in transcription.bars:
         measure = stream.Measure(number=bar.number)
-        if bar is transcription.bars[0]:
-            measure.insert(0, clef.PercussionClef())
-            signature = meter.TimeSignature(transcription.time_signature)
-            signature.beamSequence = meter.MeterSequence(transcription.time_signature, beats_per_bar)
+        if previous is None or bar.time_signature != previous.time_signature:
+            signature = meter.TimeSignature(bar.time_signature)
+            signature.beamSequence = meter.MeterSequence(bar.time_signature, bar.beats)
             measure.insert(0, signature)
+        if previous is None:
+            measure.insert(0, clef.PercussionClef())
             bpm = transcription.tempo_bpm
-            mark = tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm, referent=note.Note(type="quarter"))
-            measure.insert(0, mark)
+            beat = note.Note(type="quarter", dots=1 if is_compound(bar.time_signature) else 0)
+            measure.insert(0, tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm, referent=beat))
+        if bar.swing != (previous is not None and previous.swing):
+            words = expressions.TextExpression(_SWING if bar.swing else _STRAIGHT)
+            words.placement = "above"  # with the tempo, where a reader looks for the feel
+            measure.insert(0, words)
+        previous = bar
         beats_played = {
-            hands: {math.floor(h.offset) for h in bar.hits if KIT[h.instrument].hands == hands}
+            hands: {math.floor(h.offset / bar.beat_length) for h in bar.hits if KIT[h.instrument].hands == hands}
             for hands in (True, False)
         }
         for voice_number, hands in ((1, True), (2, False)):
             voice = stream.Voice(id=str(voice_number))
             hits = [h for h in bar.hits if KIT[h.instrument].hands == hands]
-            elements = list(
-                _voice_elements(bar, hits, beats_per_bar, hands, pieces, quiet_below, beats_played[not hands])
-            )
-            _hide_rests(elements, hands, beats_played[hands], beats_played[not hands])
+            elements = list(_voice_elements(bar, hits, hands, pieces, quiet_below, beats_played[not hands]))
+            _hide_rests(elements, hands, bar.beat_length, beats_played[hands], beats_played[not hands])
             for element in elements:
                 voice.append(element)
             measure.insert(0, voice)
@@ -156,10 +165,30 @@ def write_musicxml(score: stream.Score, path: Path, *, simile: bool = False) -> 
     start = data.index(b"<score-partwise")
     root = ET.fromstring(data[start:])
     _label_instruments(root)
+    _mark_swing(root)
     if simile:
         _mark_repeated_bars(root)
     ET.indent(root, space="  ")
     write_bytes_atomic(Path(path), data[:start] + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n")
+
+
+_SWING, _STRAIGHT = "Swing", "Straight"
+"""The directions that start and end a swung passage."""
+
+
+def _mark_swing(root: ET.Element) -> None:
+    """Give each "Swing" and "Straight" direction the <sound> that tells playback software (MusicXML 4's
+    <swing>: 8ths as 2:1, or straight); music21 writes the words but has no such element."""
+    for direction in root.iter("direction"):
+        words = direction.findtext("direction-type/words")
+        if words not in (_SWING, _STRAIGHT) or direction.find("sound") is not None:
+            continue
+        swing = ET.SubElement(ET.SubElement(direction, "sound"), "swing")
+        if words == _STRAIGHT:
+            ET.SubElement(swing, "straight")
+            continue
+        for tag, text in (("first", "2"), ("second", "1"), ("swing-type", "eighth")):
+            ET.SubElement(swing, tag).text = text
 
 
 def _label_instruments(root: ET.Element) -> None:
@@ -194,7 +223,8 @@ def _mark_repeated_bars(root: ET.Element) -> None:
     """Mark each run of bars that repeat the bar before them with MusicXML's one-bar repeat sign.
 
     The sign starts in the first repeating bar and stops in the first bar that differs. A bar
-    that changes the time signature or tempo is written out.
+    that changes the time signature, or has a direction (a tempo, a "Swing" or "Straight"), is
+    written out.
     """
     for part in root.iter("part"):
         previous: list[bytes] | None = None
@@ -247,7 +277,6 @@ def ghost_limit(transcription: Transcription) -> float:
 def _voice_elements(
     bar: Bar,
     hits: list[QuantizedHit],
-    beats_per_bar: int,
     hands: bool,
     pieces: dict[str, _KitPiece],
     quiet_below: float,
@@ -256,10 +285,11 @@ def _voice_elements(
     """Notes, chords and rests of one voice in one bar, in order.
 
     Silent beats merge into longer rests only where the other voice's playing leaves them all
-    printed or all hidden (`other_beats`: the beats in which the other voice plays).
+    printed or all hidden (`other_beats`: the beats, of `bar.beat_length` each, in which the other
+    voice plays).
     """
     if not hits and (not other_beats or not hands):
-        rest = note.Rest(quarterLength=beats_per_bar)
+        rest = note.Rest(quarterLength=bar.beats * bar.beat_length)
         rest.fullMeasure = True
         return [rest]
 
@@ -268,29 +298,35 @@ def _voice_elements(
         by_offset.setdefault(hit.offset, []).append(hit)
     elements: list[note.GeneralNote] = []
     empty_run: list[int] = []
-    for beat in range(beats_per_bar):
-        in_beat = {o - beat: hs for o, hs in by_offset.items() if beat <= o < beat + 1}
+    length = bar.beat_length
+    compound = is_compound(bar.time_signature)
+    for beat in range(bar.beats):
+        # Positions within the beat, as fractions of it.
+        in_beat = {o / length - beat: hs for o, hs in by_offset.items() if beat <= o / length < beat + 1}
         if not in_beat:
             empty_run.append(beat)
             continue
-        elements += _rests_for_empty_beats(empty_run, beats_per_bar, other_beats)
+        elements += _rests_for_empty_beats(empty_run, bar.beats, length, other_beats)
         empty_run = []
-        elements += _beat_elements(in_beat, bar.subdivisions[beat], hands, pieces, quiet_below)
-    return elements + _rests_for_empty_beats(empty_run, beats_per_bar, other_beats)
+        elements += _beat_elements(in_beat, bar.subdivisions[beat], compound, hands, pieces, quiet_below)
+    return elements + _rests_for_empty_beats(empty_run, bar.beats, length, other_beats)
 
 
-def _hide_rests(elements: list[note.GeneralNote], hands: bool, own_beats: set[int], other_beats: set[int]) -> None:
+def _hide_rests(
+    elements: list[note.GeneralNote], hands: bool, beat_length: Fraction, own_beats: set[int], other_beats: set[int]
+) -> None:
     """Mark the rests of one voice's bar that are not printed.
 
     A rest is hidden when the other voice plays in a beat it spans (that voice carries the beat). A
     foot rest is also hidden where the feet are silent for its whole beat: there the hands' rest is
-    the one printed, so a silent stretch shows one rest, not two.
+    the one printed, so a silent stretch shows one rest, not two. Beats are `beat_length` quarters
+    long (a dotted quarter in 6/8 and 12/8).
     """
     start = Fraction(0)
     for element in elements:
         end = start + Fraction(element.duration.quarterLength)
         if isinstance(element, note.Rest):
-            spanned = range(math.floor(start), math.ceil(end))
+            spanned = range(math.floor(start / beat_length), math.ceil(end / beat_length))
             hidden = any(b in other_beats for b in spanned) or (not hands and not all(b in own_beats for b in spanned))
             element.style.hideObjectOnPrint = hidden
         start = end
@@ -299,6 +335,7 @@ def _hide_rests(elements: list[note.GeneralNote], hands: bool, own_beats: set[in
 def _beat_elements(
     strokes: dict[Fraction, list[QuantizedHit]],
     subdivision: int,
+    compound: bool,
     hands: bool,
     pieces: dict[str, _KitPiece],
     quiet_below: float,
@@ -309,19 +346,30 @@ def _beat_elements(
     triplets is a plain quarter), and a tuplet bracket spans exactly the beat.
     """
     # Simplest first: straight 16ths (which hold quarters and 8ths too), then 8th triplets, which a
-    # 16th-triplet beat also contains. The beat's own grid always holds its strokes.
-    grids = {4: (4,), 3: (4, 3), 6: (4, 3, 6)}[subdivision]
+    # 16th-triplet beat also contains, or 32nds; in compound metres 8ths, then 16ths. The beat's own
+    # grid always holds its strokes.
+    if compound:
+        grids = {3: (3,), 6: (3, 6)}[subdivision]
+    else:
+        grids = {2: (4,), 4: (4,), 8: (4, 8), 3: (4, 3), 6: (4, 3, 6)}[subdivision]
     n = next(g for g in grids if all((offset * g).denominator == 1 for offset in strokes))
+    tuplet = not compound and n in (3, 6)
+    beat = Fraction(3, 2) if compound else Fraction(1)
+
+    def value(ticks: int) -> duration.Duration:
+        return _duration(ticks, n) if tuplet else _plain_duration(Fraction(ticks, n) * beat)
+
+    lengths = _NOTE_TICKS[n] if tuplet else [x for x in range(1, n + 1) if Fraction(x, n) * beat in _PLAIN_VALUES]
     ticks = sorted(int(o * n) for o in strokes)
-    elements: list[note.GeneralNote] = [note.Rest(duration=_duration(r, n)) for r in _rest_lengths(0, ticks[0], n)]
+    elements: list[note.GeneralNote] = [note.Rest(duration=value(r)) for r in _rest_lengths(0, ticks[0], n)]
     for i, start in enumerate(ticks):
         end = ticks[i + 1] if i + 1 < len(ticks) else n
-        length = max(x for x in _NOTE_TICKS[n] if x <= end - start)
+        length = max(x for x in lengths if x <= end - start)
         stroke = _stroke(strokes[Fraction(start, n)], hands, pieces, quiet_below)
-        stroke.duration = _duration(length, n)
+        stroke.duration = value(length)
         elements.append(stroke)
-        elements += [note.Rest(duration=_duration(r, n)) for r in _rest_lengths(start + length, end, n)]
-    if n != 4:
+        elements += [note.Rest(duration=value(r)) for r in _rest_lengths(start + length, end, n)]
+    if tuplet:
         elements[0].duration.tuplets[0].type = "start"
         elements[-1].duration.tuplets[0].type = "stop" if len(elements) > 1 else "startStop"
         for element in elements:
@@ -348,11 +396,31 @@ def _duration(ticks: int, n: int) -> duration.Duration:
     return value
 
 
-def _rests_for_empty_beats(beats: list[int], beats_per_bar: int, other_beats: set[int]) -> list[note.Rest]:
-    """Rests for a run of silent beats: a half rest for beats 1–2 or 3–4 of 4/4, else quarters.
+_PLAIN_VALUES: dict[Fraction, tuple[str, int]] = {
+    Fraction(1, 8): ("32nd", 0),
+    Fraction(1, 4): ("16th", 0),
+    Fraction(3, 8): ("16th", 1),
+    Fraction(1, 2): ("eighth", 0),
+    Fraction(3, 4): ("eighth", 1),
+    Fraction(1): ("quarter", 0),
+    Fraction(3, 2): ("quarter", 1),
+}
+"""Note values (in quarter notes) of straight grids that are one note, dotted at most."""
 
-    Two beats share a half rest only when the other voice plays in both or in neither of them, so
-    that the rest is printed or hidden as a whole.
+
+def _plain_duration(quarters: Fraction) -> duration.Duration:
+    kind, dots = _PLAIN_VALUES[quarters]
+    return duration.Duration(type=kind, dots=dots)
+
+
+def _rests_for_empty_beats(
+    beats: list[int], beats_per_bar: int, beat_length: Fraction, other_beats: set[int]
+) -> list[note.Rest]:
+    """Rests for a run of silent beats: one rest for beats 1–2 or 3–4 of a four-beat bar (a half rest in
+    4/4, a dotted half in 12/8), else one per beat.
+
+    Two beats share a rest only when the other voice plays in both or in neither of them, so that the
+    rest is printed or hidden as a whole.
     """
     rests = []
     i = 0
@@ -363,10 +431,10 @@ def _rests_for_empty_beats(beats: list[int], beats_per_bar: int, other_beats: se
             and (beats[i] in other_beats) == (beats[i + 1] in other_beats)
         )
         if beats_per_bar == 4 and pair and beats[i] % 2 == 0:
-            rests.append(note.Rest(quarterLength=2))
+            rests.append(note.Rest(quarterLength=2 * beat_length))
             i += 2
         else:
-            rests.append(note.Rest(quarterLength=1))
+            rests.append(note.Rest(quarterLength=beat_length))
             i += 1
     return rests
 

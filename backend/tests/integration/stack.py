@@ -62,6 +62,41 @@ def fresh_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def stack_on_fresh_state(folder: Path, **settings: str) -> Iterator[Stack]:
+    """A Stack (nothing started yet) on a new PostgreSQL database and a Redis database of its own.
+
+    Its environment points DATABASE_URL, the broker, the results and the job and model folders at them,
+    allows links to loopback (the tests' servers are there), and adds `settings`; a setting given as ""
+    is removed (e.g. MODEL_URI="" for the bundled model). Every process is stopped and the Redis
+    database emptied on exit.
+    """
+    redis_base = require_redis()
+    broker_db = 2 + secrets.randbelow(12)
+    with fresh_database() as database_url:
+        from app.db_migrate import upgrade
+
+        upgrade(database_url)
+        redis.Redis.from_url(f"{redis_base}/{broker_db}").flushdb()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": f"{redis_base}/{broker_db}",
+            "CELERY_RESULT_BACKEND": f"{redis_base}/{broker_db + 1}",
+            "ARTIFACTS_DIR": str(folder / "artifacts"),
+            "MODEL_CACHE_DIR": str(folder / "models"),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "LINK_ALLOWED_NETWORKS": "127.0.0.0/8",
+            **settings,
+        }
+        running = Stack(env={k: v for k, v in env.items() if v != ""}, folder=folder)
+        try:
+            yield running
+        finally:
+            running.stop()
+            redis.Redis.from_url(f"{redis_base}/{broker_db}").flushdb()
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as s:

@@ -6,14 +6,11 @@ the property under test is that no generated request, valid or not, makes the se
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +18,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
-from tests.integration.stack import Stack, fresh_database, require_redis
+from tests.integration.stack import Stack, stack_on_fresh_state
 
 pytestmark = pytest.mark.integration
 
@@ -31,30 +28,9 @@ HARMLESS_LINK = "http://127.0.0.1:9/song.wav"
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("fuzz")
-    redis_base = require_redis()
-    broker_db = 2 + secrets.randbelow(12)
-    with fresh_database() as database_url:
-        from app.db_migrate import upgrade
-
-        upgrade(database_url)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": f"{redis_base}/{broker_db}",
-            "CELERY_RESULT_BACKEND": f"{redis_base}/{broker_db + 1}",
-            "ARTIFACTS_DIR": str(folder / "artifacts"),
-            "MODEL_CACHE_DIR": str(folder / "models"),
-            "MAX_UPLOAD_MB": "1",
-            "LINK_ALLOWED_NETWORKS": "127.0.0.0/8",
-        }
-        running = Stack(env=env, folder=Path(folder))
-        try:
-            running.start_api()
-            yield running
-        finally:
-            running.stop()
-            redis.Redis.from_url(f"{redis_base}/{broker_db}").flushdb()
+    with stack_on_fresh_state(tmp_path_factory.mktemp("fuzz"), MAX_UPLOAD_MB="1") as running:
+        running.start_api()
+        yield running
 
 
 def test_no_request_makes_the_api_fail(api: Stack) -> None:

@@ -20,11 +20,16 @@ import httpx
 import numpy as np
 import psycopg
 import pytest
-import redis
 
 from app.pipeline.constants import SAMPLE_RATE
 from tests.conftest import write_wav
-from tests.integration.stack import Stack, free_port, fresh_database, require_postgres, require_redis
+from tests.integration.stack import (
+    Stack,
+    free_port,
+    fresh_database,
+    require_postgres,
+    stack_on_fresh_state,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -35,32 +40,15 @@ ADDRESS_QUOTA = 5
 @contextmanager
 def _api(tmp_path: Path, **extra_env: str) -> Iterator[Stack]:
     """uvicorn against a fresh PostgreSQL database and a Redis database, with no workers."""
-    redis_base = require_redis()
-    broker_db = 2 + secrets.randbelow(12)
-    with fresh_database() as database_url:
-        from app.db_migrate import upgrade
-
-        upgrade(database_url)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": f"{redis_base}/{broker_db}",
-            "CELERY_RESULT_BACKEND": f"{redis_base}/{broker_db + 1}",
-            "ARTIFACTS_DIR": str(tmp_path / "artifacts"),
-            "MODEL_CACHE_DIR": str(tmp_path / "models"),
-            "MAX_CONCURRENT_JOBS_PER_USER": str(QUOTA),
-            "MAX_CONCURRENT_JOBS_PER_ADDRESS": str(ADDRESS_QUOTA),
-            "LINK_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "TMPDIR": str(tmp_path),
-            **extra_env,
-        }
-        running = Stack(env=env, folder=tmp_path)
-        try:
-            running.start_api()
-            yield running
-        finally:
-            running.stop()
-            redis.Redis.from_url(f"{redis_base}/{broker_db}").flushdb()
+    settings = {
+        "MAX_CONCURRENT_JOBS_PER_USER": str(QUOTA),
+        "MAX_CONCURRENT_JOBS_PER_ADDRESS": str(ADDRESS_QUOTA),
+        "TMPDIR": str(tmp_path),
+        **extra_env,
+    }
+    with stack_on_fresh_state(tmp_path, **settings) as running:
+        running.start_api()
+        yield running
 
 
 @pytest.fixture

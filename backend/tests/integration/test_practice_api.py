@@ -7,7 +7,6 @@ One song is transcribed once; the tests then listen to its stems, share it, edit
 from __future__ import annotations
 
 import io
-import os
 import secrets
 import sys
 from collections.abc import Iterator
@@ -18,14 +17,13 @@ import httpx
 import numpy as np
 import psycopg
 import pytest
-import redis
 import soundfile as sf
 
 from app.core.errors import UnreachableURLError, too_long_for_musicians
 from app.synth.grooves import ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
 from tests.conftest import write_wav
-from tests.integration.stack import Stack, free_port, fresh_database, require_redis, wait_for
+from tests.integration.stack import Stack, free_port, stack_on_fresh_state, wait_for
 from tests.notation_files import midi_notes, sheet_notes
 
 pytestmark = pytest.mark.integration
@@ -36,37 +34,12 @@ PCM16_STEP = 1 / 32768
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("stack")
-    redis_base = require_redis()
-    broker_db = 2 + secrets.randbelow(12)
-    with fresh_database() as database_url:
-        from app.db_migrate import upgrade
-
-        upgrade(database_url)
-        redis.Redis.from_url(f"{redis_base}/{broker_db}").flushdb()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": f"{redis_base}/{broker_db}",
-            "CELERY_RESULT_BACKEND": f"{redis_base}/{broker_db + 1}",
-            "ARTIFACTS_DIR": str(folder / "artifacts"),
-            "MODEL_CACHE_DIR": str(folder / "models"),
-            "SEPARATOR": "hpss",
-            "MAX_DURATION_SECONDS": str(MAX_DURATION_SECONDS),
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            # The failing-link test fetches from loopback, which links may not reach.
-            "LINK_ALLOWED_NETWORKS": "127.0.0.0/8",
-        }
-        env.pop("MODEL_URI", None)  # the bundled model
-        running = Stack(env=env, folder=folder)
-        try:
-            running.start_api()
-            running.start_worker("worker-default", "default", "default", 2)
-            running.start_worker("worker-heavy", "heavy-compute", "heavy", 1)
-            yield running
-        finally:
-            running.stop()
-            redis.Redis.from_url(f"{redis_base}/{broker_db}").flushdb()
+    settings = {"SEPARATOR": "hpss", "MAX_DURATION_SECONDS": str(MAX_DURATION_SECONDS), "MODEL_URI": ""}
+    with stack_on_fresh_state(tmp_path_factory.mktemp("stack"), **settings) as running:
+        running.start_api()
+        running.start_worker("worker-default", "default", "default", 2)
+        running.start_worker("worker-heavy", "heavy-compute", "heavy", 1)
+        yield running
 
 
 def owner(stack: Stack, token: str) -> httpx.Client:

@@ -15,13 +15,12 @@ from typing import ClassVar
 import httpx
 import numpy as np
 import pytest
-import redis
 
 from app.core.errors import NotAudioError, UnreachableURLError, upload_too_large
 from app.synth.grooves import FUNK_SIXTEENTHS, ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, default_sample_kit, render_groove
 from tests.conftest import ANNOTEATOR_H5, ffmpeg_convert, write_wav
-from tests.integration.stack import Stack, fresh_database, require_redis, wait_for
+from tests.integration.stack import Stack, stack_on_fresh_state, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -65,39 +64,18 @@ def collector() -> Iterator[str]:
 def stack(tmp_path_factory: pytest.TempPathFactory, collector: str) -> Iterator[Stack]:
     if not ANNOTEATOR_H5.is_file():
         pytest.skip(f"the reference CNN is not at {ANNOTEATOR_H5}")
-    folder = tmp_path_factory.mktemp("stack")
-    redis_base = require_redis()
-    broker_db = 2 + secrets.randbelow(12)
-    with fresh_database() as database_url:
-        from app.db_migrate import upgrade
-
-        upgrade(database_url)
-        redis.Redis.from_url(f"{redis_base}/{broker_db}").flushdb()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": f"{redis_base}/{broker_db}",
-            "CELERY_RESULT_BACKEND": f"{redis_base}/{broker_db + 1}",
-            "ARTIFACTS_DIR": str(folder / "artifacts"),
-            "MODEL_CACHE_DIR": str(folder / "models"),
-            "MODEL_URI": ANNOTEATOR_H5.as_uri(),
-            "SEPARATOR": "hpss",
-            "MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
-            "MAX_CONCURRENT_JOBS_PER_USER": "3",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": collector,
-            # test_link_that_fails_reports_the_stage fetches from loopback, which links may not reach.
-            "LINK_ALLOWED_NETWORKS": "127.0.0.0/8",
-        }
-        running = Stack(env=env, folder=folder)
-        try:
-            running.start_api()
-            running.start_worker("worker-default", "default", "default", 2)
-            running.start_worker("worker-heavy", "heavy-compute", "heavy", 1)
-            yield running
-        finally:
-            running.stop()
-            redis.Redis.from_url(f"{redis_base}/{broker_db}").flushdb()
+    settings = {
+        "MODEL_URI": ANNOTEATOR_H5.as_uri(),
+        "SEPARATOR": "hpss",
+        "MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
+        "MAX_CONCURRENT_JOBS_PER_USER": "3",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collector,
+    }
+    with stack_on_fresh_state(tmp_path_factory.mktemp("stack"), **settings) as running:
+        running.start_api()
+        running.start_worker("worker-default", "default", "default", 2)
+        running.start_worker("worker-heavy", "heavy-compute", "heavy", 1)
+        yield running
 
 
 @pytest.fixture(scope="module")

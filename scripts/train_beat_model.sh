@@ -19,21 +19,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 backend="$here/../backend"
 python="${PYTHON:-$here/../.venv/bin/python}"
 
-step=all
-args=()
-while (($#)); do
-    case "$1" in
-        --skip-build) step=train ;;
-        *) args+=("$1") ;;
-    esac
-    shift
-done
-
-for need in fluidsynth; do
-    command -v "$need" >/dev/null || { echo "missing $need: apt-get install fluidsynth" >&2; exit 1; }
-done
-[[ -d /usr/share/hydrogen/data/drumkits ]] || { echo "missing Hydrogen kits: apt-get install hydrogen-drumkits" >&2; exit 1; }
-[[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]] || { echo "missing FluidR3_GM.sf2: apt-get install fluid-soundfont-gm" >&2; exit 1; }
+# shellcheck source=scripts/training-prereqs.sh
+. "$here/training-prereqs.sh"
 
 cd "$backend"
 export PYTHONHASHSEED=0 TF_DETERMINISTIC_OPS=1 TF_CPP_MIN_LOG_LEVEL=2

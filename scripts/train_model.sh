@@ -16,21 +16,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 backend="$here/../backend"
 python="${PYTHON:-$here/../.venv/bin/python}"
 
-step=all
-args=()
-while (($#)); do
-    case "$1" in
-        --skip-build) step=train ;;
-        *) args+=("$1") ;;
-    esac
-    shift
-done
-
-for need in fluidsynth; do
-    command -v "$need" >/dev/null || { echo "missing $need: apt-get install fluidsynth" >&2; exit 1; }
-done
-[[ -d /usr/share/hydrogen/data/drumkits ]] || { echo "missing Hydrogen kits: apt-get install hydrogen-drumkits" >&2; exit 1; }
-[[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]] || { echo "missing FluidR3_GM.sf2: apt-get install fluid-soundfont-gm" >&2; exit 1; }
+# shellcheck source=scripts/training-prereqs.sh
+. "$here/training-prereqs.sh"
 # Training ends by exporting the model to ONNX: check for the converter before hours of work.
 "$python" -c "import tf2onnx, onnx" 2>/dev/null || { echo "missing tf2onnx: pip install -e 'backend[train]'" >&2; exit 1; }
 

@@ -1,10 +1,11 @@
 /**
  * What the end-to-end specs share in the browser: axe-core and the report of Content-Security-Policy
- * violations in every page, the accessibility check, the screen sizes, and screenshots.
+ * violations in every page, the accessibility check, the screen sizes, screenshots, and a finished job
+ * made through the API.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 import type { BrowserContext, Locator, Page } from "playwright-core";
 
@@ -52,4 +53,26 @@ export async function shot(target: Page, name: string, fullPage = true): Promise
 /** A screenshot of one part of a page (for the README), in SHOTS. */
 export async function shotOf(part: Locator, name: string): Promise<void> {
   await part.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** How long a spec waits for its song's job to finish. */
+export const JOB_DONE_MS = 150_000;
+
+/** The parts of the API's JobOut the specs read. */
+export type JobOut = { id: string; status: string; title: string | null; artifacts: { name: string; url: string }[] };
+
+/** Upload the WAV at `song` as `context`'s browser would, and wait for its job to complete. */
+export async function transcribedJob(context: BrowserContext, song: string): Promise<JobOut> {
+  const created = await context.request.post("/api/v1/jobs", {
+    multipart: { file: { name: basename(song), mimeType: "audio/wav", buffer: readFileSync(song) } },
+  });
+  if (created.status() !== 202) throw new Error(`POST /api/v1/jobs answered ${created.status()}: ${await created.text()}`);
+  const id = ((await created.json()) as JobOut).id;
+  const deadline = Date.now() + JOB_DONE_MS;
+  for (;;) {
+    const job = (await (await context.request.get(`/api/v1/jobs/${id}`)).json()) as JobOut;
+    if (job.status === "completed") return job;
+    if (job.status === "failed" || Date.now() > deadline) throw new Error(`the job of ${basename(song)} ended ${job.status}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }

@@ -5,25 +5,33 @@
  * (window.__drumscribePractice): the media elements' clock and speed, the clicks it started on the
  * audio context's clock, and the level after each track's volume.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import type { PracticeProbe } from "../lib/practice/engine";
-import { LAPTOP, PHONE, accessibilityProblems, instrument, shot, shotOf } from "./browser";
+import {
+  JOB_DONE_MS,
+  LAPTOP,
+  PHONE,
+  accessibilityProblems,
+  instrument,
+  shot,
+  shotOf,
+  transcribedJob,
+  type JobOut,
+} from "./browser";
 import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
 
 const missing = missingPrerequisite();
 if (missing) console.warn(`SKIPPING the player's end-to-end tests: ${missing}`);
 
-const JOB_DONE_MS = 150_000;
 const TRACK_FILES = ["song.wav", "drums.wav", "band.wav"];
 
 type Practice = { __drumscribePractice: PracticeProbe };
 type Hits = { beat_times: number[]; downbeat_times: number[] };
-type JobOut = { id: string; status: string; artifacts: { name: string; url: string }[] };
 
 describe.skipIf(missing !== null)("the practice player", () => {
   let serve: Serve;
@@ -90,18 +98,7 @@ describe.skipIf(missing !== null)("the practice player", () => {
     laptop = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
     await instrument(laptop, cspViolations);
     page = await laptop.newPage();
-    const created = await laptop.request.post("/api/v1/jobs", {
-      multipart: { file: { name: "Practice Groove.wav", mimeType: "audio/wav", buffer: readFileSync(song) } },
-    });
-    expect(created.status()).toBe(202);
-    const id = ((await created.json()) as JobOut).id;
-    const deadline = Date.now() + JOB_DONE_MS;
-    for (;;) {
-      job = (await (await laptop.request.get(`/api/v1/jobs/${id}`)).json()) as JobOut;
-      if (job.status === "completed") break;
-      if (job.status === "failed" || Date.now() > deadline) throw new Error(`the practice song's job ended ${job.status}`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    job = await transcribedJob(laptop, song);
     const hitsUrl = job.artifacts.find((a) => a.name === "hits.json")!.url;
     hits = (await (await laptop.request.get(hitsUrl)).json()) as Hits;
     await openResult(page);

@@ -4,21 +4,19 @@
  * sees the title, the sheet, the player and the downloads, through /api/v1/shared/ only, with a job list
  * of its own that is empty; the owner revokes the link and the shared page says it no longer works.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
-import { LAPTOP, PHONE, accessibilityProblems, instrument, shot } from "./browser";
+import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, transcribedJob, type JobOut } from "./browser";
 import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
 
 const missing = missingPrerequisite();
 if (missing) console.warn(`SKIPPING the share links' end-to-end tests: ${missing}`);
 
-const JOB_DONE_MS = 150_000;
 
-type JobOut = { id: string; status: string; title: string | null; artifacts: { name: string; url: string }[] };
 
 describe.skipIf(missing !== null)("share links", () => {
   let serve: Serve;
@@ -49,18 +47,7 @@ describe.skipIf(missing !== null)("share links", () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     owner = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
     await instrument(owner, cspViolations);
-    const created = await owner.request.post("/api/v1/jobs", {
-      multipart: { file: { name: "Share Groove.wav", mimeType: "audio/wav", buffer: readFileSync(song) } },
-    });
-    expect(created.status()).toBe(202);
-    const id = ((await created.json()) as JobOut).id;
-    const deadline = Date.now() + JOB_DONE_MS;
-    for (;;) {
-      job = (await (await owner.request.get(`/api/v1/jobs/${id}`)).json()) as JobOut;
-      if (job.status === "completed") break;
-      if (job.status === "failed" || Date.now() > deadline) throw new Error(`the share song's job ended ${job.status}`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    job = await transcribedJob(owner, song);
     page = await owner.newPage();
     await page.goto(`/job/?id=${job.id}`);
     await page.locator(".sheet__svg svg").first().waitFor({ timeout: 60_000 });

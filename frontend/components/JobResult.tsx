@@ -4,25 +4,28 @@ import type { Artifact, ArtifactSource, Job, SharedJob } from "@/lib/api/client"
 import { formatBytes, formatClock, formatTempo } from "@/lib/format";
 import { usePipeline } from "@/lib/hooks/usePipeline";
 
-import { ScoreView } from "./ScoreView";
+import { ScoreView, type Editing } from "./ScoreView";
 import { SeparationNote } from "./SeparationNote";
 
 type ResultFacts = Pick<Job | SharedJob, "tempo_bpm" | "time_signature" | "duration_s" | "hit_count" | "artifacts">;
 
 /**
  * A finished job: tempo and metre, downloads (the pipeline's artifacts it has), how the drums were separated
- * (the owner's view only), the owner's tools (`children`: sharing), and the sheet with its player. The
- * files are read from `source`: the owner's job or a share link.
+ * (the owner's view only), the owner's tools (`children`: sharing, versions), and the sheet with its
+ * player (and, with `editing`, its editor: the owner's only). The files are read from `source`: the
+ * owner's job or a share link.
  */
 export function JobResult({
   job,
   source,
   separation,
+  editing,
   children,
 }: {
   job: ResultFacts;
   source: ArtifactSource;
   separation?: Pick<Job, "separator" | "separator_reason">;
+  editing?: Editing;
   children?: ReactNode;
 }) {
   const { artifacts } = usePipeline();
@@ -77,7 +80,7 @@ export function JobResult({
       </div>
       {separation && <SeparationNote job={separation} />}
       {children}
-      <ScoreView artifacts={job.artifacts} timeSignature={job.time_signature} source={source} />
+      <ScoreView artifacts={job.artifacts} timeSignature={job.time_signature} source={source} editing={editing} />
     </div>
   );
 }

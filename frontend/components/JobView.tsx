@@ -12,6 +12,7 @@ import { isFinished, overallProgress, statusSentence, stepsFor } from "@/lib/ste
 
 import { JobFailure } from "./JobFailure";
 import { JobResult } from "./JobResult";
+import { RevisionHistory } from "./RevisionHistory";
 import { SharePanel } from "./SharePanel";
 import { StatePanel } from "./StatePanel";
 import { StatusBadge } from "./StatusBadge";
@@ -21,7 +22,7 @@ import { StepList } from "./StepList";
 export function JobView() {
   const id = useSearchParams().get("id");
   const router = useRouter();
-  const { job, error, offline, clockSkewMs } = useJob(id);
+  const { job, error, offline, clockSkewMs, reload } = useJob(id);
   const { stages } = usePipeline();
   const running = job !== null && !isFinished(job.status);
   // The Date header has a one-second resolution: correct only a clock that is clearly off.
@@ -107,8 +108,14 @@ export function JobView() {
 
       {job.status === "completed" ? (
         <>
-          <JobResult job={job} source={{ kind: "job", jobId: job.id }} separation={job}>
+          <JobResult
+            job={job}
+            source={{ kind: "job", jobId: job.id, revision: job.current_revision }}
+            separation={job}
+            editing={{ jobId: job.id, tempoBpm: job.tempo_bpm, onSaved: reload }}
+          >
             <SharePanel jobId={job.id} />
+            <RevisionHistory jobId={job.id} refreshKey={`${job.current_revision}@${job.updated_at}`} onRestored={reload} />
           </JobResult>
           <details className="card timings">
             <summary>How long each step took</summary>

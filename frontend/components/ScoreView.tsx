@@ -27,8 +27,17 @@ import { adoptVerovioCss, layoutFor, loadVerovio, splitStyles } from "@/lib/vero
 
 import { PracticePanel, PracticeTransport, RATE_STEP_PCT, type PlayerActions, type Position } from "./PracticePlayer";
 import { SheetBars } from "./SheetBars";
+import { SheetEditor } from "./SheetEditor";
 
-type Sheet = { pages: string[]; cues: Cue[]; clock: Clock; bars: Bar[]; clicks: Click[]; width: number };
+/** What the owner's page gives the sheet so that it can be edited (a share link's page gives nothing). */
+export type Editing = {
+  jobId: string;
+  tempoBpm: number | null;
+  /** The new revision is saved and now the job's: read the job again. */
+  onSaved(number: number): void;
+};
+
+type Sheet = { pages: string[]; cues: Cue[]; clock: Clock; bars: Bar[]; clicks: Click[]; width: number; hits: unknown; loadedFrom: string; revision: number };
 type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; sheet: Sheet };
 type Drag = { pointerId: number; anchor: number; over: number; shift: boolean };
 
@@ -62,16 +71,19 @@ function measurePage(pageEl: HTMLElement, barById: ReadonlyMap<string, number>):
 /**
  * The drum sheet, engraved in the page by verovio from the job's MusicXML (one SVG per page), with the
  * practice player: the song, the drums and the band in sync, speed, loops over bars, click and
- * count-in, and a cursor on the current bar and beat.
+ * count-in, and a cursor on the current bar and beat. With `editing` (the owner's page), the editor:
+ * a bar picked on the sheet opens in it.
  */
 export function ScoreView({
   artifacts,
   timeSignature,
   source,
+  editing,
 }: {
   artifacts: Artifact[];
   timeSignature: string | null;
   source: ArtifactSource;
+  editing?: Editing;
 }) {
   const tracks = useMemo(() => practiceTracks(artifacts), [artifacts]);
   const sheetName = artifacts.find((a) => a.content_type === MUSICXML)?.name ?? null;
@@ -84,7 +96,7 @@ export function ScoreView({
   const { engine, state } = usePracticeEngine(tracks);
   const box = useRef<HTMLDivElement>(null);
   const transport = useRef<HTMLDivElement>(null);
-  const loaded = useRef<{ musicxml: string; hits: unknown } | null>(null);
+  const loaded = useRef<{ musicxml: string; hits: unknown; key: string; revision: number } | null>(null);
   const lit = useRef<Element[]>([]);
   const cueIndex = useRef(-1);
   const anchorsByBar = useRef(new Map<number, { q: number; x: number }[]>());
@@ -98,6 +110,15 @@ export function ScoreView({
   const [loop, setLoop] = useState<LoopBars | null>(null);
   const [loopOn, setLoopOn] = useState(false);
   const [dragLoop, setDragLoop] = useState<LoopBars | null>(null);
+  const [editOpen, setEditOpen] = useState(false);
+  const [editBar, setEditBar] = useState<number | null>(null);
+  const [editFocus, setEditFocus] = useState(0);
+  const [saved, setSaved] = useState<string | null>(null);
+  const editDirty = useRef(false);
+  const editorBox = useRef<HTMLDivElement>(null);
+  const onEditDirty = useCallback((dirty: boolean) => {
+    editDirty.current = dirty;
+  }, []);
 
   // The container's width, for the layout (re-engraved when it changes noticeably).
   useEffect(() => {
@@ -148,7 +169,7 @@ export function ScoreView({
       lit.current = [];
       cueIndex.current = -1;
       anchorsByBar.current.clear();
-      setLoad({ state: "ready", sheet: { pages, cues, clock, bars, clicks, width: w } });
+      setLoad({ state: "ready", sheet: { pages, cues, clock, bars, clicks, width: w, hits: src.hits, loadedFrom: src.key, revision: src.revision } });
     } catch (exc) {
       setLoad({
         state: "error",
@@ -172,7 +193,8 @@ export function ScoreView({
               )
             : null,
         ]);
-        loaded.current = { musicxml, hits };
+        const at = from.current;
+        loaded.current = { musicxml, hits, key: sourceKey(at), revision: at.kind === "job" ? (at.revision ?? 0) : 0 };
         await engrave();
       } catch (exc) {
         if (controller.signal.aborted) return;
@@ -313,6 +335,26 @@ export function ScoreView({
     [engine, bars],
   );
 
+  /** A bar picked on the sheet: the player goes there, and in edit mode the editor opens it. */
+  const pickBar = useCallback(
+    (bar: number, byKeyboard: boolean) => {
+      goToBar(bar, false);
+      if (!editOpen) return;
+      setEditBar(bar);
+      if (byKeyboard) setEditFocus((n) => n + 1);
+      else editorBox.current?.scrollIntoView({ block: "nearest", behavior: reducedMotion() ? "auto" : "smooth" });
+    },
+    [goToBar, editOpen],
+  );
+
+  function toggleEditor() {
+    if (editOpen && editDirty.current && !window.confirm("Close the editor and discard your unsaved changes?")) return;
+    setEditOpen((open) => !open);
+    setEditBar(null);
+    setSaved(null);
+    editDirty.current = false;
+  }
+
   const actions = useMemo((): PlayerActions & Record<PlayerAction, () => void> => {
     const step = (delta: number) => () => {
       if (!engine) return;
@@ -422,7 +464,7 @@ export function ScoreView({
       setLoop(loopBetween(selectFrom.current ?? currentBar(), bar));
       setLoopOn(true);
     } else {
-      goToBar(bar, false);
+      pickBar(bar, false);
     }
   };
   const onPointerCancel = () => {
@@ -452,13 +494,50 @@ export function ScoreView({
           />
         </>
       )}
-      <h2 id="sheet-title" className="section-title">
-        Drum sheet
-      </h2>
+      <div className="score__head">
+        <h2 id="sheet-title" className="section-title">
+          Drum sheet
+        </h2>
+        {editing && sheet && bars.length > 0 && (
+          <button type="button" className="button score__edit" aria-expanded={editOpen} aria-controls="sheet-editor" onClick={toggleEditor}>
+            {editOpen ? "Close the editor" : "Edit the sheet"}
+          </button>
+        )}
+      </div>
       {sheet && bars.length > 0 && (
         <p className="hint" id="sheet-hint">
-          Click or tap a bar to play from it. Shift-click or drag across bars to loop them.
+          {editOpen
+            ? "Click or tap a bar (or press Enter on it) to edit its notes."
+            : "Click or tap a bar to play from it. Shift-click or drag across bars to loop them."}
         </p>
+      )}
+      {editing && sheet && (
+        <div ref={editorBox} id="sheet-editor" className="card editor-card" hidden={!editOpen}>
+          <h3 className="visually-hidden">Editor</h3>
+          {saved && (
+            <p className="message message--success" role="status">
+              {saved}
+            </p>
+          )}
+          {editOpen && (
+            <SheetEditor
+              key={sheet.loadedFrom}
+              jobId={editing.jobId}
+              revision={sheet.revision}
+              hitsJson={sheet.hits}
+              bars={bars}
+              bar={editBar}
+              focusRequest={editFocus}
+              tempoBpm={editing.tempoBpm}
+              timeSignature={timeSignature}
+              onDirty={onEditDirty}
+              onSaved={(number) => {
+                setSaved(`Saved as version ${number}. The sheet, the PDF and the MIDI below are the new version's.`);
+                editing.onSaved(number);
+              }}
+            />
+          )}
+        </div>
       )}
       <div ref={box} className="sheet" data-state={shown.state}>
         {shown.state === "loading" && (
@@ -491,7 +570,7 @@ export function ScoreView({
                   loop={shownLoop}
                   loopOn={loopOn || dragLoop !== null}
                   tabBar={tabBar}
-                  onKeyboardPick={(bar) => goToBar(bar, false)}
+                  onKeyboardPick={(bar) => pickBar(bar, true)}
                 />
               )}
             </div>

@@ -157,15 +157,19 @@ export type ShareCreated = components["schemas"]["ShareCreated"];
  * Where a sheet's files are read from: the owner's job, or a share link (which never touches the owner's
  * endpoints). Plain data, so a component can depend on it by value.
  */
-export type ArtifactSource = { kind: "job"; jobId: string } | { kind: "shared"; token: string };
+export type ArtifactSource = { kind: "job"; jobId: string; revision?: number } | { kind: "shared"; token: string };
 
 /** A key that changes exactly when the source does (for effects' dependencies). */
 export function sourceKey(source: ArtifactSource): string {
-  return source.kind === "job" ? `job:${source.jobId}` : `shared:${source.token}`;
+  return source.kind === "job" ? `job:${source.jobId}:${source.revision ?? 0}` : `shared:${source.token}`;
 }
 
-/** The text of one of a sheet's files (the MusicXML, hits.json), from the owner's job or a share link. */
+/**
+ * The text of one of a sheet's files (the MusicXML, hits.json), from the owner's job (the revision it
+ * shows: an edited one's files are its own) or a share link.
+ */
 export async function sourceArtifactText(source: ArtifactSource, name: string, signal?: AbortSignal): Promise<string> {
+  if (source.kind === "job" && source.revision) return revisionArtifactText(source.jobId, source.revision, name, signal);
   if (source.kind === "job") return artifactText(source.jobId, name, signal);
   const { data, error, response } = await call(() =>
     api.GET("/api/v1/shared/{token}/artifacts/{name}", { params: { path: { token: source.token, name } }, parseAs: "text", signal }),
@@ -244,5 +248,18 @@ export async function restoreRevision(jobId: string, number: number): Promise<Jo
     api.POST("/api/v1/jobs/{job_id}/revisions/{number}/restore", { params: { path: { job_id: jobId, number } } }),
   );
   if (!data) throw refusal(error, response);
+  return data;
+}
+
+/** The text of one of revision `number`'s files (its MusicXML, hits.json). */
+export async function revisionArtifactText(jobId: string, number: number, name: string, signal?: AbortSignal): Promise<string> {
+  const { data, error, response } = await call(() =>
+    api.GET("/api/v1/jobs/{job_id}/revisions/{number}/artifacts/{name}", {
+      params: { path: { job_id: jobId, number, name } },
+      parseAs: "text",
+      signal,
+    }),
+  );
+  if (data === undefined) throw refusal(error, response);
   return data;
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
 import { ApiError, getJob, type Job } from "@/lib/api/client";
 import { isFinished } from "@/lib/steps";
@@ -19,10 +19,15 @@ export const POLL_MS = 1000;
 
 const NOTHING_YET: JobState = { job: null, error: null, offline: false, clockSkewMs: 0 };
 
-/** Polls a job about once a second until it is completed or failed (slower while the tab is hidden). */
-export function useJob(id: string | null): JobState {
+/**
+ * Polls a job about once a second until it is completed or failed (slower while the tab is hidden);
+ * `reload` reads it again (after a change made on the page, such as a saved or restored revision).
+ */
+export function useJob(id: string | null): JobState & { reload: () => void } {
   // Tagged with the job id, so that another id starts from nothing rather than from the last job.
   const [state, setState] = useState<JobState & { id: string | null }>({ ...NOTHING_YET, id: null });
+  const [reads, setReads] = useState(0);
+  const reload = useCallback(() => setReads((n) => n + 1), []);
 
   useEffect(() => {
     if (!id) return;
@@ -80,7 +85,7 @@ export function useJob(id: string | null): JobState {
       controller?.abort();
       document.removeEventListener("visibilitychange", wake);
     };
-  }, [id]);
+  }, [id, reads]);
 
-  return state.id === id ? state : NOTHING_YET;
+  return { ...(state.id === id ? state : NOTHING_YET), reload };
 }

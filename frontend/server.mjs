@@ -56,7 +56,7 @@ function pagePolicy(root) {
   const scripts = ["'self'", "'wasm-unsafe-eval'", ...[...hashes].sort()].join(" ");
   return (
     `default-src 'self'; script-src ${scripts}; style-src 'self'; font-src 'self' data:; img-src 'self'; ` +
-    "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
     "frame-ancestors 'none'"
   );
 }

@@ -7,7 +7,7 @@ import { ApiError, getLimits, submitLink, uploadSong } from "@/lib/api/client";
 import type { UploadProgress } from "@/lib/api/xhrFetch";
 import { formatBytes } from "@/lib/format";
 import { rememberUpload } from "@/lib/retry";
-import { ACCEPT, DEFAULT_LIMITS, checkFile, checkLink, uploadHint, type InputLimits } from "@/lib/validation";
+import { ACCEPT, DEFAULT_LIMITS, checkDuration, checkFile, checkLink, readDuration, uploadHint, type InputLimits } from "@/lib/validation";
 
 type Busy = { kind: "upload"; file: File; progress: UploadProgress | null } | { kind: "link"; url: string } | null;
 
@@ -44,6 +44,13 @@ export function NewJob() {
     const problem = checkFile(file, limits.max_upload_mb);
     if (problem) {
       setFileError(problem);
+      return;
+    }
+    // The length, where the browser can read it; a file it cannot read is checked by the API.
+    const tooLong = checkDuration(file.name, await readDuration(file), limits.max_duration_seconds);
+    if (tooLong) {
+      setFileError(tooLong);
+      if (fileInput.current) fileInput.current.value = "";
       return;
     }
     setFileError(null);

@@ -312,7 +312,6 @@ export function SheetEditor({
               aria-labelledby={`${ids}-bar`}
               aria-describedby={`${ids}-keys`}
               onKeyDown={onGridKey}
-              style={{ ["--steps" as string]: steps }}
             >
               <thead>
                 <tr>

@@ -15,6 +15,7 @@ import { LAPTOP, PHONE, accessibilityProblems, instrument, shot } from "./browse
 import {
   CHROMIUM,
   CHROMIUM_ARGS,
+  E2E_LIMITS,
   SHOTS,
   missingPrerequisite,
   renderSong,
@@ -110,6 +111,40 @@ describe.skipIf(missing !== null)("DrumScribe in a browser", () => {
       }
     });
     await page.locator(".new-job").getByRole("alert").filter({ hasText: "“cover.png” is not an audio file" }).waitFor();
+  });
+
+  test("a song longer than the limit is refused before it is uploaded, in minutes", async () => {
+    // A WAV of 601 silent seconds (8 kHz, 8-bit: 4.8 MB, far under the size limit), one past the limit.
+    const seconds = E2E_LIMITS.max_duration_seconds + 1;
+    const rate = 8000;
+    const header = Buffer.alloc(44);
+    header.write("RIFF", 0);
+    header.writeUInt32LE(36 + seconds * rate, 4);
+    header.write("WAVEfmt ", 8);
+    header.writeUInt32LE(16, 16);
+    header.writeUInt16LE(1, 20); // PCM
+    header.writeUInt16LE(1, 22); // mono
+    header.writeUInt32LE(rate, 24);
+    header.writeUInt32LE(rate, 28); // bytes a second
+    header.writeUInt16LE(1, 32); // bytes a frame
+    header.writeUInt16LE(8, 34); // bits a sample
+    header.write("data", 36);
+    header.writeUInt32LE(seconds * rate, 40);
+    const wav = Buffer.concat([header, Buffer.alloc(seconds * rate, 128)]);
+    const uploads: string[] = [];
+    const count = (request: { method(): string; url(): string }) => {
+      if (request.method() === "POST" && new URL(request.url()).pathname === "/api/v1/jobs") uploads.push(request.url());
+    };
+    page.on("request", count);
+    await page.goto("/");
+    await upload(page, { name: "Long Take.wav", mimeType: "audio/wav", buffer: wav });
+    const alert = page.locator(".new-job").getByRole("alert");
+    await alert.waitFor({ timeout: 30_000 });
+    expect((await alert.textContent())?.trim()).toBe(
+      "“Long Take.wav” lasts 10 min 1 s; songs can be up to 10 minutes long. Upload the part you want to play, cut to that length.",
+    );
+    page.off("request", count);
+    expect(uploads).toEqual([]);
   });
 
   test("a text file named like a song is refused by the API, whose message is shown verbatim", async () => {

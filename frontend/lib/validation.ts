@@ -64,6 +64,69 @@ export function checkFile(file: FileLike, maxMb: number = DEFAULT_LIMITS.max_upl
   return null;
 }
 
+/** A song's length in words: "4 min 5 s", "45 s". */
+function lengthInWords(seconds: number): string {
+  const whole = Math.ceil(seconds);
+  const minutes = Math.floor(whole / 60);
+  const rest = whole % 60;
+  if (!minutes) return `${rest} s`;
+  return rest ? `${minutes} min ${rest} s` : `${minutes} min`;
+}
+
+/**
+ * null when a song of `durationS` seconds may be uploaded, else why not (a sentence for the user). A
+ * length the browser could not read (null) passes: the API checks every upload again.
+ */
+export function checkDuration(name: string, durationS: number | null, maxSeconds: number = DEFAULT_LIMITS.max_duration_seconds): string | null {
+  if (durationS === null || !Number.isFinite(durationS) || durationS <= maxSeconds) return null;
+  return (
+    `“${name}” lasts ${lengthInWords(durationS)}; songs can be up to ${durationInWords(maxSeconds)} long. ` +
+    "Upload the part you want to play, cut to that length."
+  );
+}
+
+/** What readDuration needs of an <audio> element (a fake one in the unit tests). */
+export type MediaProbe = {
+  preload: string;
+  src: string;
+  duration: number;
+  removeAttribute(name: string): void;
+  load(): void;
+  onloadedmetadata: ((ev: Event) => unknown) | null;
+  onerror: ((ev: Event) => unknown) | null;
+};
+
+/**
+ * The length in seconds of an audio or video file, as the browser reads it from the file's header
+ * through an <audio> element; null when the browser cannot read it (the API will) or takes longer than
+ * `timeoutMs`.
+ */
+export function readDuration(
+  file: Blob,
+  timeoutMs = 5000,
+  media: () => MediaProbe = () => document.createElement("audio"),
+  urls: Pick<typeof URL, "createObjectURL" | "revokeObjectURL"> = URL,
+): Promise<number | null> {
+  return new Promise((resolve) => {
+    const el = media();
+    const url = urls.createObjectURL(file);
+    const done = (seconds: number | null) => {
+      clearTimeout(timer);
+      el.onloadedmetadata = null;
+      el.onerror = null;
+      el.removeAttribute("src");
+      el.load();
+      urls.revokeObjectURL(url);
+      resolve(seconds !== null && Number.isFinite(seconds) && seconds > 0 ? seconds : null);
+    };
+    const timer = setTimeout(() => done(null), timeoutMs);
+    el.onloadedmetadata = () => done(el.duration);
+    el.onerror = () => done(null);
+    el.preload = "metadata";
+    el.src = url;
+  });
+}
+
 export type LinkCheck = { url: string; error: null } | { url: null; error: string };
 
 /** A pasted link, normalised (a missing https:// is added), or why it cannot be used. */

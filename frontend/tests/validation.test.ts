@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 
-import { ACCEPT, DEFAULT_LIMITS, checkFile, checkLink, durationInWords, uploadHint } from "@/lib/validation";
+import { ACCEPT, DEFAULT_LIMITS, checkDuration, checkFile, checkLink, durationInWords, readDuration, uploadHint, type MediaProbe } from "@/lib/validation";
 
 const MB = 1024 * 1024;
 
@@ -88,5 +88,73 @@ describe("limits in words", () => {
   test("the upload hint names the deployment's limits", () => {
     expect(uploadHint(DEFAULT_LIMITS)).toBe("MP3, WAV, FLAC, OGG, M4A or OPUS, up to 100 MB and 15 minutes.");
     expect(uploadHint({ max_upload_mb: 40, max_duration_seconds: 300 })).toMatch(/up to 40 MB and 5 minutes\.$/);
+  });
+});
+
+describe("checkDuration", () => {
+  test("a song within the limit, or one whose length the browser could not read, may be uploaded", () => {
+    expect(checkDuration("song.mp3", 600, 600)).toBeNull();
+    expect(checkDuration("song.mp3", null, 600)).toBeNull();
+    expect(checkDuration("song.mp3", Number.NaN, 600)).toBeNull();
+  });
+
+  test("a longer one is refused in minutes, naming the file and the limit", () => {
+    expect(checkDuration("long take.wav", 601, 600)).toBe(
+      "“long take.wav” lasts 10 min 1 s; songs can be up to 10 minutes long. Upload the part you want to play, cut to that length.",
+    );
+    expect(checkDuration("set.flac", 1800, DEFAULT_LIMITS.max_duration_seconds)).toContain("lasts 30 min; songs can be up to 15 minutes long");
+  });
+});
+
+describe("readDuration", () => {
+  function fakeMedia(outcome: { duration: number } | "error" | "silent") {
+    const el: MediaProbe & { loads: number } = {
+      preload: "",
+      src: "",
+      duration: Number.NaN,
+      loads: 0,
+      onloadedmetadata: null,
+      onerror: null,
+      removeAttribute(name: string) {
+        if (name === "src") this.src = "";
+      },
+      load() {
+        this.loads += 1;
+      },
+    };
+    const urls = { created: [] as string[], revoked: [] as string[] };
+    const api = {
+      createObjectURL: () => {
+        urls.created.push("blob:song");
+        queueMicrotask(() => {
+          if (outcome === "error") el.onerror?.(new Event("error"));
+          else if (outcome !== "silent") {
+            el.duration = outcome.duration;
+            el.onloadedmetadata?.(new Event("loadedmetadata"));
+          }
+        });
+        return "blob:song";
+      },
+      revokeObjectURL: (url: string) => void urls.revoked.push(url),
+    };
+    return { el, urls, api };
+  }
+
+  test("reads the length from the file's metadata and lets the object URL go", async () => {
+    const { el, urls, api } = fakeMedia({ duration: 754.2 });
+    expect(await readDuration(new Blob(["x"]), 1000, () => el, api)).toBe(754.2);
+    expect(el.preload).toBe("metadata");
+    expect(el.src).toBe("");
+    expect(urls.revoked).toEqual(urls.created);
+  });
+
+  test("null when the browser cannot read the file, gives an endless stream's length, or does not answer", async () => {
+    const unreadable = fakeMedia("error");
+    expect(await readDuration(new Blob(["x"]), 1000, () => unreadable.el, unreadable.api)).toBeNull();
+    const endless = fakeMedia({ duration: Number.POSITIVE_INFINITY });
+    expect(await readDuration(new Blob(["x"]), 1000, () => endless.el, endless.api)).toBeNull();
+    const silent = fakeMedia("silent");
+    expect(await readDuration(new Blob(["x"]), 10, () => silent.el, silent.api)).toBeNull();
+    expect(silent.urls.revoked).toEqual(["blob:song"]);
   });
 });

@@ -38,12 +38,13 @@ def page_policy(script_hashes: Iterable[str]) -> str:
     The static export bootstraps each page with inline scripts (React's server payload), allowed by hash
     rather than 'unsafe-inline'; verovio compiles its WebAssembly ('wasm-unsafe-eval') and embeds its
     music font as a data: URL (the UI applies verovio's CSS through the CSSOM, so style-src stays 'self');
-    drums.wav plays from the API (media-src 'self').
+    drums.wav plays from the API (media-src 'self'), and the home page reads a chosen song's length from
+    an object URL of the file before uploading it (media-src blob:).
     """
     scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *script_hashes])
     return (
         f"default-src 'self'; script-src {scripts}; style-src 'self'; font-src 'self' data:; img-src 'self'; "
-        "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
 

@@ -58,7 +58,7 @@ def test_pages_allow_their_own_inline_scripts_by_hash_and_nothing_inline_besides
             ["'self'", "'wasm-unsafe-eval'", sha256_source(BOOT_SCRIPT), sha256_source(PAGE_SCRIPT)]
         )
         assert policy["default-src"] == ["'self'"] and policy["connect-src"] == ["'self'"]
-        assert policy["style-src"] == ["'self'"] and policy["media-src"] == ["'self'"]
+        assert policy["style-src"] == ["'self'"] and policy["media-src"] == ["'self'", "blob:"]
         assert policy["frame-ancestors"] == ["'none'"] and policy["object-src"] == ["'none'"]
     assert "content-security-policy" not in http.get("/app.js").headers  # a policy only matters on pages
 

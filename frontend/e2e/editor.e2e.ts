@@ -1,0 +1,255 @@
+/**
+ * The sheet editor end to end, in Debian's Chromium against a real `drumscribe serve`: one song is
+ * transcribed through the API (the e2e song: four bars of 4/4 at 120 BPM from 0.5 s); on its result page
+ * the owner opens the editor, picks bar 2 and a note in it with the keyboard, makes it a ghost note, undoes
+ * and redoes that, and saves. The new version's MIDI differs from the transcription's in that one note's
+ * velocity, its PDF only around that note in bar 2; the versions list brings the transcription back. A share link's
+ * page offers no editor.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, shotOf, transcribedJob, type JobOut } from "./browser";
+import { barArea, difference, midiNotes, pdfPages, staves } from "./files";
+import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
+
+const missing = missingPrerequisite();
+if (missing) console.warn(`SKIPPING the editor's end-to-end tests: ${missing}`);
+
+type Hit = { time: number; instrument: string; velocity: number; accent?: boolean; ghost?: boolean };
+type Cell = { drum: string; step: number; hit: number };
+
+/** The bar edited (0-based): bar 2, away from the clef and the time signature that open the first. */
+const EDITED_BAR = 1;
+/** The loudest a ghost note plays in the MIDI file (backend/app/pipeline/notation/midi.py). */
+const GHOST_VELOCITY = 64;
+/** How far a note's MIDI time may be from its hit (the file's ticks round it). */
+const MIDI_TIME_S = 0.005;
+
+describe.skipIf(missing !== null)("the sheet editor", () => {
+  let serve: Serve;
+  let browser: Browser;
+  let laptop: BrowserContext;
+  let page: Page;
+  let job: JobOut;
+  let hits: Hit[];
+  let target: Cell;
+  const cspViolations: string[] = [];
+
+  async function bytes(context: BrowserContext, path: string): Promise<Uint8Array> {
+    const answer = await context.request.get(path);
+    expect(answer.status(), path).toBe(200);
+    return new Uint8Array(await answer.body());
+  }
+
+  async function currentRevision(): Promise<number> {
+    return ((await (await laptop.request.get(`/api/v1/jobs/${job.id}`)).json()) as { current_revision: number }).current_revision;
+  }
+
+  function cell(target: Page, c: Pick<Cell, "drum" | "step">) {
+    return target.locator(`.steps td[data-drum="${c.drum}"][data-step="${c.step}"]`);
+  }
+
+  async function focused(target: Page): Promise<{ drum: string; step: number } | null> {
+    return target.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return el?.dataset.drum ? { drum: el.dataset.drum, step: Number(el.dataset.step) } : null;
+    });
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    serve = await startServe();
+    const song = join(serve.dataDir, "Editor Groove.wav");
+    renderSong(song);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    laptop = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
+    await instrument(laptop, cspViolations);
+    job = await transcribedJob(laptop, song);
+    hits = ((await (await laptop.request.get(`/api/v1/jobs/${job.id}/artifacts/hits.json`)).json()) as { hits: Hit[] }).hits;
+    page = await laptop.newPage();
+    await page.goto(`/job/?id=${job.id}`);
+    await page.locator(".bars .bar").first().waitFor({ timeout: 60_000 });
+  }, JOB_DONE_MS + 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    const code = await serve?.stop();
+    if (code !== 0 && code !== undefined) console.warn(`drumscribe serve exited with ${code}; log: ${serve.log}`);
+  }, 90_000);
+
+  test("with the keyboard: open the editor, pick bar 2 and a note in it, ghost it, undo and redo", async () => {
+    await page.getByRole("button", { name: "Edit the sheet" }).focus();
+    await page.keyboard.press("Enter");
+    await page.locator("#sheet-editor .editor").waitFor();
+    expect(await page.getByRole("button", { name: "Close the editor" }).getAttribute("aria-expanded")).toBe("true");
+
+    // Enter on bar 2 opens it in the editor, and its grid takes the focus.
+    await page.locator(`.bar[data-bar="${EDITED_BAR}"]`).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("grid", { name: `Bar ${EDITED_BAR + 1}` }).waitFor();
+    const start = await focused(page);
+    expect(start).not.toBeNull();
+
+    // The note to edit: a plain one, loud enough to be heard softer as a ghost note, a hi-hat if there is one
+    // (the song's hits are all loud: an accent would not change their MIDI velocity).
+    const notes = await page.locator(".steps td.steps__cell--note").evaluateAll((els) =>
+      els.map((el) => ({ drum: el.getAttribute("data-drum")!, step: Number(el.getAttribute("data-step")), hit: Number(el.getAttribute("data-hit")) })),
+    );
+    const plain = notes.filter((n) => !hits[n.hit].accent && !hits[n.hit].ghost && hits[n.hit].velocity > GHOST_VELOCITY);
+    expect(plain.length).toBeGreaterThan(0);
+    target = plain.find((n) => n.drum === "hihat_closed") ?? plain[0];
+
+    // The arrows walk there: up and down between drums, left and right between 16ths.
+    const rows = await page.locator(".steps tbody tr td:first-of-type").evaluateAll((els) => els.map((el) => el.getAttribute("data-drum")!));
+    const rowDelta = rows.indexOf(target.drum) - rows.indexOf(start!.drum);
+    const stepDelta = target.step - start!.step;
+    for (let i = 0; i < Math.abs(rowDelta); i++) await page.keyboard.press(rowDelta > 0 ? "ArrowDown" : "ArrowUp");
+    for (let i = 0; i < Math.abs(stepDelta); i++) await page.keyboard.press(stepDelta > 0 ? "ArrowRight" : "ArrowLeft");
+    expect(await focused(page)).toEqual({ drum: target.drum, step: target.step });
+    expect(await cell(page, target).getAttribute("aria-selected")).toBe("true");
+    // The arrows moved in the grid, not the player from bar to bar.
+    expect(await page.locator(".bar--current").first().getAttribute("data-bar")).toBe(String(EDITED_BAR));
+
+    await page.keyboard.press("g");
+    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("steps__cell--ghost");
+    expect(await page.getByRole("button", { name: "Ghost note" }).getAttribute("aria-pressed")).toBe("true");
+    expect(await page.getByRole("button", { name: "Accent" }).getAttribute("aria-pressed")).toBe("false");
+
+    await page.keyboard.press("Control+z");
+    await expect.poll(() => cell(page, target).getAttribute("class")).not.toContain("steps__cell--ghost");
+    await page.keyboard.press("Control+Shift+z");
+    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("steps__cell--ghost");
+    await page.keyboard.press("Control+z");
+    await page.keyboard.press("Control+y");
+    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("steps__cell--ghost");
+    expect(await page.locator(".editor__count").textContent()).toBe("1 unsaved change to notes");
+
+    await cell(page, target).focus();
+    await shotOf(page.locator("#sheet-editor"), "editor-laptop-panel");
+    await shotOf(page.locator("section.score"), "editor-laptop");
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  test("a note added on an empty step, and deleted, leaves nothing to save but the ghost note", async () => {
+    const empty = { drum: "crash", step: 1 };
+    await cell(page, empty).click();
+    await page.getByRole("button", { name: "Add a crash note" }).click();
+    await expect.poll(() => cell(page, empty).getAttribute("class")).toContain("steps__cell--note");
+    await cell(page, empty).focus();
+    await page.keyboard.press("Delete");
+    await expect.poll(() => cell(page, empty).getAttribute("class")).not.toContain("steps__cell--note");
+    expect(await page.locator(".editor__count").textContent()).toBe("3 unsaved changes to notes");
+    await cell(page, target).click();
+  });
+
+  test("saved: a new version, shown on the page; its MIDI and PDF differ from the transcription's at that note only", async () => {
+    await page.getByLabel("What changed (optional)").fill("Ghost hi-hat in bar 2");
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 1." }).waitFor({ timeout: 120_000 });
+    expect(await currentRevision()).toBe(1);
+    // The page now shows version 1: its downloads, the versions list, and the editor on its notes.
+    expect(await page.locator('.downloads a[href$="/drums.mid"]').getAttribute("href")).toBe(`/api/v1/jobs/${job.id}/revisions/1/artifacts/drums.mid`);
+    await page.locator('.versions li[data-revision="1"] .versions__current').waitFor();
+    expect(await page.locator('.versions li[data-revision="1"]').textContent()).toContain("“Ghost hi-hat in bar 2”");
+    await expect.poll(() => cell(page, target).getAttribute("class"), { timeout: 30_000 }).toContain("steps__cell--ghost");
+    expect(await page.locator(".editor__count").textContent()).toBe("No changes to notes yet");
+
+    // MIDI: the same notes, one of them softer: the ghost note, at its time.
+    const before = midiNotes(await bytes(laptop, `/api/v1/jobs/${job.id}/revisions/0/artifacts/drums.mid`));
+    const after = midiNotes(await bytes(laptop, `/api/v1/jobs/${job.id}/revisions/1/artifacts/drums.mid`));
+    expect(after.length).toBe(before.length);
+    const changed = before.map((n, i) => i).filter((i) => JSON.stringify(before[i]) !== JSON.stringify(after[i]));
+    expect(changed.length).toBe(1);
+    const [was, now] = [before[changed[0]], after[changed[0]]];
+    expect({ ...now, velocity: was.velocity }).toEqual(was);
+    expect(now.velocity).toBeLessThanOrEqual(GHOST_VELOCITY);
+    expect(now.velocity).toBeLessThan(was.velocity);
+    expect(Math.abs(now.seconds - hits[target.hit].time)).toBeLessThan(MIDI_TIME_S);
+
+    // PDF: at 50 dpi, the pixels differ, and only within bar 2 of its staff (from the barline before it to
+    // its own, and at most two staff heights above or below the staff: the ghost note's parentheses are
+    // drawn around its notehead).
+    const pdfBefore = await bytes(laptop, `/api/v1/jobs/${job.id}/revisions/0/artifacts/sheet_music.pdf`);
+    const pdfAfter = await bytes(laptop, `/api/v1/jobs/${job.id}/revisions/1/artifacts/sheet_music.pdf`);
+    writeFileSync(join(SHOTS, "editor-rev0.pdf"), pdfBefore);
+    writeFileSync(join(SHOTS, "editor-rev1.pdf"), pdfAfter);
+    const pagesBefore = pdfPages(pdfBefore, 50);
+    const pagesAfter = pdfPages(pdfAfter, 50);
+    expect(pagesAfter.length).toBe(pagesBefore.length);
+    const diffs = pagesBefore.map((p, i) => difference(p, pagesAfter[i]));
+    const differing = diffs.map((d, i) => (d.count ? i : -1)).filter((i) => i >= 0);
+    expect(differing).toEqual([0]);
+    const box = diffs[0].box!;
+    const found = staves(pagesBefore[0]);
+    const bar = barArea(found, EDITED_BAR);
+    console.log(`PDF: ${diffs[0].count} pixels differ in ${JSON.stringify(box)}; bar ${EDITED_BAR + 1} is ${JSON.stringify(bar)}; staves ${JSON.stringify(found)}`);
+    expect(bar).not.toBeNull();
+    const height = bar!.bottom - bar!.top;
+    expect(box.left).toBeGreaterThanOrEqual(bar!.left);
+    expect(box.right).toBeLessThanOrEqual(bar!.right);
+    expect(box.top).toBeGreaterThanOrEqual(bar!.top - 2 * height);
+    expect(box.bottom).toBeLessThanOrEqual(bar!.bottom + 2 * height);
+  });
+
+  test("the versions list brings the transcription back, and offers each version's files", async () => {
+    const original = page.locator('.versions li[data-revision="0"]');
+    expect(await original.getByRole("link", { name: "MIDI of transcription" }).getAttribute("href")).toBe(
+      `/api/v1/jobs/${job.id}/revisions/0/artifacts/drums.mid`,
+    );
+    await original.getByRole("button", { name: "Show this version" }).click();
+    await original.locator(".versions__current").waitFor();
+    expect(await currentRevision()).toBe(0);
+    await expect.poll(() => page.locator('.downloads a[href$="/drums.mid"]').getAttribute("href")).toBe(`/api/v1/jobs/${job.id}/artifacts/drums.mid`);
+    await expect.poll(() => cell(page, target).getAttribute("class"), { timeout: 30_000 }).not.toContain("steps__cell--ghost");
+    expect(await page.locator('.versions li[data-revision="1"]').getByRole("button", { name: "Show this version" }).count()).toBe(1);
+  });
+
+  test("on a phone: a tap opens a bar and picks a note; screenshots; no axe finding", async () => {
+    const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: serve.base });
+    await instrument(phone, cspViolations);
+    await phone.addCookies(await laptop.cookies());
+    const tab = await phone.newPage();
+    await tab.goto(`/job/?id=${job.id}`);
+    await tab.locator(".bars .bar").first().waitFor({ timeout: 60_000 });
+    await tab.getByRole("button", { name: "Edit the sheet" }).tap();
+    const bar = tab.locator(`.bar[data-bar="${EDITED_BAR}"]`);
+    await bar.scrollIntoViewIfNeeded();
+    const box = (await bar.boundingBox())!;
+    await tab.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+    await tab.getByRole("grid", { name: `Bar ${EDITED_BAR + 1}` }).waitFor();
+    await cell(tab, target).scrollIntoViewIfNeeded();
+    await cell(tab, target).tap();
+    expect(await cell(tab, target).getAttribute("aria-selected")).toBe("true");
+    await tab.getByRole("button", { name: "Accent" }).waitFor();
+    await tab.locator("#sheet-editor").scrollIntoViewIfNeeded();
+    await tab.evaluate(() => document.querySelector("#sheet-editor")?.scrollIntoView({ block: "start" }));
+    await shot(tab, "editor-phone", false);
+    expect(await accessibilityProblems(tab)).toEqual([]);
+    // Nothing on the page is wider than the phone, but the grid, which scrolls in its own box.
+    const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.close();
+  });
+
+  test("a share link's page offers no editor and no versions", async () => {
+    const made = await laptop.request.post(`/api/v1/jobs/${job.id}/shares`);
+    expect(made.status()).toBe(201);
+    const { url } = (await made.json()) as { url: string };
+    const guest = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
+    await instrument(guest, cspViolations);
+    const tab = await guest.newPage();
+    await tab.goto(url);
+    await tab.locator(".bars .bar").first().waitFor({ timeout: 60_000 });
+    expect(await tab.getByRole("button", { name: "Edit the sheet" }).count()).toBe(0);
+    expect(await tab.locator("#sheet-editor, .versions, .steps").count()).toBe(0);
+    await guest.close();
+  });
+
+  test("no Content-Security-Policy violation on any page", () => {
+    expect(cspViolations).toEqual([]);
+  });
+});

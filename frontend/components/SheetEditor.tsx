@@ -308,18 +308,18 @@ export function SheetEditor({
           <div className="editor__scroll">
             <table
               role="grid"
-              className="steps"
+              className="beats"
               aria-labelledby={`${ids}-bar`}
               aria-describedby={`${ids}-keys`}
               onKeyDown={onGridKey}
             >
               <thead>
                 <tr>
-                  <th scope="col" className="steps__corner">
+                  <th scope="col" className="beats__corner">
                     <span className="visually-hidden">Drum</span>
                   </th>
                   {Array.from({ length: steps }, (_, s) => (
-                    <th key={s} scope="col" className={s % STEPS_PER_BEAT === 0 ? "steps__head steps__head--beat" : "steps__head"}>
+                    <th key={s} scope="col" className={s % STEPS_PER_BEAT === 0 ? "beats__head beats__head--beat" : "beats__head"}>
                       {stepName(s)}
                     </th>
                   ))}
@@ -328,7 +328,7 @@ export function SheetEditor({
               <tbody>
                 {KIT.map((k) => (
                   <tr key={k.drum}>
-                    <th scope="row" className="steps__drum">
+                    <th scope="row" className="beats__drum">
                       {k.label}
                     </th>
                     {Array.from({ length: steps }, (_, s) => {
@@ -339,12 +339,12 @@ export function SheetEditor({
                       const isPicked = picked?.drum === k.drum && picked.step === s;
                       const mark = hit ? (hit.accent ? "accented note" : hit.ghost ? "ghost note" : "note") : "empty";
                       const classes = [
-                        "steps__cell",
-                        s % STEPS_PER_BEAT === 0 && "steps__cell--beat",
-                        hit && "steps__cell--note",
-                        hit?.accent && "steps__cell--accent",
-                        hit?.ghost && "steps__cell--ghost",
-                        isPicked && "steps__cell--picked",
+                        "beats__cell",
+                        s % STEPS_PER_BEAT === 0 && "beats__cell--beat",
+                        hit && "beats__cell--note",
+                        hit?.accent && "beats__cell--accent",
+                        hit?.ghost && "beats__cell--ghost",
+                        isPicked && "beats__cell--picked",
                       ].filter(Boolean);
                       return (
                         <td
@@ -472,9 +472,8 @@ export function SheetEditor({
                 type="button"
                 className="button"
                 onClick={() => setDownbeat(shiftedDownbeat(beatTimes, shownDownbeat, -1))}
-                aria-label="Bar 1 one beat earlier"
               >
-                −1 beat
+                1 beat earlier
               </button>
               <output aria-live="polite">
                 {shownDownbeat.toFixed(2)} s
@@ -484,9 +483,8 @@ export function SheetEditor({
                 type="button"
                 className="button"
                 onClick={() => setDownbeat(shiftedDownbeat(beatTimes, shownDownbeat, 1))}
-                aria-label="Bar 1 one beat later"
               >
-                +1 beat
+                1 beat later
               </button>
             </div>
           </div>

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
-import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, shotOf, transcribedJob, type JobOut } from "./browser";
+import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, transcribedJob, type JobOut } from "./browser";
 import { barArea, difference, midiNotes, pdfPages, staves } from "./files";
 import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
 
@@ -50,13 +50,22 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
   }
 
   function cell(target: Page, c: Pick<Cell, "drum" | "step">) {
-    return target.locator(`.steps td[data-drum="${c.drum}"][data-step="${c.step}"]`);
+    return target.locator(`.beats td[data-drum="${c.drum}"][data-step="${c.step}"]`);
   }
 
   async function focused(target: Page): Promise<{ drum: string; step: number } | null> {
     return target.evaluate(() => {
       const el = document.activeElement as HTMLElement | null;
       return el?.dataset.drum ? { drum: el.dataset.drum, step: Number(el.dataset.step) } : null;
+    });
+  }
+
+  /** Scrolls the editor to the top of the view, just below the player's transport (which stays in view). */
+  async function editorInView(target: Page): Promise<void> {
+    await target.evaluate(() => {
+      const editor = document.querySelector("#sheet-editor")!.getBoundingClientRect();
+      const transport = document.querySelector(".score__transport")?.getBoundingClientRect().height ?? 0;
+      window.scrollTo({ top: window.scrollY + editor.top - transport - 12, behavior: "instant" });
     });
   }
 
@@ -96,7 +105,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
 
     // The note to edit: a plain one, loud enough to be heard softer as a ghost note, a hi-hat if there is one
     // (the song's hits are all loud: an accent would not change their MIDI velocity).
-    const notes = await page.locator(".steps td.steps__cell--note").evaluateAll((els) =>
+    const notes = await page.locator(".beats td.beats__cell--note").evaluateAll((els) =>
       els.map((el) => ({ drum: el.getAttribute("data-drum")!, step: Number(el.getAttribute("data-step")), hit: Number(el.getAttribute("data-hit")) })),
     );
     const plain = notes.filter((n) => !hits[n.hit].accent && !hits[n.hit].ghost && hits[n.hit].velocity > GHOST_VELOCITY);
@@ -104,7 +113,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     target = plain.find((n) => n.drum === "hihat_closed") ?? plain[0];
 
     // The arrows walk there: up and down between drums, left and right between 16ths.
-    const rows = await page.locator(".steps tbody tr td:first-of-type").evaluateAll((els) => els.map((el) => el.getAttribute("data-drum")!));
+    const rows = await page.locator(".beats tbody tr td:first-of-type").evaluateAll((els) => els.map((el) => el.getAttribute("data-drum")!));
     const rowDelta = rows.indexOf(target.drum) - rows.indexOf(start!.drum);
     const stepDelta = target.step - start!.step;
     for (let i = 0; i < Math.abs(rowDelta); i++) await page.keyboard.press(rowDelta > 0 ? "ArrowDown" : "ArrowUp");
@@ -115,22 +124,22 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     expect(await page.locator(".bar--current").first().getAttribute("data-bar")).toBe(String(EDITED_BAR));
 
     await page.keyboard.press("g");
-    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("steps__cell--ghost");
+    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("beats__cell--ghost");
     expect(await page.getByRole("button", { name: "Ghost note" }).getAttribute("aria-pressed")).toBe("true");
     expect(await page.getByRole("button", { name: "Accent" }).getAttribute("aria-pressed")).toBe("false");
 
     await page.keyboard.press("Control+z");
-    await expect.poll(() => cell(page, target).getAttribute("class")).not.toContain("steps__cell--ghost");
+    await expect.poll(() => cell(page, target).getAttribute("class")).not.toContain("beats__cell--ghost");
     await page.keyboard.press("Control+Shift+z");
-    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("steps__cell--ghost");
+    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("beats__cell--ghost");
     await page.keyboard.press("Control+z");
     await page.keyboard.press("Control+y");
-    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("steps__cell--ghost");
+    await expect.poll(() => cell(page, target).getAttribute("class")).toContain("beats__cell--ghost");
     expect(await page.locator(".editor__count").textContent()).toBe("1 unsaved change to notes");
 
     await cell(page, target).focus();
-    await shotOf(page.locator("#sheet-editor"), "editor-laptop-panel");
-    await shotOf(page.locator("section.score"), "editor-laptop");
+    await editorInView(page);
+    await shot(page, "editor-laptop", false);
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
@@ -138,10 +147,10 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     const empty = { drum: "crash", step: 1 };
     await cell(page, empty).click();
     await page.getByRole("button", { name: "Add a crash note" }).click();
-    await expect.poll(() => cell(page, empty).getAttribute("class")).toContain("steps__cell--note");
+    await expect.poll(() => cell(page, empty).getAttribute("class")).toContain("beats__cell--note");
     await cell(page, empty).focus();
     await page.keyboard.press("Delete");
-    await expect.poll(() => cell(page, empty).getAttribute("class")).not.toContain("steps__cell--note");
+    await expect.poll(() => cell(page, empty).getAttribute("class")).not.toContain("beats__cell--note");
     expect(await page.locator(".editor__count").textContent()).toBe("3 unsaved changes to notes");
     await cell(page, target).click();
   });
@@ -155,7 +164,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     expect(await page.locator('.downloads a[href$="/drums.mid"]').getAttribute("href")).toBe(`/api/v1/jobs/${job.id}/revisions/1/artifacts/drums.mid`);
     await page.locator('.versions li[data-revision="1"] .versions__current').waitFor();
     expect(await page.locator('.versions li[data-revision="1"]').textContent()).toContain("“Ghost hi-hat in bar 2”");
-    await expect.poll(() => cell(page, target).getAttribute("class"), { timeout: 30_000 }).toContain("steps__cell--ghost");
+    await expect.poll(() => cell(page, target).getAttribute("class"), { timeout: 30_000 }).toContain("beats__cell--ghost");
     expect(await page.locator(".editor__count").textContent()).toBe("No changes to notes yet");
 
     // MIDI: the same notes, one of them softer: the ghost note, at its time.
@@ -204,7 +213,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await original.locator(".versions__current").waitFor();
     expect(await currentRevision()).toBe(0);
     await expect.poll(() => page.locator('.downloads a[href$="/drums.mid"]').getAttribute("href")).toBe(`/api/v1/jobs/${job.id}/artifacts/drums.mid`);
-    await expect.poll(() => cell(page, target).getAttribute("class"), { timeout: 30_000 }).not.toContain("steps__cell--ghost");
+    await expect.poll(() => cell(page, target).getAttribute("class"), { timeout: 30_000 }).not.toContain("beats__cell--ghost");
     expect(await page.locator('.versions li[data-revision="1"]').getByRole("button", { name: "Show this version" }).count()).toBe(1);
   });
 
@@ -225,13 +234,14 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await cell(tab, target).tap();
     expect(await cell(tab, target).getAttribute("aria-selected")).toBe("true");
     await tab.getByRole("button", { name: "Accent" }).waitFor();
-    await tab.locator("#sheet-editor").scrollIntoViewIfNeeded();
-    await tab.evaluate(() => document.querySelector("#sheet-editor")?.scrollIntoView({ block: "start" }));
+    await editorInView(tab);
     await shot(tab, "editor-phone", false);
     expect(await accessibilityProblems(tab)).toEqual([]);
     // Nothing on the page is wider than the phone, but the grid, which scrolls in its own box.
     const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    const grid = await tab.locator(".editor__scroll").evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(grid).toBeGreaterThan(0);
     await phone.close();
   });
 
@@ -245,7 +255,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await tab.goto(url);
     await tab.locator(".bars .bar").first().waitFor({ timeout: 60_000 });
     expect(await tab.getByRole("button", { name: "Edit the sheet" }).count()).toBe(0);
-    expect(await tab.locator("#sheet-editor, .versions, .steps").count()).toBe(0);
+    expect(await tab.locator("#sheet-editor, .versions, .beats").count()).toBe(0);
     await guest.close();
   });
 

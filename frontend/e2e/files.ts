@@ -138,18 +138,23 @@ export type Staff = { top: number; bottom: number; left: number; right: number; 
 const DARK = 128;
 
 /**
- * The staves of a page, top to bottom: five staff lines (rows dark over most of the page's width), and
- * the barlines between them (columns dark from the top line to the bottom one, and light just outside it,
- * which a stem is not: stems reach past the staff or stop inside it). Barlines closer than `mergePx`
- * (a final double bar) count as one.
+ * The staves of a page, top to bottom: five staff lines (rows with a long unbroken dark run: a last
+ * system of one bar is short, text is broken into letters), and
+ * the barlines between them: columns dark from the top line to the bottom one and light just outside it
+ * (a stem reaches past the staff or stops inside it), alone in the middle of each space (a time
+ * signature's digits are not). Barlines closer than `mergePx` (a final double bar) count as one.
  */
 export function staves(page: Grey, mergePx = 5): Staff[] {
   const dark = (x: number, y: number) => page.pixels[y * page.width + x] < DARK;
   const lineRows: number[] = [];
   for (let y = 0; y < page.height; y++) {
-    let n = 0;
-    for (let x = 0; x < page.width; x++) if (dark(x, y)) n++;
-    if (n > page.width * 0.4) lineRows.push(y);
+    let run = 0;
+    let longest = 0;
+    for (let x = 0; x < page.width; x++) {
+      run = dark(x, y) ? run + 1 : 0;
+      longest = Math.max(longest, run);
+    }
+    if (longest > page.width * 0.15) lineRows.push(y);
   }
   // Rows next to each other are one line (a line may be two pixels thick).
   const lines: number[] = [];
@@ -167,11 +172,17 @@ export function staves(page: Grey, mergePx = 5): Staff[] {
       }
     }
     const barlines: number[] = [];
-    const margin = Math.max(2, Math.round((bottom - top) / 4));
+    const space = (bottom - top) / 4;
+    const margin = Math.max(2, Math.round(space));
+    // The middle of each space: a barline is alone there, a time signature's digit is not.
+    const middles = [0, 1, 2, 3].map((k) => Math.round(top + (k + 0.5) * space));
     for (let x = left + mergePx; x <= right; x++) {
       let full = true;
-      for (let y = top; y <= bottom && full; y++) full = dark(x, y) || dark(x, y + 1) || dark(x, y - 1);
+      for (let y = top; y <= bottom && full; y++) full = dark(x, y);
       if (!full || dark(x, top - margin) || dark(x, bottom + margin)) continue;
+      const alone = middles.every((y) => !dark(x - 2, y) && !dark(x + 2, y));
+      // The final barline (thin and thick together) ends the staff.
+      if (!alone && right - x > mergePx) continue;
       if (barlines.length && x - barlines[barlines.length - 1] <= mergePx) barlines[barlines.length - 1] = x;
       else barlines.push(x);
     }

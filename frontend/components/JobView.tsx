@@ -29,6 +29,8 @@ export function JobView() {
   const now = useNow(running) + (Math.abs(clockSkewMs) > 2000 ? clockSkewMs : 0);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
+  // The editor holds unsaved edits: showing another version asks first.
+  const [editing, setEditing] = useState(false);
 
   const percent = job ? overallProgress(job, stages) : 0;
   useEffect(() => {
@@ -112,10 +114,15 @@ export function JobView() {
             job={job}
             source={{ kind: "job", jobId: job.id, revision: job.current_revision }}
             separation={job}
-            editing={{ jobId: job.id, tempoBpm: job.tempo_bpm, onSaved: reload }}
+            editing={{ jobId: job.id, tempoBpm: job.tempo_bpm, onSaved: reload, onDirty: setEditing }}
           >
             <SharePanel jobId={job.id} />
-            <RevisionHistory jobId={job.id} refreshKey={`${job.current_revision}@${job.updated_at}`} onRestored={reload} />
+            <RevisionHistory
+              jobId={job.id}
+              refreshKey={`${job.current_revision}@${job.updated_at}`}
+              onRestored={reload}
+              unsavedEdits={editing}
+            />
           </JobResult>
           <details className="card timings">
             <summary>How long each step took</summary>

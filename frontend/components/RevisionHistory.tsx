@@ -17,9 +17,21 @@ function statusWords(revision: Revision): string {
 /**
  * The versions of a job's sheet (the owner's only): the transcription and each saved edit, with its note,
  * when it was saved, its files to download, and a button to show it instead of the current one.
- * `refreshKey` changes when the job does (a version saved or restored elsewhere on the page).
+ * `refreshKey` changes when the job does (a version saved or restored elsewhere on the page). Showing
+ * another version asks first while the editor holds unsaved edits.
  */
-export function RevisionHistory({ jobId, refreshKey, onRestored }: { jobId: string; refreshKey: string; onRestored(): void }) {
+export function RevisionHistory({
+  jobId,
+  refreshKey,
+  onRestored,
+  unsavedEdits,
+}: {
+  jobId: string;
+  refreshKey: string;
+  onRestored(): void;
+  /** The editor holds edits not saved yet: they are lost when another version is shown. */
+  unsavedEdits: boolean;
+}) {
   const { artifacts } = usePipeline();
   const [list, setList] = useState<RevisionList | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -48,6 +60,7 @@ export function RevisionHistory({ jobId, refreshKey, onRestored }: { jobId: stri
   }, [jobId, refreshKey, reads]);
 
   async function restore(revision: Revision) {
+    if (unsavedEdits && !window.confirm(`Show ${revision.number === 0 ? "the transcription" : `version ${revision.number}`} and discard your unsaved edits?`)) return;
     setBusy(true);
     setError(null);
     try {

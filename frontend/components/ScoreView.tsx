@@ -35,6 +35,8 @@ export type Editing = {
   tempoBpm: number | null;
   /** The new revision is saved and now the job's: read the job again. */
   onSaved(number: number): void;
+  /** Whether the editor holds unsaved edits (for the page's other ways of changing the sheet). */
+  onDirty(dirty: boolean): void;
 };
 
 type Sheet = { pages: string[]; cues: Cue[]; clock: Clock; bars: Bar[]; clicks: Click[]; width: number; hits: unknown; loadedFrom: string; revision: number };
@@ -116,9 +118,14 @@ export function ScoreView({
   const [saved, setSaved] = useState<string | null>(null);
   const editDirty = useRef(false);
   const editorBox = useRef<HTMLDivElement>(null);
-  const onEditDirty = useCallback((dirty: boolean) => {
-    editDirty.current = dirty;
-  }, []);
+  const reportDirty = editing?.onDirty;
+  const onEditDirty = useCallback(
+    (dirty: boolean) => {
+      editDirty.current = dirty;
+      reportDirty?.(dirty);
+    },
+    [reportDirty],
+  );
 
   // The container's width, for the layout (re-engraved when it changes noticeably).
   useEffect(() => {
@@ -352,7 +359,7 @@ export function ScoreView({
     setEditOpen((open) => !open);
     setEditBar(null);
     setSaved(null);
-    editDirty.current = false;
+    onEditDirty(false);
   }
 
   const actions = useMemo((): PlayerActions & Record<PlayerAction, () => void> => {

@@ -36,6 +36,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
   let page: Page;
   let job: JobOut;
   let hits: Hit[];
+  let beatTimes: number[];
   let target: Cell;
   const cspViolations: string[] = [];
 
@@ -78,7 +79,9 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     laptop = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
     await instrument(laptop, cspViolations);
     job = await transcribedJob(laptop, song);
-    hits = ((await (await laptop.request.get(`/api/v1/jobs/${job.id}/artifacts/hits.json`)).json()) as { hits: Hit[] }).hits;
+    const doc = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/artifacts/hits.json`)).json()) as { hits: Hit[]; beat_times: number[] };
+    hits = doc.hits;
+    beatTimes = doc.beat_times;
     page = await laptop.newPage();
     await page.goto(`/job/?id=${job.id}`);
     await page.locator(".bars .bar").first().waitFor({ timeout: 60_000 });
@@ -257,6 +260,43 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     expect(await tab.getByRole("button", { name: "Edit the sheet" }).count()).toBe(0);
     expect(await tab.locator("#sheet-editor, .versions, .beats").count()).toBe(0);
     await guest.close();
+  });
+
+  test("unsaved edits are kept unless the owner agrees to show another version", async () => {
+    await cell(page, target).click();
+    await page.getByRole("button", { name: "Ghost note" }).click();
+    expect(await page.locator(".editor__count").textContent()).toBe("1 unsaved change to notes");
+    const asked: string[] = [];
+    page.once("dialog", (dialog) => {
+      asked.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.locator('.versions li[data-revision="1"]').getByRole("button", { name: "Show this version" }).click();
+    await expect.poll(() => asked).toEqual(["Show version 1 and discard your unsaved edits?"]);
+    expect(await currentRevision()).toBe(0);
+    expect(await page.locator(".editor__count").textContent()).toBe("1 unsaved change to notes");
+    await page.getByRole("button", { name: "Undo" }).click();
+    expect(await page.locator(".editor__count").textContent()).toBe("No changes to notes yet");
+  });
+
+  test("the whole piece: in 3/4 with bar 1 a beat later, saved as version 2", async () => {
+    await page.getByLabel("Time signature").selectOption("3/4");
+    await page.getByRole("button", { name: "1 beat later" }).click();
+    expect(await page.locator(".editor__downbeat output").textContent()).toBe(`${beatTimes[1].toFixed(2)} s (1 beat later)`);
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 2." }).waitFor({ timeout: 120_000 });
+    expect(await currentRevision()).toBe(2);
+    const saved = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/2`)).json()) as {
+      fixed_time_signature: string;
+      time_signature: string;
+      first_downbeat_s: number;
+    };
+    expect(saved.fixed_time_signature).toBe("3/4");
+    expect(saved.time_signature).toBe("3/4");
+    expect(saved.first_downbeat_s).toBeCloseTo(beatTimes[1], 3);
+    await expect.poll(() => page.locator(".fact", { hasText: "Time signature" }).locator("dd").textContent()).toBe("3/4");
+    // The bar picked is shown again on the new sheet: three beats of four 16ths.
+    await expect.poll(() => page.locator(".beats thead th").count(), { timeout: 30_000 }).toBe(1 + 3 * 4);
   });
 
   test("no Content-Security-Policy violation on any page", () => {

@@ -118,6 +118,7 @@ export function ScoreView({
   const [saved, setSaved] = useState<string | null>(null);
   const editDirty = useRef(false);
   const editorBox = useRef<HTMLDivElement>(null);
+  const savedNote = useRef<HTMLParagraphElement>(null);
   const reportDirty = editing?.onDirty;
   const onEditDirty = useCallback(
     (dirty: boolean) => {
@@ -342,6 +343,11 @@ export function ScoreView({
     [engine, bars],
   );
 
+  // Saved: the editor is shown anew for the new version, so the focus goes to the news (not to the page's top).
+  useEffect(() => {
+    if (saved) savedNote.current?.focus();
+  }, [saved]);
+
   /** A bar picked on the sheet: the player goes there, and in edit mode the editor opens it. */
   const pickBar = useCallback(
     (bar: number, byKeyboard: boolean) => {
@@ -522,7 +528,7 @@ export function ScoreView({
         <div ref={editorBox} id="sheet-editor" className="card editor-card" hidden={!editOpen}>
           <h3 className="visually-hidden">Editor</h3>
           {saved && (
-            <p className="message message--success" role="status">
+            <p ref={savedNote} className="message message--success" role="status" tabIndex={-1}>
               {saved}
             </p>
           )}

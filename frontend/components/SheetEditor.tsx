@@ -135,9 +135,13 @@ export function SheetEditor({
     return () => window.removeEventListener("beforeunload", warn);
   }, [dirty]);
 
-  // A bar picked with the keyboard: its grid takes the focus.
+  // A bar picked with the keyboard: its grid takes the focus (a request made before this editor was
+  // shown, for an earlier version, is not repeated).
+  const focusHandled = useRef(focusRequest);
   useEffect(() => {
-    if (focusRequest > 0) focusCursor.current = true;
+    if (focusRequest === focusHandled.current) return;
+    focusHandled.current = focusRequest;
+    focusCursor.current = true;
   }, [focusRequest]);
   useEffect(() => {
     if (!focusCursor.current || !at) return;

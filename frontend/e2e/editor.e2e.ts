@@ -163,6 +163,8 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await page.getByRole("button", { name: "Save as a new version" }).click();
     await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 1." }).waitFor({ timeout: 120_000 });
     expect(await currentRevision()).toBe(1);
+    // The focus is on the news, not lost with the editor that was shown for version 0.
+    expect(await page.evaluate(() => document.activeElement?.classList.contains("message--success"))).toBe(true);
     // The page now shows version 1: its downloads, the versions list, and the editor on its notes.
     expect(await page.locator('.downloads a[href$="/drums.mid"]').getAttribute("href")).toBe(`/api/v1/jobs/${job.id}/revisions/1/artifacts/drums.mid`);
     await page.locator('.versions li[data-revision="1"] .versions__current').waitFor();

@@ -23,7 +23,8 @@ generator (`app.training.beats.songs`: 4/4, 3/4, 6/8 and 12/8, drift, rubato, pi
 breaks, half- and double-time feels), rendered on the held-out kits and augmented as the beat model's
 validation songs are (background music from the held-out clips for half of them). Their seeds,
 `[--seed, 2, index, 2]`, are disjoint from the training and validation songs' (`[1234, 0 or 1, index,
-2]`). Every tracker gets the same labelled strokes and audio; "learned-network" is the learned tracker
+2]`). Every tracker gets the same audio and the same hits: the labelled strokes, or with `--hits model`
+the bundled drum model's hits on the audio (as the pipeline has them); "learned-network" is the learned tracker
 with the decoder's own bar lines (no hit evidence). Printed per tracker: beat F, CMLt, AMLt, downbeat
 F, tempo as played (beats only where drums are heard, ±70 ms) and metre right, per tempo band (counted
 beats per minute, dotted quarters in 6/8 and 12/8) and per metre; `--sheet` adds the sheet F.
@@ -78,6 +79,12 @@ def main() -> int:
         "--trackers", nargs="+", choices=TRACKERS, help="compare these beat trackers on held-out beat songs"
     )
     parser.add_argument("--fit-bars", action="store_true", help="with --trackers: fit the bar-phase weights")
+    parser.add_argument(
+        "--hits",
+        choices=("labels", "model"),
+        default="labels",
+        help="with --trackers: the trackers get the labelled strokes, or the bundled drum model's hits on the audio",
+    )
     args = parser.parse_args()
     if args.styles:
         return _by_style(args.bpm)
@@ -184,15 +191,18 @@ def _heard(song: BeatSong) -> BeatAnnotation | None:
 
 def _compare_trackers(args: argparse.Namespace) -> int:
     """Score each of `args.trackers` on the held-out beat songs and print the table (and fit the bar weights)."""
+    from app.core.config import Settings
     from app.pipeline.beats.bars import EVIDENCE, beat_evidence
     from app.pipeline.beats.decode import decode
     from app.pipeline.beats.tracker import beat_activations, load_beat_model
+    from app.pipeline.prediction.factory import load_predictor
     from app.training.beats.bar_weights import BarExample, fit_bar_weights, phase_accuracy, true_phase
 
     banks = split_banks(load_all_banks(), "val")
     clips = render_backgrounds(BACKGROUND_CLIPS, BACKGROUND_SECONDS, 1234, DEFAULT_DATA_DIR / "backgrounds")
     backgrounds = clips[BACKGROUND_CLIPS // 2 :]
     network = load_beat_model()
+    predictor = load_predictor(Settings()) if args.hits == "model" else None
     results: dict[str, list[_Scored]] = {name: [] for name in args.trackers}
     examples: list[BarExample] = []
     for index in range(args.songs):
@@ -201,6 +211,11 @@ def _compare_trackers(args: argparse.Namespace) -> int:
         if annotation is None or not song.events:
             continue
         hits = [Hit(e.time, e.instrument, e.velocity, 1.0) for e in song.events]
+        strokes = hits_by_class(hits)  # the sheet is scored against the labelled strokes either way
+        if predictor is not None:
+            hits = sorted(predictor.predict(audio, MODEL_SR), key=lambda h: h.time)
+            if not hits:
+                continue
         activations = beat_activations(network, audio, MODEL_SR) if set(args.trackers) - {"classic"} else None
         for name in args.trackers:
             try:
@@ -220,7 +235,7 @@ def _compare_trackers(args: argparse.Namespace) -> int:
             )
             sheet = None
             if args.sheet:
-                sheet = _score_sheet_on(annotation, hits, transcription, args.seconds)
+                sheet = _score_sheet_on(annotation, hits, transcription, args.seconds, strokes)
             results[name].append(
                 _Scored(song.bpm, song.metre, scores, transcription.time_signature == song.metre, sheet)
             )
@@ -244,7 +259,11 @@ def _compare_trackers(args: argparse.Namespace) -> int:
 
 
 def _score_sheet_on(
-    annotation: BeatAnnotation, hits: list[Hit], transcription: Transcription, seconds: float
+    annotation: BeatAnnotation,
+    hits: list[Hit],
+    transcription: Transcription,
+    seconds: float,
+    strokes: dict[str, list[float]] | None = None,
 ) -> SheetTrack:
     """The sheet scored as `drumscribe evaluate` scores it, against `annotation`'s grid."""
     document = HitsDocument(
@@ -260,7 +279,7 @@ def _score_sheet_on(
     with tempfile.TemporaryDirectory(prefix="bench-tempo-") as folder:
         musicxml = Path(folder) / "sheet_music.musicxml"
         write_musicxml(build_score(transcription, "bench"), musicxml)
-        return score_written_sheet(document, musicxml, annotation, hits_by_class(hits))
+        return score_written_sheet(document, musicxml, annotation, strokes or hits_by_class(hits))
 
 
 def _band(bpm: float) -> int:

@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes rendering songs")
     args = parser.parse_args(argv)
 
+    if args.step in ("train", "all", "export-onnx"):
+        from app.training.export_onnx import require_export_tools
+
+        require_export_tools()  # now, not after the hours of building and training before the export
     if args.step in ("build", "all"):
         from app.training.beats.dataset import BeatBuildConfig, build_beat_split
         from app.training.samples import load_all_banks

@@ -1,4 +1,5 @@
-"""Time the learned beat tracker on a 3-minute song: features, network and decoding, and their memory.
+"""Time the learned beat tracker on a 3-minute song: features, network (onnxruntime, the bundled
+ONNX file) and decoding, and their memory.
 
 The song is a rock groove at 123 bpm with a fill every 4 bars, rendered with the synthesised kit, so
 the figure needs no sample files. Each step is timed on its own (wall and CPU seconds, best of
@@ -19,7 +20,6 @@ import numpy as np
 
 from app.pipeline.beats.decode import decode
 from app.pipeline.beats.features import beat_features, peak_scale
-from app.pipeline.beats.recipe import OUTPUT_BEATS, OUTPUT_COMPOUND
 from app.pipeline.beats.tracker import load_beat_model
 from app.synth.grooves import ROCK_BEAT, TOM_FILL, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
@@ -55,10 +55,10 @@ def main() -> int:
         key=lambda e: e.time,
     )
     audio = peak_scale(render_groove(rock, SynthKit()))
-    model = load_beat_model()
+    network = load_beat_model()
     features, *feature_cost = _measure(lambda: beat_features(audio), args.repeat)
-    out, *network_cost = _measure(lambda: model(features[np.newaxis], training=False), args.repeat)
-    beats, compound = np.asarray(out[OUTPUT_BEATS])[0], np.asarray(out[OUTPUT_COMPOUND])[0, :, 0]
+    out, *network_cost = _measure(lambda: network(features[np.newaxis]), args.repeat)
+    beats, compound = out[0][0], out[1][0]
     track, *decode_cost = _measure(lambda: decode(beats, compound), args.repeat)
     print(f"{len(audio) / 44100:.0f} s of audio, {len(features)} frames")
     for name, (wall, cpu, peak) in (("features", feature_cost), ("network", network_cost), ("decode", decode_cost)):

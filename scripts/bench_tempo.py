@@ -17,6 +17,21 @@ ratio of the tempo read to the tempo played.
 evaluate` scores songs with human beats (app/evaluation): beat and downbeat F-measure, CMLt/AMLt, the
 tempo reading (as played, 2x, 1/2x, 2/3x, 3/2x, off the beat, other) and the sheet F-measure of the
 notes in bars, per tempo band. It writes every sheet's MusicXML, so it takes about a second a song.
+
+`--trackers classic learned` instead compares beat trackers on held-out songs of the beat model's
+generator (`app.training.beats.songs`: 4/4, 3/4, 6/8 and 12/8, drift, rubato, pickups, count-ins,
+breaks, half- and double-time feels), rendered on the held-out kits and augmented as the beat model's
+validation songs are (background music from the held-out clips for half of them). Their seeds,
+`[--seed, 2, index, 2]`, are disjoint from the training and validation songs' (`[1234, 0 or 1, index,
+2]`). Every tracker gets the same audio and the same hits: the labelled strokes, or with `--hits model`
+the bundled drum model's hits on the audio (as the pipeline has them); "learned-network" is the learned tracker
+with the decoder's own bar lines (no hit evidence). Printed per tracker: beat F, CMLt, AMLt, downbeat
+F, tempo as played (beats only where drums are heard, ±70 ms) and metre right, per tempo band (counted
+beats per minute, dotted quarters in 6/8 and 12/8) and per metre; `--sheet` adds the sheet F.
+`--fit-bars` fits the learned tracker's bar-phase weights (`app/pipeline/beats/bars.py`) on the songs.
+
+    .venv/bin/python scripts/bench_tempo.py --trackers classic learned-network learned --songs 150 --seed 1
+    .venv/bin/python scripts/bench_tempo.py --trackers learned --songs 300 --seed 0 --fit-bars
 """
 
 from __future__ import annotations
@@ -24,16 +39,28 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.core.errors import TranscriptionError
-from app.evaluation.beats import BeatAnnotation
+from app.evaluation.beats import AS_PLAYED, BeatAnnotation, BeatScores, score_beats
+from app.evaluation.metrics import Counts, total
 from app.evaluation.runner import SheetTrack, hits_by_class, score_written_sheet, sheet_summary
+from app.pipeline.beats.bars import recount_bars
+from app.pipeline.beats.features import peak_scale
 from app.pipeline.hits import Hit, HitsDocument
 from app.pipeline.notation import Transcription, build_score, transcribe, write_musicxml
+from app.pipeline.prediction.frame import MODEL_SR
+from app.training.augment import augment
+from app.training.beats.__main__ import DEFAULT_DATA_DIR
+from app.training.beats.dataset import BACKGROUND_SHARE, BEAT_STREAM, MASK_MARGIN_S
+from app.training.beats.songs import BeatSong, beat_song
+from app.training.dataset import BACKGROUND_CLIPS, BACKGROUND_SECONDS, split_banks
 from app.training.grooves import STYLES, Song, random_song_on_grid
+from app.training.render import render_backgrounds, render_drums
+from app.training.samples import SampleBank, load_all_banks
 
 _READINGS = {"played": 1.0, "double": 2.0, "half": 0.5}
 """Tempo ratios (read / played) that name a reading, within 3 %."""
@@ -48,9 +75,21 @@ def main() -> int:
     parser.add_argument("--styles", action="store_true", help="each style alone, at each of --bpm")
     parser.add_argument("--bpm", type=float, nargs="+", default=[65.0, 75.0, 170.0, 190.0])
     parser.add_argument("--sheet", action="store_true", help="also score each sheet against the song's grid")
+    parser.add_argument(
+        "--trackers", nargs="+", choices=TRACKERS, help="compare these beat trackers on held-out beat songs"
+    )
+    parser.add_argument("--fit-bars", action="store_true", help="with --trackers: fit the bar-phase weights")
+    parser.add_argument(
+        "--hits",
+        choices=("labels", "model"),
+        default="labels",
+        help="with --trackers: the trackers get the labelled strokes, or the bundled drum model's hits on the audio",
+    )
     args = parser.parse_args()
     if args.styles:
         return _by_style(args.bpm)
+    if args.trackers:
+        return _compare_trackers(args)
 
     readings: Counter[str] = Counter()
     by_band: dict[int, Counter[str]] = {}
@@ -91,21 +130,7 @@ def _score_sheet(song: Song, hits: list[Hit], transcription: Transcription, seco
     """The sheet of one song scored as `drumscribe evaluate` scores it, on the generator's own grid."""
     beat_s = 60.0 / song.bpm
     times = np.arange(song.first_downbeat_s, seconds, beat_s)
-    grid = BeatAnnotation(times, np.arange(len(times)) % 4 + 1)
-    document = HitsDocument(
-        duration_s=seconds,
-        separator="none",
-        model="labels",
-        hits=hits,
-        tempo_bpm=transcription.tempo_bpm,
-        time_signature=transcription.time_signature,
-        beat_times=list(transcription.beat_times),
-        downbeat_times=list(transcription.downbeat_times),
-    )
-    with tempfile.TemporaryDirectory(prefix="bench-tempo-") as folder:
-        musicxml = Path(folder) / "sheet_music.musicxml"
-        write_musicxml(build_score(transcription, "bench"), musicxml)
-        return score_written_sheet(document, musicxml, grid, hits_by_class(hits))
+    return _score_sheet_on(BeatAnnotation(times, np.arange(len(times)) % 4 + 1), hits, transcription, seconds)
 
 
 def _print_sheets(sheets: dict[int, dict[str, SheetTrack]]) -> None:
@@ -122,6 +147,187 @@ def _print_sheets(sheets: dict[int, dict[str, SheetTrack]]) -> None:
         )
     readings = Counter(t.beats.tempo_reading for t in everything.values())
     print("tempo readings: " + ", ".join(f"{name} {count}" for name, count in readings.most_common()))
+
+
+TRACKERS = ("classic", "learned", "learned-network")
+BENCH_SPLIT = 2
+"""The second word of the bench songs' seeds: training uses 0 and validation 1."""
+BANDS = (60, 100, 140, 180)
+"""Tempo bands of the comparison, counted beats per minute: 60-99, 100-139, 140-179, 180 and up."""
+
+
+@dataclass
+class _Scored:
+    """One song through one tracker."""
+
+    bpm: float
+    metre: str
+    beats: BeatScores | None
+    """None when the tracker could not transcribe the song."""
+    metre_right: bool
+    sheet: SheetTrack | None = None
+
+
+def _bench_song(
+    index: int, seed: int, seconds: float, banks: list[SampleBank], backgrounds: list[np.ndarray]
+) -> tuple[BeatSong, np.ndarray]:
+    """Held-out beat song `index`: its labels and its rendered, augmented audio (as validation renders it)."""
+    rng = np.random.default_rng([seed, BENCH_SPLIT, index, BEAT_STREAM])
+    song = beat_song(rng, seconds)
+    bank = banks[int(rng.integers(len(banks)))]
+    audio, played = render_drums(song.events, bank, banks, rng, seconds)
+    audio = augment(audio, rng, backgrounds if rng.random() < BACKGROUND_SHARE else None)
+    return BeatSong(played, song.beats, song.metre, song.bpm), peak_scale(audio)
+
+
+def _heard(song: BeatSong) -> BeatAnnotation | None:
+    """The song's beats where drums play or ring out, as the beat model is scored; None with no bar line."""
+    first, last = song.events[0].time - MASK_MARGIN_S, song.events[-1].time + MASK_MARGIN_S
+    kept = [b for b in song.beats if first <= b.time <= last]
+    if len(kept) < 2 or not any(b.position == 1 for b in kept):
+        return None
+    return BeatAnnotation(np.array([b.time for b in kept]), np.array([b.position for b in kept]))
+
+
+def _compare_trackers(args: argparse.Namespace) -> int:
+    """Score each of `args.trackers` on the held-out beat songs and print the table (and fit the bar weights)."""
+    from app.core.config import Settings
+    from app.pipeline.beats.bars import EVIDENCE, beat_evidence
+    from app.pipeline.beats.decode import decode
+    from app.pipeline.beats.tracker import beat_activations, load_beat_model
+    from app.pipeline.prediction.factory import load_predictor
+    from app.training.beats.bar_weights import BarExample, fit_bar_weights, phase_accuracy, true_phase
+
+    banks = split_banks(load_all_banks(), "val")
+    clips = render_backgrounds(BACKGROUND_CLIPS, BACKGROUND_SECONDS, 1234, DEFAULT_DATA_DIR / "backgrounds")
+    backgrounds = clips[BACKGROUND_CLIPS // 2 :]
+    network = load_beat_model()
+    predictor = load_predictor(Settings()) if args.hits == "model" else None
+    results: dict[str, list[_Scored]] = {name: [] for name in args.trackers}
+    examples: list[BarExample] = []
+    for index in range(args.songs):
+        song, audio = _bench_song(index, args.seed, args.seconds, banks, backgrounds)
+        annotation = _heard(song)
+        if annotation is None or not song.events:
+            continue
+        hits = [Hit(e.time, e.instrument, e.velocity, 1.0) for e in song.events]
+        strokes = hits_by_class(hits)  # the sheet is scored against the labelled strokes either way
+        if predictor is not None:
+            hits = sorted(predictor.predict(audio, MODEL_SR), key=lambda h: h.time)
+            if not hits:
+                continue
+        activations = beat_activations(network, audio, MODEL_SR) if set(args.trackers) - {"classic"} else None
+        for name in args.trackers:
+            try:
+                if name == "classic":
+                    transcription = transcribe(hits, duration_s=args.seconds, audio=audio, sr=MODEL_SR)
+                else:
+                    assert activations is not None
+                    track = decode(*activations)
+                    if name == "learned":
+                        track = recount_bars(track, activations[0], hits)
+                    transcription = transcribe(hits, duration_s=args.seconds, beats=track)
+            except TranscriptionError:
+                results[name].append(_Scored(song.bpm, song.metre, None, False))
+                continue
+            scores = score_beats(
+                annotation, np.asarray(transcription.beat_times), np.asarray(transcription.downbeat_times)
+            )
+            sheet = None
+            if args.sheet:
+                sheet = _score_sheet_on(annotation, hits, transcription, args.seconds, strokes)
+            results[name].append(
+                _Scored(song.bpm, song.metre, scores, transcription.time_signature == song.metre, sheet)
+            )
+        if args.fit_bars and activations is not None:
+            track = decode(*activations)
+            phase = true_phase(track, annotation)
+            if phase is not None:
+                beats_per_bar = int(np.max(track.positions))
+                evidence = beat_evidence(track.times, activations[0], hits, beats_per_bar)
+                examples.append(BarExample(evidence, beats_per_bar, phase))
+        if (index + 1) % 25 == 0:
+            print(f"{index + 1} songs", flush=True)
+    _print_comparison(results, args)
+    if args.fit_bars:
+        weights, right = fit_bar_weights(examples)
+        network_only = phase_accuracy(examples, np.eye(len(EVIDENCE))[EVIDENCE.index("network")])
+        print(f"\nbar-phase weights fitted on the {len(examples)} songs decoded at their tempo, in one metre:")
+        print("    " + ", ".join(f"{name!r}: {w:.3f}" for name, w in weights.items()))
+        print(f"right bar phase with them: {right:.1%}; with the network's evidence alone: {network_only:.1%}")
+    return 0
+
+
+def _score_sheet_on(
+    annotation: BeatAnnotation,
+    hits: list[Hit],
+    transcription: Transcription,
+    seconds: float,
+    strokes: dict[str, list[float]] | None = None,
+) -> SheetTrack:
+    """The sheet scored as `drumscribe evaluate` scores it, against `annotation`'s grid."""
+    document = HitsDocument(
+        duration_s=seconds,
+        separator="none",
+        model="labels",
+        hits=hits,
+        tempo_bpm=transcription.tempo_bpm,
+        time_signature=transcription.time_signature,
+        beat_times=list(transcription.beat_times),
+        downbeat_times=list(transcription.downbeat_times),
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-tempo-") as folder:
+        musicxml = Path(folder) / "sheet_music.musicxml"
+        write_musicxml(build_score(transcription, "bench"), musicxml)
+        return score_written_sheet(document, musicxml, annotation, strokes or hits_by_class(hits))
+
+
+def _band(bpm: float) -> int:
+    """The band of `bpm`: the highest of BANDS at or below it (below 60, the first)."""
+    return max(b for b in BANDS if b <= max(bpm, BANDS[0]))
+
+
+def _band_label(band: int) -> str:
+    following = [b for b in BANDS if b > band]
+    return f"{band}-{following[0] - 1} bpm" if following else f"{band}+ bpm"
+
+
+def _print_comparison(results: dict[str, list[_Scored]], args: argparse.Namespace) -> None:
+    """One table: per tracker, every song, then per tempo band and per metre."""
+    songs = len(next(iter(results.values())))
+    print(
+        f"\n{songs} held-out beat songs of {args.seconds:g} s (seed {args.seed}); beats where drums are heard, ±70 ms"
+    )
+    header = (
+        f"{'tracker':<16}{'songs':<12}{'n':>4}{'beat F':>8}{'CMLt':>7}{'AMLt':>7}{'down F':>8}{'played':>8}{'metre':>7}"
+    )
+    print(header + (f"{'sheet F':>9}" if args.sheet else ""))
+    for name, scored in results.items():
+        groups: list[tuple[str, list[_Scored]]] = [("all", scored)]
+        groups += [(_band_label(band), [s for s in scored if _band(s.bpm) == band]) for band in BANDS]
+        groups += [(metre, [s for s in scored if s.metre == metre]) for metre in ("4/4", "3/4", "6/8", "12/8")]
+        for label, group in groups:
+            if not group:
+                continue
+            n = len(group)
+            b = [s.beats for s in group]
+            mean = {
+                key: sum(getattr(x, key) for x in b if x is not None) / n
+                for key in ("beat_f", "cmlt", "amlt", "downbeat_f")
+            }
+            played = sum(1 for x in b if x is not None and x.tempo_reading == AS_PLAYED) / n
+            metre = sum(s.metre_right for s in group) / n
+            row = (
+                f"{name:<16}{label:<12}{n:>4}{mean['beat_f']:>8.3f}{mean['cmlt']:>7.3f}{mean['amlt']:>7.3f}"
+                f"{mean['downbeat_f']:>8.3f}{played:>8.0%}{metre:>7.0%}"
+            )
+            if args.sheet:
+                pooled = Counts()
+                for s in group:
+                    if s.sheet is not None:
+                        pooled.add(total(s.sheet.sheet.counts))
+                row += f"{pooled.f_measure:>9.3f}"
+            print(row)
 
 
 def _by_style(tempi: list[float]) -> int:

@@ -2,7 +2,8 @@
 # Build the beat model's synthetic songs (exact beat, downbeat and metre labels) from Debian's drum
 # samples and train the beat network; resumable: run it again with the same --data-dir and it goes on
 # from the last finished epoch (add --skip-build to keep the data). The result replaces the bundled
-# beat model (backend/app/pipeline/models/bundled/drumscribe_beats.h5 and its .json).
+# beat model (backend/app/pipeline/models/bundled/drumscribe_beats.h5, the .onnx exported from it for
+# onnxruntime, and their .json).
 #
 #   scripts/train_beat_model.sh [--train-songs N] [--val-songs N] [--epochs N] [--max-minutes M]
 #                               [--data-dir DIR] [--out FILE.h5] [--seed S] [--workers N] [--width W]

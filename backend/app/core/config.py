@@ -61,9 +61,10 @@ class Settings(BaseSettings):
     DEMUCS_CHUNK_SECONDS: float = 30.0
     DEMUCS_THREADS: int = 0
 
-    # Notation: the beat grid the sheet is written on. "classic" is rhythm.py's own hand-tuned tracker;
-    # "learned" is the bundled beat model with the bar-pointer decoder (app/pipeline/beats, MODEL_CARD.md).
-    BEAT_TRACKER: Literal["classic", "learned"] = "classic"
+    # Notation: the beat grid the sheet is written on. "learned" is the bundled beat model (onnxruntime)
+    # with the bar-pointer decoder and the bars counted with the hits (app/pipeline/beats, MODEL_CARD.md);
+    # "classic" is rhythm.py's own hand-tuned tracker, from the hits alone (4/4 and 3/4 only).
+    BEAT_TRACKER: Literal["classic", "learned"] = "learned"
     # Paper of the PDF sheet: A4 (595 × 842 pt) or US Letter (612 × 792 pt).
     SHEET_PAGE_SIZE: Literal["a4", "letter"] = "a4"
     # A bar that repeats the bar before it note for note is printed as a one-bar repeat sign ("%").

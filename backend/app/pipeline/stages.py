@@ -115,7 +115,7 @@ def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: Progr
     if settings.BEAT_TRACKER == "learned" and document.hits:
         from app.pipeline.beats.tracker import track_beats
 
-        beats = track_beats(audio, sr)
+        beats = track_beats(audio, sr, document.hits)
     title, artist = read_heading(work_dir)
     return write_notation(
         document,

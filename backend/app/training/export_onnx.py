@@ -189,7 +189,7 @@ def export_beside(h5_path: Path, model: keras.Model | None = None, opset: int = 
                 f"difference {agreement.max_abs_diff:.3g} (limit {MAX_ABS_DIFF:g}), {agreement.keras_hits} Keras "
                 f"hits against {agreement.onnx_hits} ONNX hits; {onnx_path} was left as it was"
             )
-        _write_shipped(onnx_path, candidate.read_bytes())
+        write_shipped(onnx_path, candidate.read_bytes())
     entries: dict[str, Any] = {
         "runtimes": [
             {
@@ -209,11 +209,11 @@ def export_beside(h5_path: Path, model: keras.Model | None = None, opset: int = 
     if recipe.is_file():
         metadata = json.loads(recipe.read_text())
         metadata.update(entries)
-        _write_shipped(recipe, (json.dumps(metadata, indent=2) + "\n").encode())
+        write_shipped(recipe, (json.dumps(metadata, indent=2) + "\n").encode())
     return entries
 
 
-def _write_shipped(path: Path, data: bytes) -> None:
+def write_shipped(path: Path, data: bytes) -> None:
     """Write a file that ships in the package: atomically, and readable by every user (not mkstemp's 0600)."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)

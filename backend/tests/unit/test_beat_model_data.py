@@ -18,7 +18,7 @@ from app.pipeline.beats.recipe import (
     N_FFT,
     SAMPLE_RATE,
 )
-from app.pipeline.beats.tracker import CHUNK_FRAMES, network_outputs
+from app.pipeline.beats.tracker import CHUNK_FRAMES, KerasBeatNetwork, network_outputs
 from app.training.beats.dataset import frame_labels
 from app.training.beats.model import RECEPTIVE_FRAMES, build_beat_model
 from app.training.beats.songs import BeatLabel, BeatSong
@@ -75,7 +75,7 @@ def test_long_songs_go_through_the_network_in_chunks_as_in_one_pass() -> None:
     model = build_beat_model()
     assert RECEPTIVE_FRAMES <= CONTEXT_FRAMES
     features = np.random.default_rng(1).random((2 * CHUNK_FRAMES + 700, N_FEATURES)).astype(np.float32)
-    beats, compound = network_outputs(model, features)
+    beats, compound = network_outputs(KerasBeatNetwork(model), features)
     whole = model(features[np.newaxis], training=False)
     assert np.allclose(beats, np.asarray(whole["beats"])[0], atol=1e-5)
     assert np.allclose(compound, np.asarray(whole["compound"])[0, :, 0], atol=1e-5)

@@ -68,8 +68,9 @@ def test_hits_outside_the_given_beats_still_get_bars() -> None:
     assert sum(len(bar.hits) for bar in written.bars) == len({(round(h.time, 3), h.instrument) for h in hits})
 
 
-def test_the_beat_tracker_is_a_setting_with_the_classic_one_by_default() -> None:
-    assert Settings().BEAT_TRACKER == "classic"
-    assert Settings(BEAT_TRACKER="learned").BEAT_TRACKER == "learned"
+def test_the_beat_tracker_is_a_setting_with_the_learned_one_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BEAT_TRACKER", raising=False)
+    assert Settings().BEAT_TRACKER == "learned"
+    assert Settings(BEAT_TRACKER="classic").BEAT_TRACKER == "classic"
     with pytest.raises(ValueError, match="BEAT_TRACKER"):
         Settings(BEAT_TRACKER="madmom")

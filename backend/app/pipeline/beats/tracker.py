@@ -1,19 +1,25 @@
 """Beats, downbeats, metre and tempo from the drums audio, with the learned beat model.
 
-The seam between the beat model and the notation: `track_beats(audio, sr)` returns a `BeatTrack`
+The seam between the beat model and the notation: `track_beats(audio, sr, hits)` returns a `BeatTrack`
 that `rhythm.transcribe(..., beats=track)` quantizes the hits on instead of its own hand-tuned grid.
 The notation stage takes it when BEAT_TRACKER=learned (`app.core.config`).
+
+The network runs in onnxruntime from the bundled ONNX file (`drumscribe_beats.onnx`), so tracking
+beats imports neither TensorFlow nor Keras. The Keras .h5 beside it is the training format, from which
+`python -m app.training.beats export-onnx` makes the ONNX file; `load_beat_model` reads either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from app.core.errors import TranscriptionError
+from app.pipeline.beats.bars import recount_bars
 from app.pipeline.beats.decode import BeatTrack, decode
 from app.pipeline.beats.features import beat_features, peak_scale
 from app.pipeline.beats.recipe import (
@@ -24,28 +30,98 @@ from app.pipeline.beats.recipe import (
     OUTPUT_COMPOUND,
     SAMPLE_RATE,
 )
+from app.pipeline.hits import Hit
 from app.pipeline.prediction.base import prepare_audio
 
 if TYPE_CHECKING:
     import keras
+    import onnxruntime
 
 CHUNK_FRAMES = 6_000
 """A minute of frames through the network at a time: a 15-minute song at once would take 0.3 GB more."""
 
-BUNDLED_BEAT_MODEL = Path(__file__).resolve().parents[1] / "models" / "bundled" / "drumscribe_beats.h5"
-"""The beat model shipped in the package (backend/MODEL_CARD.md, "Beat model")."""
+_BUNDLED = Path(__file__).resolve().parents[1] / "models" / "bundled"
+BUNDLED_BEAT_MODEL = _BUNDLED / "drumscribe_beats.onnx"
+"""The beat model shipped in the package, as onnxruntime runs it (backend/MODEL_CARD.md, "Beat model")."""
+BUNDLED_BEAT_KERAS = _BUNDLED / "drumscribe_beats.h5"
+"""The same model in its training format (Keras); the ONNX file is exported from it."""
+
+
+class BeatNetwork(Protocol):
+    """The beat network in some runtime: (1, frames, N_FEATURES) features in, per-frame outputs out."""
+
+    def __call__(self, features: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]:
+        """(1, frames, 3) [none, beat, downbeat] probabilities and (1, frames) compound probabilities."""
+        ...
+
+
+class OnnxBeatNetwork:
+    """The beat network run by an onnxruntime session (no TensorFlow)."""
+
+    def __init__(self, session: onnxruntime.InferenceSession) -> None:
+        self.session = session
+        self._input = session.get_inputs()[0].name
+
+    def __call__(self, features: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]:
+        """See `BeatNetwork`."""
+        feed = {self._input: np.ascontiguousarray(features, dtype=np.float32)}
+        beats, compound = self.session.run([OUTPUT_BEATS, OUTPUT_COMPOUND], feed)
+        return np.asarray(beats), np.asarray(compound)[..., 0]
+
+
+class KerasBeatNetwork:
+    """The beat network as a Keras model (training, and checking the ONNX export against it)."""
+
+    def __init__(self, model: keras.Model) -> None:
+        self.model = model
+
+    def __call__(self, features: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]:
+        """See `BeatNetwork`."""
+        out = self.model(np.asarray(features, dtype=np.float32), training=False)
+        return np.asarray(out[OUTPUT_BEATS]), np.asarray(out[OUTPUT_COMPOUND])[..., 0]
 
 
 @lru_cache(maxsize=2)
-def load_beat_model(path: Path = BUNDLED_BEAT_MODEL) -> keras.Model:
-    """The beat network at `path`, loaded once per process; TranscriptionError when it is missing or
-    is not a beat model (features in, "beats" and "compound" per frame out)."""
-    import keras
-
+def load_beat_model(path: Path = BUNDLED_BEAT_MODEL) -> BeatNetwork:
+    """The beat network at `path` (.onnx for onnxruntime, .h5 for Keras), loaded once per process;
+    TranscriptionError when it is missing or is not a beat model (features in, "beats" and "compound"
+    per frame out)."""
     if not path.is_file():
         raise TranscriptionError(
             f"The beat model {path} does not exist; reinstall the package or set BEAT_TRACKER=classic."
         )
+    if path.suffix == ".onnx":
+        return _load_onnx(path)
+    return _load_keras(path)
+
+
+def _load_onnx(path: Path) -> OnnxBeatNetwork:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.inter_op_num_threads = 1
+    # Idle threads sleep rather than spin: the notation stage shares its cores with other work.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    try:
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own unexported exception types for unreadable files
+        raise TranscriptionError(
+            f"{path} is not an ONNX model onnxruntime can read ({exc.__class__.__name__}); export it again with "
+            "`python -m app.training.beats export-onnx` or set BEAT_TRACKER=classic."
+        ) from exc
+    inputs, outputs = session.get_inputs(), {o.name: o.shape for o in session.get_outputs()}
+    if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or set(outputs) != {OUTPUT_BEATS, OUTPUT_COMPOUND}:
+        raise TranscriptionError(
+            f"{path} is not a beat model: it takes {[i.shape for i in inputs]} and gives {outputs}; expected "
+            f"[batch, frames, {N_FEATURES}] features and the outputs {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r}."
+        )
+    return OnnxBeatNetwork(session)
+
+
+def _load_keras(path: Path) -> KerasBeatNetwork:
+    import keras
+
     try:
         model = keras.models.load_model(path, compile=False)
     except (ValueError, OSError) as exc:
@@ -59,16 +135,16 @@ def load_beat_model(path: Path = BUNDLED_BEAT_MODEL) -> keras.Model:
             f"{path} is not a beat model: it takes {model.input_shape} and gives {outputs}; expected "
             f"(None, None, {N_FEATURES}) features and the outputs {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r}."
         )
-    return model
+    return KerasBeatNetwork(model)
 
 
-def beat_activations(model: keras.Model, audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+def beat_activations(network: BeatNetwork, audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """(frames, 3) [none, beat, downbeat] probabilities and (frames,) compound probabilities of mono `audio`."""
     samples = peak_scale(prepare_audio(audio, sr, SAMPLE_RATE))
-    return network_outputs(model, beat_features(samples))
+    return network_outputs(network, beat_features(samples))
 
 
-def network_outputs(model: keras.Model, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def network_outputs(network: BeatNetwork, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The network's outputs for (frames, N_FEATURES) `features`, CHUNK_FRAMES at a time with
     CONTEXT_FRAMES of features on each side (the same as one whole-song pass, with bounded memory)."""
     total = len(features)
@@ -77,16 +153,18 @@ def network_outputs(model: keras.Model, features: np.ndarray) -> tuple[np.ndarra
     for first in range(0, total, CHUNK_FRAMES):
         last = min(first + CHUNK_FRAMES, total)
         lo, hi = max(first - CONTEXT_FRAMES, 0), min(last + CONTEXT_FRAMES, total)
-        out = model(features[np.newaxis, lo:hi], training=False)
-        part = np.asarray(out[OUTPUT_BEATS])[0]
-        if part.shape != (hi - lo, len(BEAT_CLASSES)):
+        part, part_compound = network(features[np.newaxis, lo:hi])
+        if part.shape != (1, hi - lo, len(BEAT_CLASSES)):
             raise TranscriptionError(f"the beat model gave activations of shape {part.shape} for {hi - lo} frames")
-        beats[first:last] = part[first - lo : last - lo]
-        compound[first:last] = np.asarray(out[OUTPUT_COMPOUND])[0, first - lo : last - lo, 0]
+        beats[first:last] = part[0, first - lo : last - lo]
+        compound[first:last] = part_compound[0, first - lo : last - lo]
     return beats, compound
 
 
-def track_beats(audio: np.ndarray, sr: int, model_path: Path = BUNDLED_BEAT_MODEL) -> BeatTrack:
-    """Beats, bar positions and metres of the drums in `audio` (mono, at `sr` Hz)."""
+def track_beats(
+    audio: np.ndarray, sr: int, hits: Sequence[Hit] = (), model_path: Path = BUNDLED_BEAT_MODEL
+) -> BeatTrack:
+    """Beats, bar positions and metres of the drums in `audio` (mono, at `sr` Hz); with the drums'
+    `hits`, the bars are counted again with them as evidence (`bars.recount_bars`)."""
     beats, compound = beat_activations(load_beat_model(model_path), audio, sr)
-    return decode(beats, compound)
+    return recount_bars(decode(beats, compound), beats, hits)

@@ -1,4 +1,5 @@
-"""`python -m app.training.beats build|train|all`: build the beat songs and train the beat model."""
+"""`python -m app.training.beats build|train|all|export-onnx`: build the beat songs, train the beat model,
+export it to ONNX (which `all` and `train` also do after training)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ DEFAULT_OUT = Path(__file__).resolve().parents[2] / "pipeline" / "models" / "bun
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen step."""
     parser = argparse.ArgumentParser(prog="python -m app.training.beats", description=__doc__)
-    parser.add_argument("step", choices=("build", "train", "all"))
+    parser.add_argument("step", choices=("build", "train", "all", "export-onnx"))
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the data goes (not the repo)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the exported .h5 (metadata beside it)")
     parser.add_argument("--train-songs", type=int, default=6000, help="20-s training songs")
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes rendering songs")
     args = parser.parse_args(argv)
 
+    if args.step in ("train", "all", "export-onnx"):
+        from app.training.export_onnx import require_export_tools
+
+        require_export_tools()  # now, not after the hours of building and training before the export
     if args.step in ("build", "all"):
         from app.training.beats.dataset import BeatBuildConfig, build_beat_split
         from app.training.samples import load_all_banks
@@ -54,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         print(json.dumps(metadata, indent=2), flush=True)
+    if args.step in ("train", "all", "export-onnx"):
+        from app.training.beats.export import export_beat_onnx
+
+        print(json.dumps(export_beat_onnx(args.out), indent=2), flush=True)
     return 0
 
 

@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--workers", type=int, default=2, help="processes rendering songs")
+    parser.add_argument("--arch", choices=("cnn", "crnn"), default="cnn", help="the network (model.ARCHITECTURES)")
+    parser.add_argument("--gru-units", type=int, default=64, help="GRU units per direction of the crnn")
+    parser.add_argument("--resume", action="store_true", help="carry on from the last epoch of an interrupted run")
     parser.add_argument("--band-share", type=float, default=BAND_SHARE, help="share of songs with a full band")
     parser.add_argument("--stem-share", type=float, default=STEM_SHARE, help="share of songs imitating a drum stem")
     args = parser.parse_args(argv)
@@ -56,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                 batch_size=args.batch_size,
                 max_minutes=args.max_minutes,
                 seed=args.seed,
+                arch=args.arch,
+                gru_units=args.gru_units,
+                resume=args.resume,
                 notes={
                     "train_songs": args.train_songs,
                     "val_songs": args.val_songs,

@@ -87,9 +87,19 @@ def split_banks(banks: list[SampleBank], split: str) -> list[SampleBank]:
 
 
 def song_kind(rng: np.random.Generator, band_share: float, stem_share: float) -> str:
-    """ "band", "stem" or "drums" for one song, with the given shares."""
+    """ "band", "stem" or "drums" for one song, with the given shares (the first draw of its mix generator)."""
     draw = float(rng.random())
     return "band" if draw < band_share else "stem" if draw < band_share + stem_share else "drums"
+
+
+def _mix_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    """The generator of song `index`'s band and mix (its drums have their own)."""
+    return np.random.default_rng([seed, _SPLITS[split], index, 1])
+
+
+def song_kinds(config: BuildConfig, split: str, songs: int) -> list[str]:
+    """The kind of each of the first `songs` songs of `split`, as make_song draws them (with fonts present)."""
+    return [song_kind(_mix_rng(config.seed, split, i), config.band_share, config.stem_share) for i in range(songs)]
 
 
 def make_song(
@@ -109,7 +119,7 @@ def make_song(
     song = random_song_on_grid(rng, duration)
     bank = banks[int(rng.integers(len(banks)))]
     audio, played = render_drums(song.events, bank, banks, rng, duration)
-    mix_rng = np.random.default_rng([seed, _SPLITS[split], index, 1])
+    mix_rng = _mix_rng(seed, split, index)
     kind = song_kind(mix_rng, band_share, stem_share) if fonts else "drums"
     if kind == "drums":
         return peak_scale(augment(audio, rng, backgrounds) if do_augment else audio), played
@@ -202,6 +212,11 @@ def build_split(config: BuildConfig, split: str, songs: int, banks: list[SampleB
         if pool is not None:
             pool.close()
             pool.join()
+    kinds = song_kinds(config, split, songs) if fonts else ["drums"] * songs
+    if split == "val":
+        # Which held-out songs have a band or imitate a stem, so evaluations can be split by kind.
+        names = {f"val-{i:04d}": kind for i, kind in enumerate(kinds)}
+        (songs_dir / "kinds.json").write_text(json.dumps(names, indent=1) + "\n")
     np.save(out / "features.npy", np.stack(features))
     np.save(out / "onsets.npy", np.stack(onsets))
     (out / "build.json").write_text(
@@ -212,6 +227,7 @@ def build_split(config: BuildConfig, split: str, songs: int, banks: list[SampleB
                 "seed": config.seed,
                 "kits": [b.name for b in banks],
                 "band_fonts": font_names,
+                "kinds": {kind: kinds.count(kind) for kind in ("drums", "band", "stem")},
                 "band_share": config.band_share,
                 "stem_share": config.stem_share,
             }

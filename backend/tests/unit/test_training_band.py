@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -151,3 +153,13 @@ def test_the_song_kinds_follow_the_shares() -> None:
 def test_a_scatter_song_gets_a_band_of_its_own_tempo() -> None:
     arr = arrange(np.random.default_rng(2), Song([], 0.0, 0.0), 8.0)
     assert 70 <= arr.bpm <= 180 and arr.sections[0].first_bar == 0
+
+
+def test_the_recorded_kinds_are_the_kinds_rendered(tmp_path: Path) -> None:
+    config = dataset.BuildConfig(tmp_path, seed=5, band_share=0.5, stem_share=0.2)
+    kinds = dataset.song_kinds(config, "train", 4)
+    assert "drums" in kinds and len(set(kinds)) > 1
+    for index, kind in enumerate(kinds):
+        with_fonts = dataset.make_song(index, "train", 5, _bank(), [], False, [SET], 0.5, 0.2)
+        without = dataset.make_song(index, "train", 5, _bank(), [], False, None)
+        assert np.array_equal(with_fonts[0], without[0]) == (kind == "drums")

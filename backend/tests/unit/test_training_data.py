@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,8 @@ def test_a_tiny_build_writes_segments_and_evaluable_songs(tmp_path: Path, monkey
     assert onsets.shape == (2, dataset.SEGMENT_FRAMES, len(CLASSES)) and onsets.sum() > 0
     assert sorted(p.name for p in (val / "songs" / "audio").iterdir()) == ["val-0000.wav", "val-0001.wav"]
     assert (val / "songs" / "midi" / "val-0000.mid").is_file()
+    kinds = json.loads((val / "songs" / "kinds.json").read_text())
+    assert sorted(kinds) == ["val-0000", "val-0001"] and set(kinds.values()) <= {"drums", "band", "stem"}
     again = dataset.build_split(dataset.BuildConfig(tmp_path / "again", seed=7, workers=1), "val", 2, banks)
     np.testing.assert_array_equal(np.load(again / "onsets.npy"), onsets)
 

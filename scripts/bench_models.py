@@ -76,7 +76,7 @@ def main() -> int:
             seconds = statistics.median(times)
             size = path.stat().st_size / 1e6
             shown = f"{params:,}" if params is not None else "-"
-            print(f"{name:44} {shown:>9} {size:8.2f} {threads:7d} {seconds:8.3f} {args.seconds / seconds:12.0f}")
+            print(f"{name[-44:]:44} {shown:>9} {size:8.2f} {threads:7d} {seconds:8.3f} {args.seconds / seconds:12.0f}")
     return 0
 
 

@@ -5,11 +5,14 @@
 #
 #   scripts/train_model.sh [--train-songs N] [--val-songs N] [--epochs N] [--max-minutes M]
 #                          [--data-dir DIR] [--out FILE.h5] [--seed S] [--workers N] [--skip-build]
+#                          [--band-share F] [--stem-share F] [--arch cnn|crnn] [--resume]
 #
 # Defaults (6000 training songs of 8–16 s, about 20 h of audio; 25 epochs) take about 3–4 hours on a
 # 2-core CPU: about 15 minutes to render and 8 minutes an epoch. The data goes to
-# ~/.cache/drumscribe-train (never into the repository). Needs: hydrogen-drumkits, fluid-soundfont-gm
-# and fluidsynth (apt-get install hydrogen-drumkits fluid-soundfont-gm fluidsynth).
+# ~/.cache/drumscribe-train (never into the repository). By default 55 % of the songs have a full band
+# around the drums (mixed and mastered) and 20 % imitate a separator's drum stem. Needs: hydrogen-drumkits,
+# fluidsynth and the General MIDI fonts (apt-get install hydrogen-drumkits fluidsynth fluid-soundfont-gm
+# musescore-general-soundfont timgm6mb-soundfont).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from app.training.dataset import BAND_SHARE, STEM_SHARE
+
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "drumscribe-train"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bundled" / "drumscribe_frame.h5"
 
@@ -24,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--workers", type=int, default=2, help="processes rendering songs")
+    parser.add_argument("--arch", choices=("cnn", "crnn"), default="cnn", help="the network (model.ARCHITECTURES)")
+    parser.add_argument("--gru-units", type=int, default=64, help="GRU units per direction of the crnn")
+    parser.add_argument("--resume", action="store_true", help="carry on from the last epoch of an interrupted run")
+    parser.add_argument("--band-share", type=float, default=BAND_SHARE, help="share of songs with a full band")
+    parser.add_argument("--stem-share", type=float, default=STEM_SHARE, help="share of songs imitating a drum stem")
     args = parser.parse_args(argv)
 
     if args.step in ("build", "all"):
@@ -31,7 +38,13 @@ def main(argv: list[str] | None = None) -> int:
         from app.training.samples import load_all_banks
 
         banks = load_all_banks()
-        config = BuildConfig(args.data_dir, seed=args.seed, workers=args.workers)
+        config = BuildConfig(
+            args.data_dir,
+            seed=args.seed,
+            workers=args.workers,
+            band_share=args.band_share,
+            stem_share=args.stem_share,
+        )
         for split, songs in (("val", args.val_songs), ("train", args.train_songs)):
             folder = build_split(config, split, songs, banks)
             print(f"built {folder}: {(folder / 'build.json').read_text()}", flush=True)
@@ -46,7 +59,15 @@ def main(argv: list[str] | None = None) -> int:
                 batch_size=args.batch_size,
                 max_minutes=args.max_minutes,
                 seed=args.seed,
-                notes={"train_songs": args.train_songs, "val_songs": args.val_songs},
+                arch=args.arch,
+                gru_units=args.gru_units,
+                resume=args.resume,
+                notes={
+                    "train_songs": args.train_songs,
+                    "val_songs": args.val_songs,
+                    "band_share": args.band_share,
+                    "stem_share": args.stem_share,
+                },
             )
         )
         print(json.dumps(metadata, indent=2), flush=True)

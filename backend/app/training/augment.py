@@ -112,8 +112,8 @@ def mix_background(x: np.ndarray, background: np.ndarray, rng: np.random.Generat
     return (x + piece * (drum_rms / piece_rms) * 10 ** (level / 20)).astype(np.float32)
 
 
-def augment(x: np.ndarray, rng: np.random.Generator, backgrounds: list[np.ndarray] | None = None) -> np.ndarray:
-    """The whole chain, each effect with its own probability; order follows a signal path (room, desk, master)."""
+def drum_bus(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The drums' own chain, each effect with its own probability: room, desk EQ, compression."""
     y = x
     if rng.random() < 0.6:
         y = reverb(y, rng)
@@ -121,12 +121,25 @@ def augment(x: np.ndarray, rng: np.random.Generator, backgrounds: list[np.ndarra
         y = equalise(y, rng)
     if rng.random() < 0.4:
         y = compress(y, rng)
-    if backgrounds and rng.random() < 0.6:
-        y = mix_background(y, backgrounds[int(rng.integers(len(backgrounds)))], rng)
-    if rng.random() < 0.25:
-        y = saturate(y, rng)
+    return y
+
+
+def finish(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """After the master: the bandwidth of low-rate sources and codecs, and noise, each now and then."""
+    y = x
     if rng.random() < 0.15:
         y = band_limit(y, rng)
     if rng.random() < 0.4:
         y = add_noise(y, rng)
     return np.nan_to_num(y).astype(np.float32)
+
+
+def augment(x: np.ndarray, rng: np.random.Generator, backgrounds: list[np.ndarray] | None = None) -> np.ndarray:
+    """The whole chain for drums without a band, each effect with its own probability; order follows a signal
+    path (room, desk, bleed of other instruments, master)."""
+    y = drum_bus(x, rng)
+    if backgrounds and rng.random() < 0.6:
+        y = mix_background(y, backgrounds[int(rng.integers(len(backgrounds)))], rng)
+    if rng.random() < 0.25:
+        y = saturate(y, rng)
+    return finish(y, rng)

@@ -206,6 +206,10 @@ class Song:
     """0 for a scatter song, which has no tempo and no bars."""
     first_downbeat_s: float
     """Bar 1 beat 1; bars of four beats of 60/bpm seconds follow (the strokes are humanised, the grid is not)."""
+    phrase_bars: int = 4
+    """Fills may end bars whose number + 1 is a multiple of this (a band's sections change after them)."""
+    change_bar: int = 0
+    """The bar where the drummer changes style (0: no change, as in scatter songs)."""
 
 
 def random_song(rng: np.random.Generator, duration_s: float) -> tuple[list[Event], float]:
@@ -258,4 +262,4 @@ def random_song_on_grid(rng: np.random.Generator, duration_s: float) -> Song:
     # Hi-hat open and closed at once is one foot: keep the open one.
     opened = {key[0] for key in events if key[1] == "hihat_open"}
     kept = [e for key, e in events.items() if not (key[1] == "hihat_closed" and key[0] in opened)]
-    return Song(sorted(kept, key=lambda e: (e.time, e.instrument)), bpm, offset)
+    return Song(sorted(kept, key=lambda e: (e.time, e.instrument)), bpm, offset, phrase, bars // 2)

@@ -1,18 +1,16 @@
-"""Songs to audio: drum parts through a sample bank, and background music through fluidsynth."""
+"""Songs to audio: drum parts through a sample bank (the band around them is band.py's), and label files."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import mido
 import numpy as np
-import soundfile as sf
 import soxr
 
 from app.pipeline.prediction.frame import MODEL_SR
 from app.training.grooves import Event
-from app.training.samples import GM_NOTES, SampleBank, Variant, render_midi, velocity_gain
+from app.training.samples import GM_NOTES, SampleBank, Variant, velocity_gain
 
 _CHOKE_FADE_S = 0.02
 
@@ -93,82 +91,6 @@ def render_drums(
         out[start:end] += hit[: end - start]
         played.append(event)
     return out, played
-
-
-# Background music: General MIDI programs by role (no drums, channel 10 is never used).
-_CHORD_PROGRAMS = (0, 1, 4, 5, 16, 17, 19, 24, 25, 26, 27, 29, 30, 48, 49, 50, 52, 61, 88, 89, 90, 91)
-_BASS_PROGRAMS = (32, 33, 34, 35, 36, 37, 38, 39)
-_LEAD_PROGRAMS = (0, 11, 22, 24, 26, 29, 30, 40, 41, 56, 57, 60, 64, 65, 66, 71, 73, 80, 81)
-_SCALE = (0, 2, 4, 5, 7, 9, 11)
-
-
-def background_midi(rng: np.random.Generator, duration_s: float) -> mido.MidiFile:
-    """Random chords, a bass line and a melody in one key: the other instruments of a band."""
-    bpm = float(rng.uniform(70, 180))
-    midi = mido.MidiFile(ticks_per_beat=480)
-    key = int(rng.integers(0, 12))
-    progression = [int(rng.choice([0, 3, 4, 5, 1, 2])) for _ in range(4)]
-    beats = int(duration_s * bpm / 60) + 1
-    parts = []  # (channel, program, [(start_beat, length_beats, note, velocity)])
-    chord_notes, bass_notes, lead_notes = [], [], []
-    rhythm = float(rng.choice([0.5, 1.0, 2.0, 4.0]))
-    for beat in np.arange(0, beats, rhythm):
-        degree = progression[int(beat // 4) % 4]
-        root = 48 + key + _SCALE[degree]
-        for third in (0, 2, 4):
-            pitch = 48 + key + _SCALE[(degree + third) % 7] + 12 * ((degree + third) // 7)
-            chord_notes.append((float(beat), rhythm * 0.9, pitch, int(rng.integers(50, 90))))
-        bass_notes.append(
-            (float(beat), min(rhythm, 1.0) * 0.8, root - 24 + 12 * int(rng.random() < 0.3), int(rng.integers(70, 110)))
-        )
-    beat = 0.0
-    while beat < beats:
-        length = float(rng.choice([0.25, 0.5, 0.5, 1.0, 1.5, 2.0]))
-        if rng.random() < 0.8:
-            pitch = 72 + key + _SCALE[int(rng.integers(7))] - 12 * int(rng.random() < 0.3)
-            lead_notes.append((beat, length * 0.9, pitch, int(rng.integers(60, 110))))
-        beat += length
-    parts.append((0, int(rng.choice(_CHORD_PROGRAMS)), chord_notes))
-    parts.append((1, int(rng.choice(_BASS_PROGRAMS)), bass_notes))
-    if rng.random() < 0.7:
-        parts.append((2, int(rng.choice(_LEAD_PROGRAMS)), lead_notes))
-    for channel, program, notes in parts:
-        track = mido.MidiTrack()
-        midi.tracks.append(track)
-        if channel == 0:
-            track.append(mido.MetaMessage("set_tempo", tempo=int(60_000_000 / bpm)))
-        track.append(mido.Message("program_change", channel=channel, program=program, time=0))
-        messages = []
-        for start, length, pitch, velocity in notes:
-            messages.append((int(start * 480), 1, pitch, velocity))
-            messages.append((int((start + length) * 480), 0, pitch, 0))
-        messages.sort()
-        now = 0
-        for tick, on, pitch, velocity in messages:
-            kind = "note_on" if on else "note_off"
-            track.append(mido.Message(kind, channel=channel, note=pitch, velocity=velocity, time=tick - now))
-            now = tick
-    return midi
-
-
-def render_backgrounds(count: int, duration_s: float, seed: int, folder: Path) -> list[np.ndarray]:
-    """`count` background clips, rendered once and kept as WAVs in `folder` (re-used on later runs)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    clips = []
-    for i in range(count):
-        path = folder / f"background-{seed}-{i:03d}.wav"
-        if not path.is_file():
-            rng = np.random.default_rng([seed, i])
-            with tempfile.TemporaryDirectory(prefix="drumscribe-bg-") as tmp:
-                mid = Path(tmp) / "bg.mid"
-                background_midi(rng, duration_s).save(mid)
-                render_midi(mid, Path(tmp) / "bg.wav")
-                audio, _ = sf.read(Path(tmp) / "bg.wav", dtype="float32")
-                audio = audio.mean(axis=1) if audio.ndim == 2 else audio
-                sf.write(path, audio[: int(duration_s * MODEL_SR)], MODEL_SR, subtype="PCM_16")
-        audio, _ = sf.read(path, dtype="float32")
-        clips.append(audio)
-    return clips
 
 
 def write_label_midi(events: list[Event], path: Path) -> None:

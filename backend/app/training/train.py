@@ -1,4 +1,11 @@
-"""Training loop, threshold choice on held-out synthetic songs, and export of the shipped model."""
+"""Training loop (resumable from its last epoch), threshold choice on held-out synthetic songs, and export of
+the shipped model.
+
+Every epoch ends by saving the whole model with its optimizer state to DATA/checkpoint-ARCH/last.keras and
+the run's progress to state.json beside it; `TrainConfig(resume=True)` (`--resume`) carries on from there
+with the same learning-rate schedule, best-so-far weights and time budget. A resumed run sees the epochs'
+shuffles in another order than an uninterrupted one would, so the two are close, not bit-identical.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +49,11 @@ class TrainConfig:
     seed: int = 1234
     width: int = 16
     temporal: int = 128
+    arch: str = "cnn"
+    """model.ARCHITECTURES: "cnn" (v3's) or "crnn" (conv front end and a bidirectional GRU)."""
+    gru_units: int = 64
+    resume: bool = False
+    """Carry on from the checkpoint of an interrupted run of the same architecture in data_dir, if there is one."""
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -113,42 +125,92 @@ def fold_thresholds(model: keras.Model, thresholds: dict[str, float]) -> None:
     layer.set_weights([kernel, bias - logits])
 
 
+@dataclass
+class Progress:
+    """What state.json records after each epoch: epochs done, their validation losses, minutes spent."""
+
+    epochs_done: int = 0
+    val_losses: list[float] = field(default_factory=list)
+    minutes: float = 0.0
+
+
+def checkpoint_dir(config: TrainConfig) -> Path:
+    """Where a run of `config`'s architecture keeps its last epoch and best weights."""
+    return config.data_dir / f"checkpoint-{config.arch}"
+
+
+def _fresh_or_resumed(config: TrainConfig, steps: int) -> tuple[keras.Model, Progress]:
+    """The model to train and the progress so far: from the checkpoint when resuming, else new and compiled."""
+    import keras
+
+    folder = checkpoint_dir(config)
+    last, state = folder / "last.keras", folder / "state.json"
+    if config.resume and last.is_file() and state.is_file():
+        progress = Progress(**json.loads(state.read_text()))
+        model = keras.models.load_model(last, custom_objects={"weighted_bce": weighted_bce})
+        print(f"resuming {config.arch} after epoch {progress.epochs_done} ({progress.minutes:.1f} min)", flush=True)
+        return model, progress
+    if config.resume:
+        print(f"no checkpoint in {folder}: starting afresh", flush=True)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=max(steps * config.epochs, 1), alpha=0.05
+    )
+    model = build_model(width=config.width, temporal=config.temporal, arch=config.arch, gru_units=config.gru_units)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_bce)
+    return model, Progress()
+
+
 def train(config: TrainConfig) -> dict[str, Any]:
-    """Train from scratch, choose thresholds on the val split, export the model (.h5 and .onnx) and its metadata."""
+    """Train (or resume), choose thresholds on the val split, export the model (.h5 and .onnx) and its metadata."""
     import keras
     import tensorflow as tf
 
     require_export_tools()
-    keras.utils.set_random_seed(config.seed)
     train_x, train_y = load_split(config.data_dir, "train")
     val_x, val_y = load_split(config.data_dir, "val")
     print(f"train segments {len(train_x)}, val segments {len(val_x)}", flush=True)
     steps = int(np.ceil(len(train_x) / config.batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, decay_steps=max(steps * config.epochs, 1), alpha=0.05
-    )
-    model = build_model(width=config.width, temporal=config.temporal)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_bce)
-    best_path = config.data_dir / "best.weights.h5"
+    keras.utils.set_random_seed(config.seed)
+    model, progress = _fresh_or_resumed(config, steps)
+    # Another seed per resumption, so a resumed run does not replay the first epochs' shuffles.
+    keras.utils.set_random_seed(config.seed + progress.epochs_done)
+    folder = checkpoint_dir(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    best_path = folder / "best.weights.h5"
     started = time.monotonic()
+    spent_before = progress.minutes
 
-    class _TimeLimit(keras.callbacks.Callback):
+    class _Progress(keras.callbacks.Callback):
+        """Saves the last epoch and state.json, and stops when the run's total time is over its budget."""
+
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-            minutes = (time.monotonic() - started) / 60
+            minutes = spent_before + (time.monotonic() - started) / 60
+            progress.epochs_done = epoch + 1
+            progress.val_losses.append(float((logs or {}).get("val_loss", np.nan)))
+            progress.minutes = round(minutes, 2)
+            self.model.save(folder / "last.tmp.keras")
+            (folder / "last.tmp.keras").replace(folder / "last.keras")
+            (folder / "state.json").write_text(json.dumps(asdict(progress)))
             print(f"epoch {epoch + 1}: {minutes:.1f} min, {logs}", flush=True)
             if config.max_minutes and minutes > config.max_minutes:
                 self.model.stop_training = True
 
-    history = model.fit(
-        _dataset(train_x, train_y, config.batch_size, True, config.seed),
+    best_so_far = min(progress.val_losses, default=None)
+    model.fit(
+        _dataset(train_x, train_y, config.batch_size, True, config.seed + progress.epochs_done),
         validation_data=_dataset(val_x, val_y, config.batch_size, False, config.seed),
         epochs=config.epochs,
+        initial_epoch=progress.epochs_done,
         verbose=0,
         callbacks=[
-            keras.callbacks.ModelCheckpoint(best_path, save_best_only=True, save_weights_only=True),
-            _TimeLimit(),
+            keras.callbacks.ModelCheckpoint(
+                best_path, save_best_only=True, save_weights_only=True, initial_value_threshold=best_so_far
+            ),
+            _Progress(),
         ],
     )
+    if not best_path.is_file():
+        raise FileNotFoundError(f"no best weights in {best_path}: the run trained no epoch (raise --epochs)")
     model.load_weights(best_path)
     activations = np.asarray(model.predict(tf.cast(val_x, tf.float32), batch_size=32, verbose=0))
     thresholds, counts = choose_thresholds(activations, val_y)
@@ -170,9 +232,11 @@ def train(config: TrainConfig) -> dict[str, Any]:
         "thresholds_folded_into_bias": thresholds,
         "val_synthetic_f_measure": {cls: round(c.f_measure, 4) for cls, c in counts.items()},
         "val_synthetic_f_measure_all": round(pooled.f_measure, 4),
-        "epochs_run": len(history.history["loss"]),
-        "best_val_loss": float(min(history.history["val_loss"])),
-        "train_minutes": round((time.monotonic() - started) / 60, 1),
+        "arch": config.arch,
+        "parameters": int(model.count_params()),
+        "epochs_run": progress.epochs_done,
+        "best_val_loss": float(min(progress.val_losses)),
+        "train_minutes": round(progress.minutes, 1),
         "train_segments": len(train_x),
         "val_segments": len(val_x),
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from app.synth.kits import SynthKit
 from app.training import dataset
 from app.training.augment import augment, synthetic_ir
 from app.training.grooves import STYLES, Event, random_song, random_song_on_grid
+from app.training.instruments import synthetic_set
 from app.training.render import render_drums, retune, write_label_midi
 from app.training.samples import SampleBank, Variant, classify_instrument_name, velocity_gain
 from app.training.train import choose_thresholds, fold_thresholds, soft_targets, weighted_bce
@@ -145,6 +147,8 @@ def test_onset_matrix_and_soft_targets() -> None:
 def test_a_tiny_build_writes_segments_and_evaluable_songs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     noise = [np.random.default_rng(i).standard_normal(44_100 * 4).astype(np.float32) for i in range(4)]
     monkeypatch.setattr(dataset, "render_backgrounds", lambda *args: noise)
+    monkeypatch.setattr(dataset, "available_fonts", lambda: ["font-a", "timgm6mb"])
+    monkeypatch.setattr(dataset, "load_font", lambda name, cache: synthetic_set(name))
     monkeypatch.setattr(dataset, "SONG_SECONDS", (4.1, 4.5))
     banks = [synth_bank("train-kit"), synth_bank("The Black Pearl 1.0")]
     config = dataset.BuildConfig(tmp_path, seed=7, workers=1)
@@ -154,6 +158,8 @@ def test_a_tiny_build_writes_segments_and_evaluable_songs(tmp_path: Path, monkey
     assert onsets.shape == (2, dataset.SEGMENT_FRAMES, len(CLASSES)) and onsets.sum() > 0
     assert sorted(p.name for p in (val / "songs" / "audio").iterdir()) == ["val-0000.wav", "val-0001.wav"]
     assert (val / "songs" / "midi" / "val-0000.mid").is_file()
+    kinds = json.loads((val / "songs" / "kinds.json").read_text())
+    assert sorted(kinds) == ["val-0000", "val-0001"] and set(kinds.values()) <= {"drums", "band", "stem"}
     again = dataset.build_split(dataset.BuildConfig(tmp_path / "again", seed=7, workers=1), "val", 2, banks)
     np.testing.assert_array_equal(np.load(again / "onsets.npy"), onsets)
 

@@ -26,9 +26,10 @@ import numpy as np
 from app.pipeline.beats.features import beat_features, n_frames, peak_scale
 from app.pipeline.beats.recipe import FPS, METRES
 from app.training.augment import augment
+from app.training.band import render_backgrounds
 from app.training.beats.songs import BeatSong, beat_song
 from app.training.dataset import BACKGROUND_CLIPS, BACKGROUND_SECONDS, split_banks
-from app.training.render import render_backgrounds, render_drums
+from app.training.render import render_drums
 from app.training.samples import SampleBank, load_all_banks
 
 BEAT_STREAM = 2

@@ -3,6 +3,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 
 import { ApiError, createRevision, getRevision, restoreRevision, type RevisionIn } from "@/lib/api/client";
+import { REVISION_BPM, REVISION_METRES } from "@/lib/api/revision";
 import {
   ADDED_VELOCITY,
   KIT,
@@ -25,9 +26,9 @@ type Metre = NonNullable<RevisionIn["time_signature"]>;
 type Cursor = { bar: number; drum: Drum; step: number };
 type Save = { state: "idle" } | { state: "saving"; message: string } | { state: "error"; message: string };
 
-const METRES: readonly Metre[] = ["2/4", "3/4", "4/4", "5/4", "6/4", "7/4"];
-const MIN_BPM = 40;
-const MAX_BPM = 240;
+// What a revision may fix, as the API's schema says (generated: npm run api:generate).
+const METRES: readonly Metre[] = REVISION_METRES;
+const { min: MIN_BPM, max: MAX_BPM } = REVISION_BPM;
 const POLL_MS = 1000;
 
 function drumLabel(drum: Drum): string {

@@ -20,10 +20,13 @@ import {
   type History,
 } from "@/lib/editor/edits";
 import { barCells, barGrid, beatAt, cellKey, hitsDocument, shiftedDownbeat, stepName } from "@/lib/editor/grid";
+import type { NoteCell } from "@/lib/editor/sheetNotes";
 import type { Bar } from "@/lib/practice/bars";
 
 type Metre = NonNullable<RevisionIn["time_signature"]>;
 type Cursor = { bar: number; drum: Drum; step: number };
+/** A note picked on the engraved sheet: its cell in the bar shown; `n` counts the picks (a new one, a new n). */
+export type NotePick = { drum: Drum; step: number; n: number };
 type Save = { state: "idle" } | { state: "saving"; message: string } | { state: "error"; message: string };
 
 // What a revision may fix, as the API's schema says (generated: npm run api:generate).
@@ -57,6 +60,8 @@ export function SheetEditor({
   bars,
   bar,
   focusRequest,
+  pick,
+  onPicked,
   tempoBpm,
   timeSignature,
   onSaved,
@@ -71,6 +76,10 @@ export function SheetEditor({
   bar: number | null;
   /** Changes when a bar was picked with the keyboard: the grid takes the focus. */
   focusRequest: number;
+  /** The latest note picked on the sheet (in `bar`): the grid picks its cell. */
+  pick: NotePick | null;
+  /** The cell picked in the grid (null: none), for the sheet to mark its note. */
+  onPicked(cell: NoteCell | null): void;
   tempoBpm: number | null;
   timeSignature: string | null;
   /** The new revision is saved and is now the job's: read the job again. */
@@ -81,6 +90,12 @@ export function SheetEditor({
   const doc = useMemo(() => hitsDocument(hitsJson), [hitsJson]);
   const [history, setHistory] = useState<History>(() => startHistory(doc?.hits ?? []));
   const [cursor, setCursor] = useState<Cursor | null>(null);
+  // A note picked on the sheet picks its cell; a pick made before this editor was shown is not repeated.
+  const [seenPick, setSeenPick] = useState(pick?.n ?? 0);
+  if (pick && pick.n !== seenPick) {
+    setSeenPick(pick.n);
+    if (bar !== null) setCursor({ bar, drum: pick.drum, step: pick.step });
+  }
   const startTempo = tempoBpm != null ? String(Math.round(tempoBpm)) : "";
   const startMetre = METRES.find((m) => m === timeSignature) ?? "";
   const [tempo, setTempo] = useState(startTempo);
@@ -114,6 +129,12 @@ export function SheetEditor({
     cursor && cursor.bar === bar && cursor.step < steps ? cursor : grid ? { bar: bar!, ...(firstNote ?? { drum: KIT[0].drum, step: 0 }) } : null;
   const picked = cursor && cursor.bar === bar && cursor.step < steps ? cursor : null;
   const pickedHit = picked ? (filled.get(cellKey(picked.drum, picked.step)) ?? -1) : -1;
+
+  const [pickedBar, pickedDrum, pickedStep] = picked ? [picked.bar, picked.drum, picked.step] : [-1, null, -1];
+  useEffect(() => {
+    onPicked(pickedDrum === null ? null : { bar: pickedBar, drum: pickedDrum, step: pickedStep });
+  }, [pickedBar, pickedDrum, pickedStep, onPicked]);
+  useEffect(() => () => onPicked(null), [onPicked]);
 
   const firstDownbeat = doc ? (doc.downbeatTimes[0] ?? doc.beatTimes[0]) : 0;
   const shownDownbeat = downbeat ?? firstDownbeat;

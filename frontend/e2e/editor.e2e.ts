@@ -3,8 +3,9 @@
  * transcribed through the API (the e2e song: four bars of 4/4 at 120 BPM from 0.5 s); on its result page
  * the owner opens the editor, picks bar 2 and a note in it with the keyboard, makes it a ghost note, undoes
  * and redoes that, and saves. The new version's MIDI differs from the transcription's in that one note's
- * velocity, its PDF only around that note in bar 2; the versions list brings the transcription back. A share link's
- * page offers no editor.
+ * velocity, its PDF only around that note in bar 2; the versions list brings the transcription back. A click on
+ * a notehead of the engraved sheet picks that note in the grid (and the grid's pick is marked on the sheet); its
+ * drum changed and saved changes that one note's MIDI pitch. A share link's page offers no editor.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +29,12 @@ const EDITED_BAR = 1;
 const GHOST_VELOCITY = 64;
 /** How far a note's MIDI time may be from its hit (the file's ticks round it). */
 const MIDI_TIME_S = 0.005;
+/** Staff places (from the bottom line) and General MIDI keys of the drums (backend/app/pipeline/notation/kit.py). */
+const STAFF_PLACE = { snare: 5, hihat_closed: 9 } as const;
+const GM_KEY = { snare: 38, tom_high: 50 } as const;
+
+/** A notehead of the engraved sheet: its note's id, its centre (in the view), its place on the staff. */
+type Head = { id: string; x: number; y: number; place: number };
 
 describe.skipIf(missing !== null)("the sheet editor", () => {
   let serve: Serve;
@@ -281,14 +288,94 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     expect(await page.locator(".editor__count").textContent()).toBe("No changes to notes yet");
   });
 
-  test("the whole piece: in 3/4 with bar 1 a beat later, saved as version 2", async () => {
+  /** The noteheads of bar `bar` on the engraved sheet, scrolled into view, each placed on its staff by its lines. */
+  async function noteheads(bar: number): Promise<Head[]> {
+    await page.locator(`.bar[data-bar="${bar}"]`).scrollIntoViewIfNeeded();
+    return page.evaluate((index) => {
+      const measure = document.querySelectorAll(".sheet__svg g.measure")[index];
+      const lines = Array.from(measure.querySelectorAll(":scope > g.staff > path"), (line) => {
+        const r = line.getBoundingClientRect();
+        return (r.top + r.bottom) / 2;
+      }).sort((a, b) => a - b);
+      const bottom = lines[lines.length - 1];
+      const halfSpace = (bottom - lines[0]) / (lines.length - 1) / 2;
+      return Array.from(measure.querySelectorAll("g.note"), (note) => {
+        const r = note.querySelector(".notehead")!.getBoundingClientRect();
+        const y = (r.top + r.bottom) / 2;
+        return { id: note.id, x: (r.left + r.right) / 2, y, place: Math.round((bottom - y) / halfSpace) };
+      });
+    }, bar);
+  }
+
+  test("on the sheet: a click on a notehead picks its note in the grid, the grid's pick is marked on the sheet", async () => {
+    // The page shows the transcription again, in 4/4: bar 2 has its snare on beats 2 and 4, the hi-hat on every 8th.
+    const heads = await noteheads(EDITED_BAR);
+    const snares = heads.filter((h) => h.place === STAFF_PLACE.snare).sort((a, b) => a.x - b.x);
+    const hihats = heads.filter((h) => h.place === STAFF_PLACE.hihat_closed).sort((a, b) => a.x - b.x);
+    expect(snares.length).toBe(2);
+    expect(hihats.length).toBe(8);
+
+    // The first snare, on beat 2: the grid picks the snare's cell on step 4 (beat 2), which holds that hit.
+    await page.mouse.click(snares[0].x, snares[0].y);
+    const onBeat2 = { drum: "snare", step: 4 };
+    await expect.poll(() => cell(page, onBeat2).getAttribute("aria-selected")).toBe("true");
+    expect(await page.locator('.beats td[aria-selected="true"]').count()).toBe(1);
+    const hit = Number(await cell(page, onBeat2).getAttribute("data-hit"));
+    expect(hits[hit].instrument).toBe("snare");
+    expect(Math.abs(hits[hit].time - beatTimes[4 + 1])).toBeLessThan(0.05);
+    expect(await page.locator(".editor__picked").textContent()).toBe("Snare on beat 2");
+    // The clicked note, and it alone, is marked on the sheet: a colour and a ring; the player went to its bar.
+    await expect.poll(() => page.locator(".sheet g.note.is-picked").evaluateAll((els) => els.map((el) => el.id))).toEqual([snares[0].id]);
+    expect(await page.locator(".sheet__picked").count()).toBe(1);
+    expect(await page.locator(".bar--current").first().getAttribute("data-bar")).toBe(String(EDITED_BAR));
+    await shot(page, "editor-note-picked", false);
+
+    // A cell picked in the grid is marked on the sheet: the hi-hat on beat 1 is the bar's first hi-hat.
+    await cell(page, { drum: "hihat_closed", step: 0 }).click();
+    await expect.poll(() => page.locator(".sheet g.note.is-picked").evaluateAll((els) => els.map((el) => el.id))).toEqual([hihats[0].id]);
+    // An empty cell marks nothing.
+    await cell(page, { drum: "crash", step: 2 }).click();
+    await expect.poll(() => page.locator(".sheet .is-picked, .sheet__picked").count()).toBe(0);
+
+    // The second snare, on beat 4, picked on the sheet and made a high tom.
+    const again = (await noteheads(EDITED_BAR)).filter((h) => h.place === STAFF_PLACE.snare).sort((a, b) => a.x - b.x);
+    await page.mouse.click(again[1].x, again[1].y);
+    const onBeat4 = { drum: "snare", step: 12 };
+    await expect.poll(() => cell(page, onBeat4).getAttribute("aria-selected")).toBe("true");
+    const changed = Number(await cell(page, onBeat4).getAttribute("data-hit"));
+    await page.getByLabel("Drum", { exact: true }).selectOption("tom_high");
+    await expect.poll(() => cell(page, { drum: "tom_high", step: 12 }).getAttribute("class")).toContain("beats__cell--note");
+    expect(await cell(page, onBeat4).getAttribute("class")).not.toContain("beats__cell--note");
+
+    await page.getByLabel("What changed (optional)").fill("High tom on 4 in bar 2");
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 2." }).waitFor({ timeout: 120_000 });
+    expect(await currentRevision()).toBe(2);
+
+    // MIDI: the same notes but one, the snare on beat 4 of bar 2, now a high tom at the same time and loudness.
+    const before = midiNotes(await bytes(laptop, `/api/v1/jobs/${job.id}/revisions/0/artifacts/drums.mid`));
+    const after = midiNotes(await bytes(laptop, `/api/v1/jobs/${job.id}/revisions/2/artifacts/drums.mid`));
+    expect(after.length).toBe(before.length);
+    const key = (n: { tick: number; pitch: number; velocity: number }) => `${n.tick}:${n.pitch}:${n.velocity}`;
+    const gone = before.filter((n) => !after.some((m) => key(m) === key(n)));
+    const added = after.filter((n) => !before.some((m) => key(m) === key(n)));
+    expect(gone.length).toBe(1);
+    expect(added.length).toBe(1);
+    expect(gone[0].pitch).toBe(GM_KEY.snare);
+    expect(added[0].pitch).toBe(GM_KEY.tom_high);
+    expect(added[0].tick).toBe(gone[0].tick);
+    expect(added[0].velocity).toBe(gone[0].velocity);
+    expect(Math.abs(gone[0].seconds - hits[changed].time)).toBeLessThan(MIDI_TIME_S);
+  });
+
+  test("the whole piece: in 3/4 with bar 1 a beat later, saved as version 3", async () => {
     await page.getByLabel("Time signature").selectOption("3/4");
     await page.getByRole("button", { name: "1 beat later" }).click();
     expect(await page.locator(".editor__downbeat output").textContent()).toBe(`${beatTimes[1].toFixed(2)} s (1 beat later)`);
     await page.getByRole("button", { name: "Save as a new version" }).click();
-    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 2." }).waitFor({ timeout: 120_000 });
-    expect(await currentRevision()).toBe(2);
-    const saved = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/2`)).json()) as {
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 3." }).waitFor({ timeout: 120_000 });
+    expect(await currentRevision()).toBe(3);
+    const saved = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/3`)).json()) as {
       fixed_time_signature: string;
       time_signature: string;
       first_downbeat_s: number;

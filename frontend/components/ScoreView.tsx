@@ -12,6 +12,7 @@ import {
   loopSpan,
   measuresFrom,
   quartersPerBar,
+  quartersPerBeat,
   withLoopEnd,
   withLoopStart,
   type Bar,
@@ -22,7 +23,7 @@ import { barAt, barBoxes, xAtQuarter, type BarBox, type MeasureBox, type Rect } 
 import { actionFor, focusKind, type PlayerAction } from "@/lib/practice/keys";
 import { practiceTracks } from "@/lib/practice/tracks";
 import { usePracticeEngine } from "@/lib/practice/usePracticeEngine";
-import { hitsDocument } from "@/lib/editor/grid";
+import { hitsDocument, stepsPerBeat } from "@/lib/editor/grid";
 import { musicXmlNotes, noteAt, noteCell, sheetNotes, type NoteCell, type SheetNote } from "@/lib/editor/sheetNotes";
 import { clockFor, cueIndexAt, cuesFrom, type Clock, type Cue } from "@/lib/timemap";
 import { adoptVerovioCss, layoutFor, loadVerovio, splitStyles } from "@/lib/verovio";
@@ -193,7 +194,7 @@ export function ScoreView({
       const pages = rendered.map((page) => page.svg);
       const timemap = tk.renderToTimemap({ includeMeasures: true, includeRests: false });
       const cues = cuesFrom(timemap);
-      const clock = clockFor(cues, src.hits);
+      const clock = clockFor(cues, src.hits, quartersPerBeat(timeSignature));
       const bars = barsFrom(measuresFrom(timemap), clock, quartersPerBar(timeSignature));
       const beats = beatsOfHits(src.hits);
       const clicks = beats.beatTimes.length > 1 ? clickGrid(beats.beatTimes, beats.downbeatTimes) : clickGridFromBars(bars, clock);
@@ -397,7 +398,7 @@ export function ScoreView({
       });
     const id = noteAt(heads, e.clientX, e.clientY, e.pointerType === "mouse" ? NOTE_SLOP_PX.mouse : NOTE_SLOP_PX.touch);
     const note = sheet.notes.find((n) => n.id === id);
-    const cell = note ? noteCell(note, bars, sheet.clock, beatTimes) : null;
+    const cell = note ? noteCell(note, bars, sheet.clock, beatTimes, stepsPerBeat(timeSignature)) : null;
     if (!cell) return false;
     pickBar(cell.bar, false);
     setNotePick((p) => ({ drum: cell.drum, step: cell.step, n: (p?.n ?? 0) + 1 }));
@@ -410,10 +411,10 @@ export function ScoreView({
     return sheet.notes
       .filter((n) => {
         if (n.bar !== pickedCell.bar || n.drum !== pickedCell.drum) return false;
-        return noteCell(n, bars, sheet.clock, beatTimes)?.step === pickedCell.step;
+        return noteCell(n, bars, sheet.clock, beatTimes, stepsPerBeat(timeSignature))?.step === pickedCell.step;
       })
       .map((n) => n.id);
-  }, [sheet, pickedCell, editOpen, bars, beatTimes]);
+  }, [sheet, pickedCell, editOpen, bars, beatTimes, timeSignature]);
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;

@@ -7,7 +7,6 @@ import { REVISION_BPM, REVISION_METRES } from "@/lib/api/revision";
 import {
   ADDED_VELOCITY,
   KIT,
-  STEPS_PER_BEAT,
   currentHits,
   historyKey,
   record,
@@ -19,7 +18,7 @@ import {
   type Edit,
   type History,
 } from "@/lib/editor/edits";
-import { barCells, barGrid, beatAt, cellKey, hitsDocument, shiftedDownbeat, stepName } from "@/lib/editor/grid";
+import { barCells, barGrid, beatAt, cellKey, gridSteps, hitsDocument, shiftedDownbeat, stepName, stepsPerBeat } from "@/lib/editor/grid";
 import type { NoteCell } from "@/lib/editor/sheetNotes";
 import type { Bar } from "@/lib/practice/bars";
 
@@ -117,9 +116,10 @@ export function SheetEditor({
   const hits = useMemo(() => currentHits(history), [history]);
   const beatTimes = useMemo(() => doc?.beatTimes ?? [], [doc]);
   const barInfo = bar !== null ? bars[bar] : undefined;
-  const grid = useMemo(() => (barInfo && beatTimes.length > 1 ? barGrid(beatTimes, barInfo) : null), [barInfo, beatTimes]);
+  const perBeat = stepsPerBeat(timeSignature);
+  const grid = useMemo(() => (barInfo && beatTimes.length > 1 ? barGrid(beatTimes, barInfo, perBeat) : null), [barInfo, beatTimes, perBeat]);
   const filled = useMemo(() => (grid ? barCells(hits, beatTimes, grid) : new Map<string, number>()), [grid, hits, beatTimes]);
-  const steps = grid ? grid.beats * STEPS_PER_BEAT : 0;
+  const steps = grid ? gridSteps(grid) : 0;
 
   // The cell that takes Tab: the picked one, else the bar's first note, else its first cell.
   const firstNote = KIT.flatMap((k) => Array.from({ length: steps }, (_, s) => ({ drum: k.drum, step: s }))).find((c) =>
@@ -187,7 +187,7 @@ export function SheetEditor({
 
   function addAt(c: Cursor) {
     if (!grid) return;
-    const time = timeOfStep(beatTimes, grid.firstBeat, c.step);
+    const time = timeOfStep(beatTimes, grid.firstBeat, c.step, grid.stepsPerBeat);
     edit({ kind: "add", hit: { time, instrument: c.drum, velocity: ADDED_VELOCITY, accent: false, ghost: false } }, c);
   }
 
@@ -298,7 +298,7 @@ export function SheetEditor({
   }
 
   const pickedNote = pickedHit >= 0 ? hits[pickedHit] : null;
-  const stepWords = (step: number) => `beat ${Math.floor(step / STEPS_PER_BEAT) + 1}${step % STEPS_PER_BEAT ? ` “${stepName(step)}”` : ""}`;
+  const stepWords = (step: number) => `beat ${Math.floor(step / perBeat) + 1}${step % perBeat ? ` “${stepName(step, perBeat)}”` : ""}`;
 
   return (
     <div className="editor" onKeyDown={onEditorKey}>
@@ -345,8 +345,8 @@ export function SheetEditor({
                     <span className="visually-hidden">Drum</span>
                   </th>
                   {Array.from({ length: steps }, (_, s) => (
-                    <th key={s} scope="col" className={s % STEPS_PER_BEAT === 0 ? "beats__head beats__head--beat" : "beats__head"}>
-                      {stepName(s)}
+                    <th key={s} scope="col" className={s % perBeat === 0 ? "beats__head beats__head--beat" : "beats__head"}>
+                      {stepName(s, perBeat)}
                     </th>
                   ))}
                 </tr>
@@ -366,7 +366,7 @@ export function SheetEditor({
                       const mark = hit ? (hit.accent ? "accented note" : hit.ghost ? "ghost note" : "note") : "empty";
                       const classes = [
                         "beats__cell",
-                        s % STEPS_PER_BEAT === 0 && "beats__cell--beat",
+                        s % perBeat === 0 && "beats__cell--beat",
                         hit && "beats__cell--note",
                         hit?.accent && "beats__cell--accent",
                         hit?.ghost && "beats__cell--ghost",

@@ -294,16 +294,24 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     expect(await page.locator(".editor__count").textContent()).toBe("No changes to notes yet");
   });
 
-  /** Bar 2's hits of `drum` in time order: each one's index in hits.json and the 16th of the bar it is nearest. */
-  function barHits(drum: string): { index: number; time: number; step: number }[] {
-    const first = beatTimes.findIndex((t) => Math.abs(t - downbeatTimes[EDITED_BAR]) < 1e-3);
+  /**
+   * Bar 2's hits of `drum` in time order, in a hits.json (the transcription's unless given): each one's index
+   * in it and the 16th of the bar it is nearest, the bar being `beats` beats of `perBeat` 16ths.
+   */
+  function barHits(
+    drum: string,
+    doc: { hits: Hit[]; beat_times: number[]; downbeat_times: number[] } = { hits, beat_times: beatTimes, downbeat_times: downbeatTimes },
+    { beats, perBeat } = { beats: 4, perBeat: 4 },
+  ): { index: number; time: number; step: number }[] {
+    const beatsAt = doc.beat_times;
+    const first = beatsAt.findIndex((t) => Math.abs(t - doc.downbeat_times[EDITED_BAR]) < 1e-3);
     const beatOf = (time: number) => {
-      const k = Math.max(0, beatTimes.findLastIndex((t) => t <= time));
-      return k + (time - beatTimes[k]) / (beatTimes[k + 1] - beatTimes[k]);
+      const k = Math.max(0, beatsAt.findLastIndex((t) => t <= time));
+      return k + (time - beatsAt[k]) / (beatsAt[k + 1] - beatsAt[k]);
     };
-    return hits
-      .map((hit, index) => ({ index, time: hit.time, drum: hit.instrument, step: Math.round((beatOf(hit.time) - first) * 4) }))
-      .filter((h) => h.drum === drum && h.step >= 0 && h.step < 16)
+    return doc.hits
+      .map((hit, index) => ({ index, time: hit.time, drum: hit.instrument, step: Math.round((beatOf(hit.time) - first) * perBeat) }))
+      .filter((h) => h.drum === drum && h.step >= 0 && h.step < beats * perBeat)
       .sort((a, b) => a.time - b.time)
       .map(({ index, time, step }) => ({ index, time, step }));
   }
@@ -414,6 +422,34 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await expect.poll(() => page.locator(".fact", { hasText: "Time signature" }).locator("dd").textContent()).toBe("3/4");
     // The bar picked is shown again on the new sheet: three beats of four 16ths.
     await expect.poll(() => page.locator(".beats thead th").count(), { timeout: 30_000 }).toBe(1 + 3 * 4);
+  });
+
+  test("a compound metre: 6/8 saved as version 4; its grid has two beats of six 16ths; a note on its sheet picks its cell", async () => {
+    await page.getByLabel("Time signature").selectOption("6/8");
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 4." }).waitFor({ timeout: 120_000 });
+    const saved = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/4`)).json()) as { fixed_time_signature: string; time_signature: string };
+    expect([saved.fixed_time_signature, saved.time_signature]).toEqual(["6/8", "6/8"]);
+    await expect.poll(() => page.locator(".fact", { hasText: "Time signature" }).locator("dd").textContent()).toBe("6/8");
+    // The same beats, each a dotted quarter now: two to a bar, six 16ths each, the 8ths counted 1 to 6.
+    await expect.poll(() => page.locator(".beats thead th").count(), { timeout: 30_000 }).toBe(1 + 2 * 6);
+    expect(await page.locator(".beats thead th").allTextContents()).toEqual(["Drum", "1", "&", "2", "&", "3", "&", "4", "&", "5", "&", "6", "&"]);
+
+    // A snare of bar 2 on the 6/8 sheet picks its cell, which holds that hit of version 4.
+    const doc = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/4/artifacts/hits.json`)).json()) as {
+      hits: Hit[];
+      beat_times: number[];
+      downbeat_times: number[];
+    };
+    const snareHits = barHits("snare", doc, { beats: 2, perBeat: 6 });
+    const snares = (await noteheads(EDITED_BAR)).filter((h) => h.place === STAFF_PLACE.snare).sort((a, b) => a.x - b.x);
+    expect(snares.length).toBe(snareHits.length);
+    expect(snares.length).toBeGreaterThan(0);
+    await page.mouse.click(snares[0].x, snares[0].y);
+    const first = { drum: "snare", step: snareHits[0].step };
+    await expect.poll(() => cell(page, first).getAttribute("aria-selected")).toBe("true");
+    expect(Number(await cell(page, first).getAttribute("data-hit"))).toBe(snareHits[0].index);
+    await expect.poll(() => page.locator(".sheet g.note.is-picked").evaluateAll((els) => els.map((el) => el.id))).toEqual([snares[0].id]);
   });
 
   test("no Content-Security-Policy violation on any page", () => {

@@ -10,8 +10,8 @@ import type { Bar } from "@/lib/practice/bars";
 import type { Clock, Cue } from "@/lib/timemap";
 
 import type { Drum } from "./edits";
-import { barGrid, stepOf } from "./grid";
 import { STEPS_PER_BEAT } from "./edits";
+import { barGrid, gridSteps, stepOf } from "./grid";
 
 /** What the MusicXML reader needs of an element: a DOM Element (DOMParser's) has all of it. */
 export type XmlElement = {
@@ -177,15 +177,22 @@ export function sheetNotes(
 }
 
 /**
- * The grid cell a sheet note stands in: its bar's grid (lib/editor/grid.ts, from hits.json's beat_times)
- * and the 16th nearest its time as the sheet's clock hears it; null when that falls outside the bar.
+ * The grid cell a sheet note stands in: its bar's grid (lib/editor/grid.ts, from hits.json's beat_times,
+ * `perBeat` 16ths a beat) and the 16th nearest its time as the sheet's clock hears it; null when that
+ * falls outside the bar.
  */
-export function noteCell(note: SheetNote, bars: readonly Bar[], clock: Clock, beatTimes: readonly number[]): NoteCell | null {
+export function noteCell(
+  note: SheetNote,
+  bars: readonly Bar[],
+  clock: Clock,
+  beatTimes: readonly number[],
+  perBeat = STEPS_PER_BEAT,
+): NoteCell | null {
   const bar = bars[note.bar];
   if (!bar || beatTimes.length < 2) return null;
-  const grid = barGrid(beatTimes, bar);
+  const grid = barGrid(beatTimes, bar, perBeat);
   const step = stepOf(beatTimes, grid, clock.toAudio(note.q));
-  return step >= 0 && step < grid.beats * STEPS_PER_BEAT ? { bar: note.bar, drum: note.drum, step } : null;
+  return step >= 0 && step < gridSteps(grid) ? { bar: note.bar, drum: note.drum, step } : null;
 }
 
 /** A box on the screen (client pixels). */

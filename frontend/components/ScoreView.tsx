@@ -94,7 +94,8 @@ function measurePage(pageEl: HTMLElement, barById: ReadonlyMap<string, number>):
  * The drum sheet, engraved in the page by verovio from the job's MusicXML (one SVG per page), with the
  * practice player: the song, the drums and the band in sync, speed, loops over bars, click and
  * count-in, and a cursor on the current bar and beat. With `editing` (the owner's page), the editor:
- * a bar picked on the sheet opens in it.
+ * a bar picked on the sheet opens in it, a note clicked or tapped on the sheet is picked in its grid, and
+ * the note picked there is marked on the sheet.
  */
 export function ScoreView({
   artifacts,

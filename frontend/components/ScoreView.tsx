@@ -12,6 +12,7 @@ import {
   loopSpan,
   measuresFrom,
   quartersPerBar,
+  quartersPerBeat,
   withLoopEnd,
   withLoopStart,
   type Bar,
@@ -22,12 +23,14 @@ import { barAt, barBoxes, xAtQuarter, type BarBox, type MeasureBox, type Rect } 
 import { actionFor, focusKind, type PlayerAction } from "@/lib/practice/keys";
 import { practiceTracks } from "@/lib/practice/tracks";
 import { usePracticeEngine } from "@/lib/practice/usePracticeEngine";
+import { hitsDocument, stepsPerBeat } from "@/lib/editor/grid";
+import { musicXmlNotes, noteAt, noteCell, sheetNotes, type NoteCell, type SheetNote } from "@/lib/editor/sheetNotes";
 import { clockFor, cueIndexAt, cuesFrom, type Clock, type Cue } from "@/lib/timemap";
 import { adoptVerovioCss, layoutFor, loadVerovio, splitStyles } from "@/lib/verovio";
 
 import { PracticePanel, PracticeTransport, RATE_STEP_PCT, type PlayerActions, type Position } from "./PracticePlayer";
 import { SheetBars } from "./SheetBars";
-import { SheetEditor } from "./SheetEditor";
+import { SheetEditor, type NotePick } from "./SheetEditor";
 
 /** What the owner's page gives the sheet so that it can be edited (a share link's page gives nothing). */
 export type Editing = {
@@ -39,11 +42,28 @@ export type Editing = {
   onDirty(dirty: boolean): void;
 };
 
-type Sheet = { pages: string[]; cues: Cue[]; clock: Clock; bars: Bar[]; clicks: Click[]; width: number; hits: unknown; loadedFrom: string; revision: number };
+type Sheet = {
+  pages: string[];
+  cues: Cue[];
+  clock: Clock;
+  bars: Bar[];
+  clicks: Click[];
+  /** The engraved notes with their drums, for picking a note on the sheet (the owner's page only). */
+  notes: SheetNote[];
+  width: number;
+  hits: unknown;
+  loadedFrom: string;
+  revision: number;
+};
+/** Where the note picked in the editor is drawn on a page (page pixels), ringed on the sheet. */
+type Ring = { page: number; left: number; top: number; width: number; height: number };
 type Load = { state: "loading" } | { state: "error"; message: string } | { state: "ready"; sheet: Sheet };
 type Drag = { pointerId: number; anchor: number; over: number; shift: boolean };
 
 const PLAYING = "is-playing";
+const PICKED = "is-picked";
+/** How far from a notehead (CSS pixels) a click, or a tap, still picks its note. */
+const NOTE_SLOP_PX = { mouse: 3, touch: 10 };
 
 // The engraver and the cursor find their files among the job's by content type; the tracks by name.
 const MUSICXML = "application/vnd.recordare.musicxml+xml";
@@ -74,7 +94,8 @@ function measurePage(pageEl: HTMLElement, barById: ReadonlyMap<string, number>):
  * The drum sheet, engraved in the page by verovio from the job's MusicXML (one SVG per page), with the
  * practice player: the song, the drums and the band in sync, speed, loops over bars, click and
  * count-in, and a cursor on the current bar and beat. With `editing` (the owner's page), the editor:
- * a bar picked on the sheet opens in it.
+ * a bar picked on the sheet opens in it, a note clicked or tapped on the sheet is picked in its grid, and
+ * the note picked there is marked on the sheet.
  */
 export function ScoreView({
   artifacts,
@@ -115,11 +136,15 @@ export function ScoreView({
   const [editOpen, setEditOpen] = useState(false);
   const [editBar, setEditBar] = useState<number | null>(null);
   const [editFocus, setEditFocus] = useState(0);
+  const [notePick, setNotePick] = useState<NotePick | null>(null);
+  const [pickedCell, setPickedCell] = useState<NoteCell | null>(null);
+  const [rings, setRings] = useState<Ring[]>([]);
   const [saved, setSaved] = useState<string | null>(null);
   const editDirty = useRef(false);
   const editorBox = useRef<HTMLDivElement>(null);
   const savedNote = useRef<HTMLParagraphElement>(null);
   const reportDirty = editing?.onDirty;
+  const canEdit = editing !== undefined;
   const onEditDirty = useCallback(
     (dirty: boolean) => {
       editDirty.current = dirty;
@@ -170,21 +195,23 @@ export function ScoreView({
       const pages = rendered.map((page) => page.svg);
       const timemap = tk.renderToTimemap({ includeMeasures: true, includeRests: false });
       const cues = cuesFrom(timemap);
-      const clock = clockFor(cues, src.hits);
+      const clock = clockFor(cues, src.hits, quartersPerBeat(timeSignature));
       const bars = barsFrom(measuresFrom(timemap), clock, quartersPerBar(timeSignature));
       const beats = beatsOfHits(src.hits);
       const clicks = beats.beatTimes.length > 1 ? clickGrid(beats.beatTimes, beats.downbeatTimes) : clickGridFromBars(bars, clock);
+      // Only the owner edits: the engraved notes' drums are read for the editor alone.
+      const notes = canEdit ? sheetNotes(cues, bars, musicXmlNotes(src.musicxml), (id) => tk.getElementAttr(id)) : [];
       lit.current = [];
       cueIndex.current = -1;
       anchorsByBar.current.clear();
-      setLoad({ state: "ready", sheet: { pages, cues, clock, bars, clicks, width: w, hits: src.hits, loadedFrom: src.key, revision: src.revision } });
+      setLoad({ state: "ready", sheet: { pages, cues, clock, bars, clicks, notes, width: w, hits: src.hits, loadedFrom: src.key, revision: src.revision } });
     } catch (exc) {
       setLoad({
         state: "error",
         message: `The sheet could not be shown here (${exc instanceof Error ? exc.message : String(exc)}). Download the PDF instead.`,
       });
     }
-  }, [timeSignature]);
+  }, [timeSignature, canEdit]);
 
   // Fetch the MusicXML and hits.json (beat times, first hit) once.
   useEffect(() => {
@@ -219,6 +246,7 @@ export function ScoreView({
 
   const sheet = load.state === "ready" ? load.sheet : null;
   const bars = useMemo(() => sheet?.bars ?? [], [sheet]);
+  const beatTimes = useMemo(() => hitsDocument(sheet?.hits)?.beatTimes ?? [], [sheet]);
   const shown: Load = sheetName ? load : { state: "error", message: "This job has no MusicXML to show." };
 
   // Where each bar is on its page, once the pages are laid out.
@@ -360,10 +388,66 @@ export function ScoreView({
     [goToBar, editOpen],
   );
 
+  /** In edit mode, the note under a click or tap in `bar` of a page opens in the editor; false when none is there. */
+  function pickNoteAt(e: PointerEvent<HTMLElement>, bar: number): boolean {
+    if (!sheet) return false;
+    const heads = sheet.notes
+      .filter((n) => n.bar === bar)
+      .flatMap((n) => {
+        const el = e.currentTarget.querySelector(`[id="${CSS.escape(n.id)}"] .notehead`) ?? e.currentTarget.querySelector(`[id="${CSS.escape(n.id)}"]`);
+        return el ? [{ id: n.id, box: el.getBoundingClientRect() }] : [];
+      });
+    const id = noteAt(heads, e.clientX, e.clientY, e.pointerType === "mouse" ? NOTE_SLOP_PX.mouse : NOTE_SLOP_PX.touch);
+    const note = sheet.notes.find((n) => n.id === id);
+    const cell = note ? noteCell(note, bars, sheet.clock, beatTimes, stepsPerBeat(timeSignature)) : null;
+    if (!cell) return false;
+    pickBar(cell.bar, false);
+    setNotePick((p) => ({ drum: cell.drum, step: cell.step, n: (p?.n ?? 0) + 1 }));
+    return true;
+  }
+
+  // The note picked in the editor, on the sheet: its noteheads take a colour and a ring.
+  const pickedIds = useMemo(() => {
+    if (!sheet || !pickedCell || !editOpen) return [];
+    return sheet.notes
+      .filter((n) => {
+        if (n.bar !== pickedCell.bar || n.drum !== pickedCell.drum) return false;
+        return noteCell(n, bars, sheet.clock, beatTimes, stepsPerBeat(timeSignature))?.step === pickedCell.step;
+      })
+      .map((n) => n.id);
+  }, [sheet, pickedCell, editOpen, bars, beatTimes, timeSignature]);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const marked = pickedIds.flatMap((id) => {
+      const note = el.querySelector(`[id="${CSS.escape(id)}"]`);
+      return note ? [note] : [];
+    });
+    for (const note of marked) note.classList.add(PICKED);
+    const measureRings = () => {
+      const pages = Array.from(el.querySelectorAll<HTMLElement>(".sheet__music"));
+      setRings(
+        marked.flatMap((note) => {
+          const page = pages.findIndex((p) => p.contains(note));
+          if (page < 0) return [];
+          const origin = pages[page].getBoundingClientRect();
+          const r = (note.querySelector(".notehead") ?? note).getBoundingClientRect();
+          return [{ page, left: r.left - origin.left, top: r.top - origin.top, width: r.width, height: r.height }];
+        }),
+      );
+    };
+    measureRings();
+    return () => {
+      for (const note of marked) note.classList.remove(PICKED);
+    };
+  }, [pickedIds, boxes]);
+
   function toggleEditor() {
     if (editOpen && editDirty.current && !window.confirm("Close the editor and discard your unsaved changes?")) return;
     setEditOpen((open) => !open);
     setEditBar(null);
+    setNotePick(null);
+    setPickedCell(null);
     setSaved(null);
     onEditDirty(false);
   }
@@ -476,7 +560,7 @@ export function ScoreView({
     } else if (d.shift) {
       setLoop(loopBetween(selectFrom.current ?? currentBar(), bar));
       setLoopOn(true);
-    } else {
+    } else if (!(editOpen && pickNoteAt(e, bar))) {
       pickBar(bar, false);
     }
   };
@@ -520,7 +604,7 @@ export function ScoreView({
       {sheet && bars.length > 0 && (
         <p className="hint" id="sheet-hint">
           {editOpen
-            ? "Click or tap a bar (or press Enter on it) to edit its notes."
+            ? "Click or tap a note to edit it, or a bar (or press Enter on it) to edit its notes."
             : "Click or tap a bar to play from it. Shift-click or drag across bars to loop them."}
         </p>
       )}
@@ -541,6 +625,8 @@ export function ScoreView({
               bars={bars}
               bar={editBar}
               focusRequest={editFocus}
+              pick={notePick}
+              onPicked={setPickedCell}
               tempoBpm={editing.tempoBpm}
               timeSignature={timeSignature}
               onDirty={onEditDirty}
@@ -573,6 +659,16 @@ export function ScoreView({
               onPointerCancel={onPointerCancel}
             >
               <div className="sheet__svg" dangerouslySetInnerHTML={{ __html: svg }} />
+              {rings
+                .filter((r) => r.page === i)
+                .map((r, k) => (
+                  <span
+                    key={k}
+                    className="sheet__picked"
+                    aria-hidden="true"
+                    style={{ left: r.left, top: r.top, width: r.width, height: r.height }}
+                  />
+                ))}
               {engine && boxes[i] && (
                 <SheetBars
                   page={i}

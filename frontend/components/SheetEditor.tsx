@@ -3,10 +3,10 @@
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 
 import { ApiError, createRevision, getRevision, restoreRevision, type RevisionIn } from "@/lib/api/client";
+import { REVISION_BPM, REVISION_METRES } from "@/lib/api/revision";
 import {
   ADDED_VELOCITY,
   KIT,
-  STEPS_PER_BEAT,
   currentHits,
   historyKey,
   record,
@@ -18,16 +18,19 @@ import {
   type Edit,
   type History,
 } from "@/lib/editor/edits";
-import { barCells, barGrid, beatAt, cellKey, hitsDocument, shiftedDownbeat, stepName } from "@/lib/editor/grid";
+import { barCells, barGrid, beatAt, cellKey, gridSteps, hitsDocument, shiftedDownbeat, stepName, stepsPerBeat } from "@/lib/editor/grid";
+import type { NoteCell } from "@/lib/editor/sheetNotes";
 import type { Bar } from "@/lib/practice/bars";
 
 type Metre = NonNullable<RevisionIn["time_signature"]>;
 type Cursor = { bar: number; drum: Drum; step: number };
+/** A note picked on the engraved sheet: its cell in the bar shown; `n` counts the picks (a new one, a new n). */
+export type NotePick = { drum: Drum; step: number; n: number };
 type Save = { state: "idle" } | { state: "saving"; message: string } | { state: "error"; message: string };
 
-const METRES: readonly Metre[] = ["2/4", "3/4", "4/4", "5/4", "6/4", "7/4"];
-const MIN_BPM = 40;
-const MAX_BPM = 240;
+// What a revision may fix, as the API's schema says (generated: npm run api:generate).
+const METRES: readonly Metre[] = REVISION_METRES;
+const { min: MIN_BPM, max: MAX_BPM } = REVISION_BPM;
 const POLL_MS = 1000;
 
 function drumLabel(drum: Drum): string {
@@ -56,6 +59,8 @@ export function SheetEditor({
   bars,
   bar,
   focusRequest,
+  pick,
+  onPicked,
   tempoBpm,
   timeSignature,
   onSaved,
@@ -70,6 +75,10 @@ export function SheetEditor({
   bar: number | null;
   /** Changes when a bar was picked with the keyboard: the grid takes the focus. */
   focusRequest: number;
+  /** The latest note picked on the sheet (in `bar`): the grid picks its cell. */
+  pick: NotePick | null;
+  /** The cell picked in the grid (null: none), for the sheet to mark its note. */
+  onPicked(cell: NoteCell | null): void;
   tempoBpm: number | null;
   timeSignature: string | null;
   /** The new revision is saved and is now the job's: read the job again. */
@@ -80,6 +89,12 @@ export function SheetEditor({
   const doc = useMemo(() => hitsDocument(hitsJson), [hitsJson]);
   const [history, setHistory] = useState<History>(() => startHistory(doc?.hits ?? []));
   const [cursor, setCursor] = useState<Cursor | null>(null);
+  // A note picked on the sheet picks its cell; a pick made before this editor was shown is not repeated.
+  const [seenPick, setSeenPick] = useState(pick?.n ?? 0);
+  if (pick && pick.n !== seenPick) {
+    setSeenPick(pick.n);
+    if (bar !== null) setCursor({ bar, drum: pick.drum, step: pick.step });
+  }
   const startTempo = tempoBpm != null ? String(Math.round(tempoBpm)) : "";
   const startMetre = METRES.find((m) => m === timeSignature) ?? "";
   const [tempo, setTempo] = useState(startTempo);
@@ -101,9 +116,10 @@ export function SheetEditor({
   const hits = useMemo(() => currentHits(history), [history]);
   const beatTimes = useMemo(() => doc?.beatTimes ?? [], [doc]);
   const barInfo = bar !== null ? bars[bar] : undefined;
-  const grid = useMemo(() => (barInfo && beatTimes.length > 1 ? barGrid(beatTimes, barInfo) : null), [barInfo, beatTimes]);
+  const perBeat = stepsPerBeat(timeSignature);
+  const grid = useMemo(() => (barInfo && beatTimes.length > 1 ? barGrid(beatTimes, barInfo, perBeat) : null), [barInfo, beatTimes, perBeat]);
   const filled = useMemo(() => (grid ? barCells(hits, beatTimes, grid) : new Map<string, number>()), [grid, hits, beatTimes]);
-  const steps = grid ? grid.beats * STEPS_PER_BEAT : 0;
+  const steps = grid ? gridSteps(grid) : 0;
 
   // The cell that takes Tab: the picked one, else the bar's first note, else its first cell.
   const firstNote = KIT.flatMap((k) => Array.from({ length: steps }, (_, s) => ({ drum: k.drum, step: s }))).find((c) =>
@@ -113,6 +129,12 @@ export function SheetEditor({
     cursor && cursor.bar === bar && cursor.step < steps ? cursor : grid ? { bar: bar!, ...(firstNote ?? { drum: KIT[0].drum, step: 0 }) } : null;
   const picked = cursor && cursor.bar === bar && cursor.step < steps ? cursor : null;
   const pickedHit = picked ? (filled.get(cellKey(picked.drum, picked.step)) ?? -1) : -1;
+
+  const [pickedBar, pickedDrum, pickedStep] = picked ? [picked.bar, picked.drum, picked.step] : [-1, null, -1];
+  useEffect(() => {
+    onPicked(pickedDrum === null ? null : { bar: pickedBar, drum: pickedDrum, step: pickedStep });
+  }, [pickedBar, pickedDrum, pickedStep, onPicked]);
+  useEffect(() => () => onPicked(null), [onPicked]);
 
   const firstDownbeat = doc ? (doc.downbeatTimes[0] ?? doc.beatTimes[0]) : 0;
   const shownDownbeat = downbeat ?? firstDownbeat;
@@ -165,7 +187,7 @@ export function SheetEditor({
 
   function addAt(c: Cursor) {
     if (!grid) return;
-    const time = timeOfStep(beatTimes, grid.firstBeat, c.step);
+    const time = timeOfStep(beatTimes, grid.firstBeat, c.step, grid.stepsPerBeat);
     edit({ kind: "add", hit: { time, instrument: c.drum, velocity: ADDED_VELOCITY, accent: false, ghost: false } }, c);
   }
 
@@ -276,7 +298,7 @@ export function SheetEditor({
   }
 
   const pickedNote = pickedHit >= 0 ? hits[pickedHit] : null;
-  const stepWords = (step: number) => `beat ${Math.floor(step / STEPS_PER_BEAT) + 1}${step % STEPS_PER_BEAT ? ` “${stepName(step)}”` : ""}`;
+  const stepWords = (step: number) => `beat ${Math.floor(step / perBeat) + 1}${step % perBeat ? ` “${stepName(step, perBeat)}”` : ""}`;
 
   return (
     <div className="editor" onKeyDown={onEditorKey}>
@@ -323,8 +345,8 @@ export function SheetEditor({
                     <span className="visually-hidden">Drum</span>
                   </th>
                   {Array.from({ length: steps }, (_, s) => (
-                    <th key={s} scope="col" className={s % STEPS_PER_BEAT === 0 ? "beats__head beats__head--beat" : "beats__head"}>
-                      {stepName(s)}
+                    <th key={s} scope="col" className={s % perBeat === 0 ? "beats__head beats__head--beat" : "beats__head"}>
+                      {stepName(s, perBeat)}
                     </th>
                   ))}
                 </tr>
@@ -344,7 +366,7 @@ export function SheetEditor({
                       const mark = hit ? (hit.accent ? "accented note" : hit.ghost ? "ghost note" : "note") : "empty";
                       const classes = [
                         "beats__cell",
-                        s % STEPS_PER_BEAT === 0 && "beats__cell--beat",
+                        s % perBeat === 0 && "beats__cell--beat",
                         hit && "beats__cell--note",
                         hit?.accent && "beats__cell--accent",
                         hit?.ghost && "beats__cell--ghost",

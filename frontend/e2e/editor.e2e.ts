@@ -3,8 +3,9 @@
  * transcribed through the API (the e2e song: four bars of 4/4 at 120 BPM from 0.5 s); on its result page
  * the owner opens the editor, picks bar 2 and a note in it with the keyboard, makes it a ghost note, undoes
  * and redoes that, and saves. The new version's MIDI differs from the transcription's in that one note's
- * velocity, its PDF only around that note in bar 2; the versions list brings the transcription back. A share link's
- * page offers no editor.
+ * velocity, its PDF only around that note in bar 2; the versions list brings the transcription back. A click on
+ * a notehead of the engraved sheet picks that note in the grid (and the grid's pick is marked on the sheet); its
+ * drum changed and saved changes that one note's MIDI pitch. A share link's page offers no editor.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +29,12 @@ const EDITED_BAR = 1;
 const GHOST_VELOCITY = 64;
 /** How far a note's MIDI time may be from its hit (the file's ticks round it). */
 const MIDI_TIME_S = 0.005;
+/** Staff places (from the bottom line) and General MIDI keys of the drums (backend/app/pipeline/notation/kit.py). */
+const STAFF_PLACE = { snare: 5, hihat_closed: 9 } as const;
+const GM_KEY = { snare: 38, tom_high: 50 } as const;
+
+/** A notehead of the engraved sheet: its note's id, its centre (in the view), its place on the staff. */
+type Head = { id: string; x: number; y: number; place: number };
 
 describe.skipIf(missing !== null)("the sheet editor", () => {
   let serve: Serve;
@@ -37,6 +44,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
   let job: JobOut;
   let hits: Hit[];
   let beatTimes: number[];
+  let downbeatTimes: number[];
   let target: Cell;
   const cspViolations: string[] = [];
 
@@ -79,9 +87,14 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     laptop = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
     await instrument(laptop, cspViolations);
     job = await transcribedJob(laptop, song);
-    const doc = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/artifacts/hits.json`)).json()) as { hits: Hit[]; beat_times: number[] };
+    const doc = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/artifacts/hits.json`)).json()) as {
+      hits: Hit[];
+      beat_times: number[];
+      downbeat_times: number[];
+    };
     hits = doc.hits;
     beatTimes = doc.beat_times;
+    downbeatTimes = doc.downbeat_times;
     page = await laptop.newPage();
     await page.goto(`/job/?id=${job.id}`);
     await page.locator(".bars .bar").first().waitFor({ timeout: 60_000 });
@@ -281,14 +294,124 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     expect(await page.locator(".editor__count").textContent()).toBe("No changes to notes yet");
   });
 
-  test("the whole piece: in 3/4 with bar 1 a beat later, saved as version 2", async () => {
+  /**
+   * Bar 2's hits of `drum` in time order, in a hits.json (the transcription's unless given): each one's index
+   * in it and the 16th of the bar it is nearest, the bar being `beats` beats of `perBeat` 16ths.
+   */
+  function barHits(
+    drum: string,
+    doc: { hits: Hit[]; beat_times: number[]; downbeat_times: number[] } = { hits, beat_times: beatTimes, downbeat_times: downbeatTimes },
+    { beats, perBeat } = { beats: 4, perBeat: 4 },
+  ): { index: number; time: number; step: number }[] {
+    const beatsAt = doc.beat_times;
+    const first = beatsAt.findIndex((t) => Math.abs(t - doc.downbeat_times[EDITED_BAR]) < 1e-3);
+    const beatOf = (time: number) => {
+      const k = Math.max(0, beatsAt.findLastIndex((t) => t <= time));
+      return k + (time - beatsAt[k]) / (beatsAt[k + 1] - beatsAt[k]);
+    };
+    return doc.hits
+      .map((hit, index) => ({ index, time: hit.time, drum: hit.instrument, step: Math.round((beatOf(hit.time) - first) * perBeat) }))
+      .filter((h) => h.drum === drum && h.step >= 0 && h.step < beats * perBeat)
+      .sort((a, b) => a.time - b.time)
+      .map(({ index, time, step }) => ({ index, time, step }));
+  }
+
+  /** The noteheads of bar `bar` on the engraved sheet, scrolled into view, each placed on its staff by its lines. */
+  async function noteheads(bar: number): Promise<Head[]> {
+    await page.locator(`.bar[data-bar="${bar}"]`).scrollIntoViewIfNeeded();
+    return page.evaluate((index) => {
+      const measure = document.querySelectorAll(".sheet__svg g.measure")[index];
+      const lines = Array.from(measure.querySelectorAll(":scope > g.staff > path"), (line) => {
+        const r = line.getBoundingClientRect();
+        return (r.top + r.bottom) / 2;
+      }).sort((a, b) => a - b);
+      const bottom = lines[lines.length - 1];
+      const halfSpace = (bottom - lines[0]) / (lines.length - 1) / 2;
+      return Array.from(measure.querySelectorAll("g.note"), (note) => {
+        const r = note.querySelector(".notehead")!.getBoundingClientRect();
+        const y = (r.top + r.bottom) / 2;
+        return { id: note.id, x: (r.left + r.right) / 2, y, place: Math.round((bottom - y) / halfSpace) };
+      });
+    }, bar);
+  }
+
+  test("on the sheet: a click on a notehead picks its note in the grid, the grid's pick is marked on the sheet", async () => {
+    // The page shows the transcription again, in 4/4: bar 2 has its snare on beats 2 and 4, the hi-hat on every 8th.
+    // The page shows the transcription again, in 4/4. Bar 2's hits of a drum, in time order, are its noteheads on
+    // that drum's staff place from left to right (the transcription's, not the groove's as played).
+    const onSheet = (heads: Head[], drum: keyof typeof STAFF_PLACE) => heads.filter((h) => h.place === STAFF_PLACE[drum]).sort((a, b) => a.x - b.x);
+    const heads = await noteheads(EDITED_BAR);
+    const snares = onSheet(heads, "snare");
+    const hihats = onSheet(heads, "hihat_closed");
+    const snareHits = barHits("snare");
+    const hihatHits = barHits("hihat_closed");
+    expect(snares.length).toBe(snareHits.length);
+    expect(hihats.length).toBe(hihatHits.length);
+    expect(snareHits.length).toBeGreaterThan(1);
+    expect(hihatHits.length).toBeGreaterThan(0);
+
+    // The first snare: the grid picks the snare's cell on its 16th, which holds that very hit.
+    await page.mouse.click(snares[0].x, snares[0].y);
+    const first = { drum: "snare", step: snareHits[0].step };
+    await expect.poll(() => cell(page, first).getAttribute("aria-selected")).toBe("true");
+    expect(await page.locator('.beats td[aria-selected="true"]').count()).toBe(1);
+    expect(Number(await cell(page, first).getAttribute("data-hit"))).toBe(snareHits[0].index);
+    expect(await page.locator(".editor__picked").textContent()).toMatch(/^Snare on beat \d/);
+    // The clicked note, and it alone, is marked on the sheet: a colour and a ring; the player went to its bar.
+    await expect.poll(() => page.locator(".sheet g.note.is-picked").evaluateAll((els) => els.map((el) => el.id))).toEqual([snares[0].id]);
+    expect(await page.locator(".sheet__picked").count()).toBe(1);
+    expect(await page.locator(".bar--current").first().getAttribute("data-bar")).toBe(String(EDITED_BAR));
+    await shot(page, "editor-note-picked", false);
+
+    // A cell picked in the grid is marked on the sheet: the bar's first hi-hat.
+    await cell(page, { drum: "hihat_closed", step: hihatHits[0].step }).click();
+    await expect.poll(() => page.locator(".sheet g.note.is-picked").evaluateAll((els) => els.map((el) => el.id))).toEqual([hihats[0].id]);
+    // An empty cell marks nothing.
+    const empty = Array.from({ length: 16 }, (_, step) => step).find((step) => !barHits("crash").some((h) => h.step === step))!;
+    await cell(page, { drum: "crash", step: empty }).click();
+    await expect.poll(() => page.locator(".sheet .is-picked, .sheet__picked").count()).toBe(0);
+
+    // The last snare, picked on the sheet and made a high tom.
+    const last = snareHits[snareHits.length - 1];
+    const lastHead = onSheet(await noteheads(EDITED_BAR), "snare").pop()!;
+    await page.mouse.click(lastHead.x, lastHead.y);
+    const picked = { drum: "snare", step: last.step };
+    await expect.poll(() => cell(page, picked).getAttribute("aria-selected")).toBe("true");
+    const changed = Number(await cell(page, picked).getAttribute("data-hit"));
+    expect(changed).toBe(last.index);
+    await page.getByRole("combobox", { name: /^Drum\b/ }).selectOption("tom_high");
+    await expect.poll(() => cell(page, { drum: "tom_high", step: last.step }).getAttribute("class")).toContain("beats__cell--note");
+    expect(await cell(page, picked).getAttribute("class")).not.toContain("beats__cell--note");
+
+    await page.getByLabel("What changed (optional)").fill("Last snare of bar 2 on the high tom");
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 2." }).waitFor({ timeout: 120_000 });
+    expect(await currentRevision()).toBe(2);
+
+    // MIDI: the same notes but one, that snare, now a high tom at the same time and loudness.
+    const before = midiNotes(await bytes(laptop, `/api/v1/jobs/${job.id}/revisions/0/artifacts/drums.mid`));
+    const after = midiNotes(await bytes(laptop, `/api/v1/jobs/${job.id}/revisions/2/artifacts/drums.mid`));
+    expect(after.length).toBe(before.length);
+    const key = (n: { tick: number; pitch: number; velocity: number }) => `${n.tick}:${n.pitch}:${n.velocity}`;
+    const gone = before.filter((n) => !after.some((m) => key(m) === key(n)));
+    const added = after.filter((n) => !before.some((m) => key(m) === key(n)));
+    expect(gone.length).toBe(1);
+    expect(added.length).toBe(1);
+    expect(gone[0].pitch).toBe(GM_KEY.snare);
+    expect(added[0].pitch).toBe(GM_KEY.tom_high);
+    expect(added[0].tick).toBe(gone[0].tick);
+    expect(added[0].velocity).toBe(gone[0].velocity);
+    expect(Math.abs(gone[0].seconds - hits[changed].time)).toBeLessThan(MIDI_TIME_S);
+  });
+
+  test("the whole piece: in 3/4 with bar 1 a beat later, saved as version 3", async () => {
     await page.getByLabel("Time signature").selectOption("3/4");
     await page.getByRole("button", { name: "1 beat later" }).click();
     expect(await page.locator(".editor__downbeat output").textContent()).toBe(`${beatTimes[1].toFixed(2)} s (1 beat later)`);
     await page.getByRole("button", { name: "Save as a new version" }).click();
-    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 2." }).waitFor({ timeout: 120_000 });
-    expect(await currentRevision()).toBe(2);
-    const saved = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/2`)).json()) as {
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 3." }).waitFor({ timeout: 120_000 });
+    expect(await currentRevision()).toBe(3);
+    const saved = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/3`)).json()) as {
       fixed_time_signature: string;
       time_signature: string;
       first_downbeat_s: number;
@@ -299,6 +422,34 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await expect.poll(() => page.locator(".fact", { hasText: "Time signature" }).locator("dd").textContent()).toBe("3/4");
     // The bar picked is shown again on the new sheet: three beats of four 16ths.
     await expect.poll(() => page.locator(".beats thead th").count(), { timeout: 30_000 }).toBe(1 + 3 * 4);
+  });
+
+  test("a compound metre: 6/8 saved as version 4; its grid has two beats of six 16ths; a note on its sheet picks its cell", async () => {
+    await page.getByLabel("Time signature").selectOption("6/8");
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 4." }).waitFor({ timeout: 120_000 });
+    const saved = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/4`)).json()) as { fixed_time_signature: string; time_signature: string };
+    expect([saved.fixed_time_signature, saved.time_signature]).toEqual(["6/8", "6/8"]);
+    await expect.poll(() => page.locator(".fact", { hasText: "Time signature" }).locator("dd").textContent()).toBe("6/8");
+    // The same beats, each a dotted quarter now: two to a bar, six 16ths each, the 8ths counted 1 to 6.
+    await expect.poll(() => page.locator(".beats thead th").count(), { timeout: 30_000 }).toBe(1 + 2 * 6);
+    expect(await page.locator(".beats thead th").allTextContents()).toEqual(["Drum", "1", "&", "2", "&", "3", "&", "4", "&", "5", "&", "6", "&"]);
+
+    // A snare of bar 2 on the 6/8 sheet picks its cell, which holds that hit of version 4.
+    const doc = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/4/artifacts/hits.json`)).json()) as {
+      hits: Hit[];
+      beat_times: number[];
+      downbeat_times: number[];
+    };
+    const snareHits = barHits("snare", doc, { beats: 2, perBeat: 6 });
+    const snares = (await noteheads(EDITED_BAR)).filter((h) => h.place === STAFF_PLACE.snare).sort((a, b) => a.x - b.x);
+    expect(snares.length).toBe(snareHits.length);
+    expect(snares.length).toBeGreaterThan(0);
+    await page.mouse.click(snares[0].x, snares[0].y);
+    const first = { drum: "snare", step: snareHits[0].step };
+    await expect.poll(() => cell(page, first).getAttribute("aria-selected")).toBe("true");
+    expect(Number(await cell(page, first).getAttribute("data-hit"))).toBe(snareHits[0].index);
+    await expect.poll(() => page.locator(".sheet g.note.is-picked").evaluateAll((els) => els.map((el) => el.id))).toEqual([snares[0].id]);
   });
 
   test("no Content-Security-Policy violation on any page", () => {

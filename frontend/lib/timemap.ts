@@ -1,7 +1,7 @@
 /**
  * Verovio's timemap (renderToTimemap) as cues for the playback cursor, and the clock that maps the
  * drums audio onto the sheet. The sheet counts in quarter notes from its first bar line; hits.json's
- * beat_times says when each of those quarters is heard, so the cursor follows a drummer who speeds up
+ * beat_times says when each of its beats (quarters, or dotted quarters in 6/8 and 12/8) is heard, so the cursor follows a drummer who speeds up
  * or slows down. Older results without beat_times fall back to one steady tempo lined up with the
  * first detected hit.
  */
@@ -91,9 +91,12 @@ function upperIndex(xs: readonly number[], x: number): number {
   return lo;
 }
 
-/** The performed beats (hits.json beat_times): quarter k of the sheet is heard at beatTimes[k]. */
-export function beatClock(beatTimes: readonly number[]): Clock {
-  const quarters = beatTimes.map((_, k) => k);
+/**
+ * The performed beats (hits.json beat_times): beat k of the sheet is heard at beatTimes[k], and is
+ * `quartersPerBeat` quarters long (1.5 in 6/8 and 12/8, whose beats are dotted quarters).
+ */
+export function beatClock(beatTimes: readonly number[], quartersPerBeat = 1): Clock {
+  const quarters = beatTimes.map((_, k) => k * quartersPerBeat);
   return {
     toSheet: (audioS) => interpolate(audioS, beatTimes, quarters),
     toAudio: (q) => interpolate(q, quarters, beatTimes),
@@ -108,10 +111,13 @@ export function beatTimesOf(hitsJson: unknown): number[] | null {
   return times.every((t, k) => Number.isFinite(t) && (k === 0 || t > times[k - 1])) ? times : null;
 }
 
-/** The clock for a sheet: the performed beats where hits.json has them, else the steady tempo. */
-export function clockFor(cues: readonly Cue[], hitsJson: unknown): Clock {
+/**
+ * The clock for a sheet: the performed beats (each `quartersPerBeat` quarters long) where hits.json has
+ * them, else the steady tempo.
+ */
+export function clockFor(cues: readonly Cue[], hitsJson: unknown, quartersPerBeat = 1): Clock {
   const beats = beatTimesOf(hitsJson);
-  return beats ? beatClock(beats) : steadyClock(cues, firstHitTime(hitsJson));
+  return beats ? beatClock(beats, quartersPerBeat) : steadyClock(cues, firstHitTime(hitsJson));
 }
 
 /** The first hit's time in a hits.json document, or null. */

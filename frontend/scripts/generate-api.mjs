@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Regenerates openapi.json from the backend (scripts/export_openapi.py run in ../backend with ../.venv's
-// Python, or $PYTHON), and from it the typed client's types (lib/api/schema.d.ts) and the pipeline's
-// description (lib/api/pipeline.ts). Run it after any change to the API or to the backend's stage table.
+// Python, or $PYTHON), and from it the typed client's types (lib/api/schema.d.ts), the pipeline's
+// description (lib/api/pipeline.ts) and what a revision may fix (lib/api/revision.ts). Run it after any
+// change to the API or to the backend's stage table.
 // With --check, writes nothing and fails if any committed file is out of date.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { PIPELINE_FILE, SCHEMA_FILE, TYPES_FILE, pipelineFor, typesFor } from "./openapi-types.mjs";
+import { PIPELINE_FILE, REVISION_FILE, SCHEMA_FILE, TYPES_FILE, pipelineFor, revisionFor, typesFor } from "./openapi-types.mjs";
 
 const frontend = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const backend = resolve(frontend, "../backend");
@@ -34,6 +35,7 @@ const files = [
   [SCHEMA_FILE, schemaText],
   [TYPES_FILE, await typesFor(JSON.parse(schemaText))],
   [PIPELINE_FILE, pipelineFor(JSON.parse(schemaText))],
+  [REVISION_FILE, revisionFor(JSON.parse(schemaText))],
 ];
 const names = files.map(([f]) => f).join(", ");
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 import { expect, test } from "vitest";
 
-import { PIPELINE_FILE, SCHEMA_FILE, TYPES_FILE, pipelineFor, typesFor } from "../scripts/openapi-types.mjs";
+import { PIPELINE_FILE, REVISION_FILE, SCHEMA_FILE, TYPES_FILE, pipelineFor, revisionFor, typesFor } from "../scripts/openapi-types.mjs";
 
 const root = join(import.meta.dirname, "..");
 
@@ -17,6 +17,11 @@ test("lib/api/schema.d.ts is generated from the committed openapi.json (npm run 
 test("lib/api/pipeline.ts is generated from the committed openapi.json (npm run api:generate)", () => {
   const schema = JSON.parse(readFileSync(join(root, SCHEMA_FILE), "utf8"));
   expect(readFileSync(join(root, PIPELINE_FILE), "utf8")).toBe(pipelineFor(schema));
+});
+
+test("lib/api/revision.ts is generated from the committed openapi.json (npm run api:generate)", () => {
+  const schema = JSON.parse(readFileSync(join(root, SCHEMA_FILE), "utf8"));
+  expect(readFileSync(join(root, REVISION_FILE), "utf8")).toBe(revisionFor(schema));
 });
 
 test("the schema has what the UI calls", () => {

@@ -11,6 +11,7 @@ import {
   measuresFrom,
   nextPassRate,
   quartersPerBar,
+  quartersPerBeat,
   withLoopEnd,
   withLoopStart,
 } from "@/lib/practice/bars";
@@ -66,6 +67,10 @@ describe("bars", () => {
     expect(quartersPerBar(null)).toBe(4);
     expect(quartersPerBar("common")).toBe(4);
     expect(quartersPerBar("4/0")).toBe(4);
+  });
+
+  test("a counted beat is a quarter in x/4, a dotted quarter in 6/8 and 12/8, a half in 2/2", () => {
+    expect(["4/4", "3/4", "6/8", "12/8", "2/2", "7/8", null, "common"].map(quartersPerBeat)).toEqual([1, 1, 1.5, 1.5, 2, 0.5, 1, 1]);
   });
 
   test("the bar heard at a time; none before the first or after the last", () => {

@@ -79,6 +79,14 @@ describe("clocks", () => {
     for (const t of [0.2, 1.1, 1.95, 2.49, 3.7]) expect(clock.toAudio(clock.toSheet(t))).toBeCloseTo(t);
   });
 
+  test("in 6/8 and 12/8 a beat of beat_times is a dotted quarter of the sheet", () => {
+    const clock = beatClock([1.0, 2.0, 3.0], 1.5);
+    expect(clock.toSheet(2.0)).toBe(1.5);
+    expect(clock.toSheet(2.5)).toBeCloseTo(2.25);
+    expect(clock.toAudio(3)).toBe(3.0);
+    expect(clockFor([], { beat_times: [1.0, 2.0, 3.0] }, 1.5).toAudio(1.5)).toBe(2.0);
+  });
+
   test("hits.json's beat_times are used when they are usable", () => {
     expect(beatTimesOf({ beat_times: [0.5, 1.0, 1.5] })).toEqual([0.5, 1, 1.5]);
     expect(beatTimesOf({ beat_times: [0.5] })).toBeNull();

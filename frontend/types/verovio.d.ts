@@ -11,6 +11,8 @@ declare module "verovio/esm" {
     getPageCount(): number;
     renderToSVG(pageNo?: number, xmlDeclaration?: boolean): string;
     renderToTimemap(options?: Record<string, unknown>): import("@/lib/timemap").TimemapEntry[];
+    /** An element's MEI attributes (a note's "loc", "head.shape", ...), as strings. */
+    getElementAttr(xmlId: string): Record<string, string>;
     redoLayout(options?: Record<string, unknown>): void;
     getLog(): string;
     getVersion(): string;

@@ -23,10 +23,12 @@ Instrument = Literal[
 INSTRUMENTS: tuple[str, ...] = get_args(Instrument)
 """The one instrument vocabulary of DrumScribe; a model may use a subset."""
 
-TimeSignature = Literal["2/4", "3/4", "4/4", "5/4", "6/4", "7/4"]
+TimeSignature = Literal["2/4", "3/4", "4/4", "5/4", "6/4", "7/4", "6/8", "12/8"]
 TIME_SIGNATURES: tuple[str, ...] = get_args(TimeSignature)
-"""The metres a sheet may be written in (a transcription finds 3/4 or 4/4; an editor may set any): beats
-are quarter notes, as the sheet counts them."""
+"""The metres a sheet may be written in (a transcription finds 3/4, 4/4, 6/8 or 12/8; an editor may set
+any): the beats are quarter notes in x/4, dotted quarters (three 8ths) in 6/8 and 12/8, as the sheet
+counts them. 2/2 is not offered: its beat would be a half note, so the same beats regrouped would double
+every note's value."""
 
 MIN_BPM, MAX_BPM = 40.0, 240.0
 """The tempi a sheet is written at (a transcription finds, or an editor may set)."""
@@ -66,8 +68,9 @@ class HitsDocument:
     tempo_bpm: float | None = None
     time_signature: str | None = None
     beat_times: list[float] | None = None
-    """Audio time of every beat of the sheet, bar 1 beat 1 first: quarter note k of the sheet is
-    heard at beat_times[k], so a player can follow a drummer who speeds up or slows down."""
+    """Audio time of every counted beat of the sheet, bar 1 beat 1 first: beat k (a quarter note, or a dotted
+    quarter in 6/8 and 12/8) is heard at beat_times[k], so a player can follow a drummer who speeds up or
+    slows down."""
     downbeat_times: list[float] | None = None
     """Audio time of the first beat of every bar of the sheet, bar 1 first."""
     title: str | None = None

@@ -26,12 +26,20 @@ from app.jobs import revisions
 from app.jobs.revision_rendering import render_revision
 from app.jobs.service import owner_of
 from app.models import Job, JobRevision, JobShare
+from app.pipeline.beats.decode import BeatTrack
 from app.pipeline.hits import Hit, HitsDocument
 from app.pipeline.stages import write_notation
 from app.storage import LocalStorage
-from app.synth.grooves import ROCK_BEAT, groove_from_pattern
+from app.synth.grooves import ROCK_BEAT, Pattern, groove_from_pattern
 
 SONG_S = 6.0
+
+SIX_EIGHT: Pattern = {
+    "kick": [(0.0, 110)],
+    "snare": [(1.0, 105)],
+    "hihat_closed": [(b + e / 3, 85) for b in range(2) for e in range(3)],
+}
+"""6/8 counted in dotted quarters: two beats a bar, the hi-hat on every eighth."""
 
 
 @dataclass
@@ -74,8 +82,9 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             cache.cache_clear()
 
 
-def finished_job(api: Api, status: str = "completed") -> str:
-    """A job of the owner's as the pipeline leaves it: the song, its stems and the transcription's files."""
+def finished_job(api: Api, status: str = "completed", *, compound: bool = False) -> str:
+    """A job of the owner's as the pipeline leaves it: the song, its stems and the transcription's files
+    (with `compound`, a 6/8 groove as the learned beat tracker finds it)."""
     with db.session_scope() as session:
         job = Job(owner=owner_of(api.owner_token), source_kind="upload", source="Groove.wav", status=status,
                   title="Groove", duration_s=SONG_S, timings={})  # fmt: skip
@@ -88,9 +97,14 @@ def finished_job(api: Api, status: str = "completed") -> str:
     for name in ("song.wav", "drums.wav", "band.wav"):
         sf.write(folder / name, rng.uniform(-0.1, 0.1, (int(SONG_S * 44_100), 2)), 44_100, subtype="PCM_16")
     (folder / "source.json").write_text(json.dumps({"title": "Groove"}))
-    events = groove_from_pattern(ROCK_BEAT, bpm=120, bars=2, start_s=0.5).events
+    beats = None
+    if compound:
+        events = groove_from_pattern(SIX_EIGHT, bpm=60, bars=2, beats_per_bar=2, start_s=0.5).events
+        beats = BeatTrack(0.5 + np.arange(6.0), np.array([1, 2] * 3), ("6/8",) * 6)
+    else:
+        events = groove_from_pattern(ROCK_BEAT, bpm=120, bars=2, start_s=0.5).events
     hits = [Hit(e.time, e.instrument, e.velocity, 0.9) for e in events]
-    result = write_notation(HitsDocument(SONG_S, "hpss", "test", hits), folder, title="Groove")
+    result = write_notation(HitsDocument(SONG_S, "hpss", "test", hits), folder, title="Groove", beats=beats)
     with db.session_scope() as session:
         job = session.get(Job, job_id)
         assert job is not None
@@ -223,6 +237,22 @@ def test_a_revision_is_rendered_listed_downloaded_and_restored(api: Api) -> None
     )
 
 
+def test_a_compound_sheet_stays_compound_unless_the_editor_fixes_another_metre(api: Api) -> None:
+    job_id = finished_job(api, compound=True)
+    kept = save(api, job_id)
+    assert (kept["status"], kept["fixed_time_signature"], kept["time_signature"]) == ("completed", None, "6/8")
+    files = {a["name"]: a["url"] for a in kept["artifacts"]}
+    sheet = api.owner.get(files["sheet_music.musicxml"]).content
+    assert b"<beats>6</beats>" in sheet and b"<beat-type>8</beat-type>" in sheet
+    assert b"<beat-type>4</beat-type>" not in sheet
+    assert api.owner.get(files["hits.json"]).json()["time_signature"] == "6/8"
+
+    regrouped = save(api, job_id, time_signature="12/8")
+    assert (regrouped["status"], regrouped["time_signature"]) == ("completed", "12/8")
+    simple = save(api, job_id, time_signature="3/4")
+    assert (simple["status"], simple["time_signature"]) == ("completed", "3/4")
+
+
 def test_edits_outside_the_vocabulary_or_the_song_are_refused(api: Api) -> None:
     job_id = finished_job(api)
     hits = edited_hits(api, job_id)
@@ -231,7 +261,7 @@ def test_edits_outside_the_vocabulary_or_the_song_are_refused(api: Api) -> None:
         ({"hits": [{**hits[0], "time": SONG_S + 1}]}, 422),
         ({"hits": [{**hits[0], "velocity": 0}]}, 422),
         ({"hits": []}, 422),
-        ({"hits": hits, "time_signature": "6/8"}, 422),
+        ({"hits": hits, "time_signature": "2/2"}, 422),
         ({"hits": hits, "tempo_bpm": 500}, 422),
         ({"hits": hits, "first_downbeat_s": SONG_S + 1}, 422),
         ({"hits": hits, "base_revision": 4}, 422),

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from app.core.errors import TranscriptionError
+from app.pipeline.beats.decode import BeatTrack
 from app.pipeline.hits import Hit, HitsDocument
 from app.pipeline.notation import FixedGrid, revised_grid, transcribe
 from app.pipeline.stages import write_notation
-from app.synth.grooves import FUNK_SIXTEENTHS, ROCK_BEAT, groove_from_pattern
+from app.synth.grooves import FUNK_SIXTEENTHS, ROCK_BEAT, Pattern, groove_from_pattern
 from tests.notation_files import midi_notes, sheet_notes
 
 BPM = 100
@@ -31,6 +32,14 @@ def performed(bars: int = 4) -> list[Hit]:
     return sorted(hits, key=lambda h: (h.time, h.instrument))
 
 
+SIX_EIGHT: Pattern = {
+    "kick": [(0.0, 110)],
+    "snare": [(1.0, 105)],
+    "hihat_closed": [(b + e / 3, 85) for b in range(2) for e in range(3)],
+}
+"""6/8 counted in dotted quarters: two beats a bar, the hi-hat on every eighth."""
+
+
 def grid_of(document: HitsDocument, **overrides: object) -> FixedGrid:
     return revised_grid(
         document.beat_times, document.downbeat_times, document.time_signature, document.tempo_bpm, **overrides
@@ -44,6 +53,18 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, HitsDocume
     hits = performed()
     document = HitsDocument(duration_s=max(h.time for h in hits) + 1.0, separator="none", model="test", hits=hits)
     write_notation(document, folder, title="Edit Me")
+    return folder, HitsDocument.load(folder / "hits.json")
+
+
+@pytest.fixture(scope="module")
+def six_eight(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, HitsDocument]:
+    """Revision 0 of a song the learned tracker found in 6/8: six bars at 60 dotted quarters a minute."""
+    folder = tmp_path_factory.mktemp("rev0-6-8")
+    events = groove_from_pattern(SIX_EIGHT, bpm=60.0, bars=6, beats_per_bar=2, start_s=0.5).events
+    hits = [Hit(e.time, e.instrument, e.velocity, 0.9) for e in events]
+    beats = BeatTrack(0.5 + np.arange(12.0), np.array([k % 2 + 1 for k in range(12)]), ("6/8",) * 12)
+    document = HitsDocument(duration_s=13.0, separator="none", model="test", hits=hits)
+    write_notation(document, folder, title="Edit Me", beats=beats)
     return folder, HitsDocument.load(folder / "hits.json")
 
 
@@ -165,14 +186,49 @@ def test_a_grid_must_be_usable() -> None:
     with pytest.raises(TranscriptionError, match="older DrumScribe"):
         revised_grid(None, None, None, None)
     with pytest.raises(TranscriptionError, match="two beats"):
-        FixedGrid((1.0,), 4, 1.0, 120.0)
-    with pytest.raises(TranscriptionError, match="6/8"):
-        revised_grid([0.0, 0.5], [0.0], "4/4", 120.0, fixed_time_signature="6/8")
+        FixedGrid((1.0,), "4/4", 1.0, 120.0)
+    with pytest.raises(TranscriptionError, match="2/2"):
+        revised_grid([0.0, 0.5], [0.0], "4/4", 120.0, fixed_time_signature="2/2")
+    with pytest.raises(TranscriptionError, match="'7/3' cannot be written"):
+        FixedGrid((1.0, 1.5), "7/3", 1.0, 120.0)
 
 
 def test_a_hit_past_the_grid_is_quantized_on_its_continuation() -> None:
-    grid = FixedGrid((1.0, 1.5, 2.0, 2.5), 4, 1.0, 120.0)
+    grid = FixedGrid((1.0, 1.5, 2.0, 2.5), "4/4", 1.0, 120.0)
     hits = [Hit(1.0, "kick", 100, 1.0), Hit(4.25, "snare", 100, 1.0)]
     transcription = transcribe(hits, duration_s=5.0, grid=grid)
     assert [bar.start_s for bar in transcription.bars] == pytest.approx([1.0, 3.0])
     assert [(h.instrument, h.offset) for bar in transcription.bars for h in bar.hits] == [("kick", 0), ("snare", 2.5)]
+
+
+def test_a_compound_sheet_keeps_its_metre_when_none_is_fixed(
+    tmp_path: Path, six_eight: tuple[Path, HitsDocument]
+) -> None:
+    folder, base = six_eight
+    assert base.time_signature == "6/8"
+    again, document = revise(tmp_path, base, base.hits)
+    assert document.time_signature == "6/8"
+    assert document.tempo_bpm == base.tempo_bpm == 60.0
+    assert document.downbeat_times == pytest.approx(base.downbeat_times, abs=1e-4)
+    assert sheet(again) == sheet(folder)
+    assert midi(again) == midi(folder)
+    assert b"<beats>6</beats>" in (again / "sheet_music.musicxml").read_bytes()
+
+
+def test_a_compound_sheet_may_be_regrouped_in_12_8(tmp_path: Path, six_eight: tuple[Path, HitsDocument]) -> None:
+    _, base = six_eight
+    _, document = revise(tmp_path, base, base.hits, fixed_time_signature="12/8")
+    assert document.time_signature == "12/8"
+    assert base.beat_times is not None and document.downbeat_times is not None
+    assert document.downbeat_times[:3] == pytest.approx(base.beat_times[0:12:4], abs=1e-4)
+
+
+def test_a_simple_sheet_may_be_written_in_6_8_on_the_same_beats(
+    tmp_path: Path, original: tuple[Path, HitsDocument]
+) -> None:
+    _, base = original
+    _, document = revise(tmp_path, base, base.hits, fixed_time_signature="6/8")
+    assert document.time_signature == "6/8"
+    assert base.beat_times is not None and document.downbeat_times is not None
+    # Each performed beat is now a dotted quarter: two to a bar.
+    assert document.downbeat_times[:4] == pytest.approx(base.beat_times[0:8:2], abs=1e-4)

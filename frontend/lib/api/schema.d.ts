@@ -555,7 +555,7 @@ export interface components {
              * Time Signature
              * @description A fixed metre: the same beats, regrouped
              */
-            time_signature?: ("2/4" | "3/4" | "4/4" | "5/4" | "6/4" | "7/4") | null;
+            time_signature?: ("2/4" | "3/4" | "4/4" | "5/4" | "6/4" | "7/4" | "6/8" | "12/8") | null;
             /**
              * First Downbeat S
              * @description Where bar 1 starts (on the nearest beat, unless tempo_bpm is given too)

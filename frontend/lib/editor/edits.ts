@@ -24,7 +24,7 @@ export const KIT: readonly { drum: Drum; label: string }[] = [
 /** The velocity of a note the editor adds (a plain stroke; accent and ghost are marks of their own). */
 export const ADDED_VELOCITY = 96;
 
-/** Steps of the add grid in one beat (a quarter): 16ths. */
+/** Steps of the add grid in a quarter-note beat: 16ths (a dotted quarter of 6/8 has six: grid.ts stepsPerBeat). */
 export const STEPS_PER_BEAT = 4;
 
 export type Edit =
@@ -71,9 +71,12 @@ export function timeAtBeat(beatTimes: readonly number[], beat: number): number {
   return Math.max(0, beatTimes[i] + (beat - i) * span);
 }
 
-/** The time of 16th `step` (0-based) of the bar that starts on beat `firstBeat` of beat_times. */
-export function timeOfStep(beatTimes: readonly number[], firstBeat: number, step: number): number {
-  return timeAtBeat(beatTimes, firstBeat + step / STEPS_PER_BEAT);
+/**
+ * The time of 16th `step` (0-based) of the bar that starts on beat `firstBeat` of beat_times, each beat
+ * `stepsPerBeat` 16ths long.
+ */
+export function timeOfStep(beatTimes: readonly number[], firstBeat: number, step: number, stepsPerBeat = STEPS_PER_BEAT): number {
+  return timeAtBeat(beatTimes, firstBeat + step / stepsPerBeat);
 }
 
 /**

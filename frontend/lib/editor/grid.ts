@@ -1,7 +1,10 @@
 /**
- * The editor's step grid: one bar of the sheet as 16th steps (its beats from hits.json's beat_times),
+ * The editor's step grid: one bar of the sheet as 16th steps (its beats from hits.json's beat_times: four
+ * 16ths to a quarter-note beat, six to the dotted quarter of 6/8 and 12/8),
  * the hits that fall in each step, and where bar 1 starts when the downbeat is shifted by whole beats.
  */
+import { quartersPerBeat } from "@/lib/practice/bars";
+
 import { KIT, STEPS_PER_BEAT, revisionHits, type Drum, type RevisionHit } from "./edits";
 
 /** What the editor reads of hits.json: the hits, and the beat and downbeat grid they were written on. */
@@ -41,18 +44,28 @@ export function beatAt(beatTimes: readonly number[], timeS: number): number {
   return i + (timeS - beatTimes[i]) / (beatTimes[i + 1] - beatTimes[i]);
 }
 
-/** A bar as the grid shows it: the beat (of beat_times) it starts on and how many beats it has. */
-export type BarGrid = { firstBeat: number; beats: number };
+/** 16ths in a counted beat of `timeSignature`: 4 in x/4, 6 in 6/8 and 12/8 (a dotted quarter); 4 when unknown. */
+export function stepsPerBeat(timeSignature: string | null | undefined): number {
+  return Math.max(1, Math.round(STEPS_PER_BEAT * quartersPerBeat(timeSignature)));
+}
+
+/** A bar as the grid shows it: the beat (of beat_times) it starts on, how many beats it has, 16ths a beat. */
+export type BarGrid = { firstBeat: number; beats: number; stepsPerBeat: number };
 
 /** The grid of the bar heard from `startS` to `endS`: its start and end on the nearest beats. */
-export function barGrid(beatTimes: readonly number[], bar: { startS: number; endS: number }): BarGrid {
+export function barGrid(beatTimes: readonly number[], bar: { startS: number; endS: number }, perBeat = STEPS_PER_BEAT): BarGrid {
   const firstBeat = Math.round(beatAt(beatTimes, bar.startS));
-  return { firstBeat, beats: Math.max(1, Math.round(beatAt(beatTimes, bar.endS)) - firstBeat) };
+  return { firstBeat, beats: Math.max(1, Math.round(beatAt(beatTimes, bar.endS)) - firstBeat), stepsPerBeat: perBeat };
+}
+
+/** The 16ths of the bar's grid. */
+export function gridSteps(grid: BarGrid): number {
+  return grid.beats * grid.stepsPerBeat;
 }
 
 /** The step (0-based, 16ths) of the bar's grid nearest to `timeS`; it may lie outside the bar. */
 export function stepOf(beatTimes: readonly number[], grid: BarGrid, timeS: number): number {
-  return Math.round((beatAt(beatTimes, timeS) - grid.firstBeat) * STEPS_PER_BEAT);
+  return Math.round((beatAt(beatTimes, timeS) - grid.firstBeat) * grid.stepsPerBeat);
 }
 
 /** The key of a grid cell: a drum and a step. */
@@ -62,7 +75,7 @@ export function cellKey(drum: Drum, step: number): string {
 
 /** The hits in the bar, by cell (the index in `hits`; of two in one cell, the first). */
 export function barCells(hits: readonly RevisionHit[], beatTimes: readonly number[], grid: BarGrid): Map<string, number> {
-  const steps = grid.beats * STEPS_PER_BEAT;
+  const steps = gridSteps(grid);
   const cells = new Map<string, number>();
   hits.forEach((hit, index) => {
     const step = stepOf(beatTimes, grid, hit.time);
@@ -72,10 +85,15 @@ export function barCells(hits: readonly RevisionHit[], beatTimes: readonly numbe
   return cells;
 }
 
-/** How a step is counted: "1", "e", "&", "a" (the beat's number on its first 16th). */
-export function stepName(step: number): string {
-  const sub = step % STEPS_PER_BEAT;
-  return sub === 0 ? String(step / STEPS_PER_BEAT + 1) : ["e", "&", "a"][sub - 1];
+/**
+ * How a step is counted: "1", "e", "&", "a" in beats of four 16ths (the beat's number on its first); in
+ * beats of six (6/8, 12/8) the bar's 8ths are counted "1", "2", "3"..., the 16ths between them "&".
+ */
+export function stepName(step: number, perBeat = STEPS_PER_BEAT): string {
+  if (perBeat === 6) return step % 2 === 0 ? String(step / 2 + 1) : "&";
+  const sub = step % perBeat;
+  if (sub === 0) return String(step / perBeat + 1);
+  return perBeat === STEPS_PER_BEAT ? ["e", "&", "a"][sub - 1] : "·";
 }
 
 /** The time of the beat nearest `timeS`, moved `delta` beats (kept on beat_times): a shifted bar 1. */

@@ -31,6 +31,19 @@ export function quartersPerBar(timeSignature: string | null | undefined): number
   return quarters > 0 && Number.isFinite(quarters) ? quarters : 4;
 }
 
+/**
+ * Quarter notes in a counted beat of `timeSignature`: a dotted quarter (1.5) in compound metres (6/8, 12/8:
+ * the notation stage counts them so, and hits.json's beat_times are those beats), else one beat of the
+ * denominator ("3/4" → 1, "2/2" → 2); 1 when unknown.
+ */
+export function quartersPerBeat(timeSignature: string | null | undefined): number {
+  const match = /^(\d+)\/(\d+)$/.exec(timeSignature?.trim() ?? "");
+  if (!match) return 1;
+  const [count, unit] = [Number(match[1]), Number(match[2])];
+  if (unit === 8 && count > 0 && count % 3 === 0) return 1.5;
+  return unit > 0 ? 4 / unit : 1;
+}
+
 /** The bars: each runs to the next one's start; the last one lasts as long as the one before (or a full bar). */
 export function barsFrom(measures: readonly { id: string; q: number }[], clock: Clock, barQuarters: number): Bar[] {
   return measures.map((m, i) => {

@@ -3,8 +3,9 @@
 An edited sheet keeps the beats, bars and tempo of the sheet it was edited from, so that changing one note
 changes the sheet at that note only. An override replaces a part of that grid for the whole piece: a fixed
 tempo lays an even grid at that tempo from the first downbeat, a metre regroups the same beats into bars of
-another length, and a first downbeat moves the bar lines (onto the nearest beat, unless the tempo is fixed
-too, in which case the grid starts there).
+another length (each beat counted as the new metre counts it: a dotted quarter in 6/8 and 12/8), and a
+sheet given no metre keeps its own, compound or simple. A first downbeat moves the bar lines (onto the
+nearest beat, unless the tempo is fixed too, in which case the grid starts there).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from app.core.errors import TranscriptionError
 from app.pipeline.hits import TIME_SIGNATURES
+from app.pipeline.notation.metre import counted_beats
 
 
 @dataclass(frozen=True)
@@ -23,18 +25,31 @@ class FixedGrid:
     """Beats (seconds, at least two), bars and tempo that `rhythm.transcribe` uses as given."""
 
     beat_times: tuple[float, ...]
-    beats_per_bar: int
+    """The counted beats: quarters, or dotted quarters in a compound `time_signature`."""
+    time_signature: str
+    """The metre every bar is written in ("4/4", "6/8", ...)."""
     downbeat_s: float
     """A bar starts on the beat nearest this time (and every `beats_per_bar` beats before and after it)."""
     tempo_bpm: float
+    """Counted beats per minute (dotted quarters in 6/8 and 12/8)."""
 
     def __post_init__(self) -> None:
         if len(self.beat_times) < 2 or np.any(np.diff(self.beat_times) <= 0):
             raise TranscriptionError("A fixed beat grid needs at least two beats in increasing order.")
-        if not 1 <= self.beats_per_bar <= 12:
-            raise TranscriptionError(f"A bar of {self.beats_per_bar} beats cannot be written.")
+        numerator, _, denominator = self.time_signature.partition("/")
+        writable = numerator.isdigit() and denominator in ("2", "4", "8")
+        if not (writable and 1 <= counted_beats(self.time_signature) <= 12):
+            raise TranscriptionError(
+                f"A time signature of {self.time_signature!r} cannot be written: "
+                "give 1 to 12 beats of a half, quarter or dotted quarter (e.g. 4/4, 6/8)."
+            )
         if not (math.isfinite(self.tempo_bpm) and self.tempo_bpm > 0):
             raise TranscriptionError(f"A tempo of {self.tempo_bpm} bpm cannot be written.")
+
+    @property
+    def beats_per_bar(self) -> int:
+        """Counted beats in a bar."""
+        return counted_beats(self.time_signature)
 
     def covering(self, start_s: float, end_s: float) -> np.ndarray:
         """The beats, continued at the first and last beat's spacing so that a beat lies at or before
@@ -59,7 +74,8 @@ def revised_grid(
     first_downbeat_s: float | None = None,
 ) -> FixedGrid:
     """The grid of a revision: the edited sheet's own (`beat_times`, `downbeat_times`, `time_signature`,
-    `tempo_bpm`, as its hits.json records them), with whichever overrides are given."""
+    `tempo_bpm`, as its hits.json records them), with whichever overrides are given. Without a fixed metre
+    the sheet's own is kept (6/8 stays 6/8: its beats are dotted quarters)."""
     if not beat_times or len(beat_times) < 2 or not downbeat_times or time_signature is None or tempo_bpm is None:
         raise TranscriptionError(
             "The sheet being edited records no beat grid (it was written by an older DrumScribe); "
@@ -70,11 +86,7 @@ def revised_grid(
         raise TranscriptionError(f"A time signature of {fixed_time_signature} is not one of {TIME_SIGNATURES}.")
     downbeat = downbeat_times[0] if first_downbeat_s is None else first_downbeat_s
     if fixed_tempo_bpm is None:
-        return FixedGrid(tuple(beat_times), _beats_per_bar(metre), downbeat, tempo_bpm)
+        return FixedGrid(tuple(beat_times), metre, downbeat, tempo_bpm)
     period = 60.0 / fixed_tempo_bpm
     # Two beats are a whole even grid: `covering` continues it at that spacing both ways.
-    return FixedGrid((downbeat, downbeat + period), _beats_per_bar(metre), downbeat, fixed_tempo_bpm)
-
-
-def _beats_per_bar(time_signature: str) -> int:
-    return int(time_signature.split("/")[0])
+    return FixedGrid((downbeat, downbeat + period), metre, downbeat, fixed_tempo_bpm)

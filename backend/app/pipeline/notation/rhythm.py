@@ -49,6 +49,7 @@ from app.core.errors import NoHitsError, TranscriptionError
 from app.pipeline.beats.decode import BeatTrack
 from app.pipeline.hits import MAX_BPM, MIN_BPM, Hit
 from app.pipeline.notation.fixed_grid import FixedGrid
+from app.pipeline.notation.metre import beat_quarters, counted_beats, is_compound
 
 SIMPLE_SUBDIVISIONS: tuple[int, ...] = (2, 4, 3, 6, 8)
 """Grids of a quarter-note beat, simplest first (the notation prior): 8ths, 16ths, 8th triplets,
@@ -195,25 +196,6 @@ class Transcription:
         return tuple(bar.start_s for bar in self.bars)
 
 
-def is_compound(time_signature: str) -> bool:
-    """Whether the beat is a dotted quarter of three 8ths: 6/8, 12/8 (any x/8 with x a multiple of 3)."""
-    numerator, denominator = (int(x) for x in time_signature.split("/"))
-    return denominator == 8 and numerator % 3 == 0
-
-
-def counted_beats(time_signature: str) -> int:
-    """The beats a drummer counts in a bar: the numerator, or its third in compound metres."""
-    numerator = int(time_signature.split("/")[0])
-    return numerator // 3 if is_compound(time_signature) else numerator
-
-
-def beat_quarters(time_signature: str) -> Fraction:
-    """Quarter notes in one counted beat: 3/2 in compound metres, else one beat of the denominator."""
-    if is_compound(time_signature):
-        return Fraction(3, 2)
-    return Fraction(4, int(time_signature.split("/")[1]))
-
-
 def _signature(metre: str, beats: int) -> str:
     """The time signature of a bar of `beats` counted beats in `metre` (a short bar keeps its kind of beat)."""
     if counted_beats(metre) == beats:
@@ -298,14 +280,14 @@ def _given_grid(track: BeatTrack, times: np.ndarray) -> tuple[np.ndarray, int, l
 
 
 def _on_fixed_grid(hits: list[Hit], grid: FixedGrid) -> Transcription:
-    """The hits quantized on a given grid: bars start on the beat nearest grid.downbeat_s, every
-    beats_per_bar beats, the first at or before the first hit."""
+    """The hits quantized on a given grid: bars of grid.time_signature start on the beat nearest
+    grid.downbeat_s, every grid.beats_per_bar beats, the first at or before the first hit."""
     times = [h.time for h in hits]
     beats = grid.covering(min(times), max(times))
     phase = int(np.argmin(np.abs(beats - grid.downbeat_s)))
     first_beat = math.floor(float(np.interp(min(times), beats, np.arange(len(beats), dtype=float))) + 1 / 12)
     first_bar_beat = first_beat - ((first_beat - phase) % grid.beats_per_bar)
-    return _bars(hits, beats, grid.tempo_bpm, first_bar_beat, [], f"{grid.beats_per_bar}/4")
+    return _bars(hits, beats, grid.tempo_bpm, first_bar_beat, [], grid.time_signature)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -44,7 +44,8 @@ from music21.musicxml.m21ToXml import GeneralObjectExporter
 from app.core.errors import TranscriptionError
 from app.pipeline.atomic import write_bytes_atomic
 from app.pipeline.notation.kit import KIT
-from app.pipeline.notation.rhythm import Bar, QuantizedHit, Transcription, is_compound
+from app.pipeline.notation.metre import is_compound
+from app.pipeline.notation.rhythm import Bar, QuantizedHit, Transcription
 
 TRANSCRIBER = "DrumScribe"
 

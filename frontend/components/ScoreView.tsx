@@ -8,6 +8,8 @@ import {
   barIndexAt,
   barsFrom,
   beatInBar,
+  beatsPerBar,
+  beatStartQ,
   loopBetween,
   loopSpan,
   measuresFrom,
@@ -18,7 +20,7 @@ import {
   type Bar,
   type LoopBars,
 } from "@/lib/practice/bars";
-import { beatsOfHits, clickGrid, clickGridFromBars, type Click } from "@/lib/practice/clicks";
+import { beatsOfHits, sheetClickGrid, type Click } from "@/lib/practice/clicks";
 import { barAt, barBoxes, xAtQuarter, type BarBox, type MeasureBox, type Rect } from "@/lib/practice/hittest";
 import { actionFor, focusKind, type PlayerAction } from "@/lib/practice/keys";
 import { practiceTracks } from "@/lib/practice/tracks";
@@ -197,8 +199,7 @@ export function ScoreView({
       const cues = cuesFrom(timemap);
       const clock = clockFor(cues, src.hits, quartersPerBeat(timeSignature));
       const bars = barsFrom(measuresFrom(timemap), clock, quartersPerBar(timeSignature));
-      const beats = beatsOfHits(src.hits);
-      const clicks = beats.beatTimes.length > 1 ? clickGrid(beats.beatTimes, beats.downbeatTimes) : clickGridFromBars(bars, clock);
+      const clicks = sheetClickGrid(beatsOfHits(src.hits), bars, clock, quartersPerBeat(timeSignature));
       // Only the owner edits: the engraved notes' drums are read for the editor alone.
       const notes = canEdit ? sheetNotes(cues, bars, musicXmlNotes(src.musicxml), (id) => tk.getElementAttr(id)) : [];
       lit.current = [];
@@ -245,6 +246,8 @@ export function ScoreView({
   }, [width, load, engrave]);
 
   const sheet = load.state === "ready" ? load.sheet : null;
+  // The counted beat (a dotted quarter in 6/8 and 12/8): the read-out and the beat marker count the click's beats.
+  const beatQuarters = quartersPerBeat(timeSignature);
   const bars = useMemo(() => sheet?.bars ?? [], [sheet]);
   const beatTimes = useMemo(() => hitsDocument(sheet?.hits)?.beatTimes ?? [], [sheet]);
   const shown: Load = sheetName ? load : { state: "error", message: "This job has no MusicXML to show." };
@@ -267,8 +270,8 @@ export function ScoreView({
 
   // The engine clicks on the sheet's beats and repeats the loop's bars.
   useEffect(() => {
-    if (engine && sheet) engine.setClickGrid(sheet.clicks);
-  }, [engine, sheet]);
+    if (engine && sheet) engine.setClickGrid(sheet.clicks, beatsPerBar(timeSignature));
+  }, [engine, sheet, timeSignature]);
   useEffect(() => {
     engine?.setLoop(loopOn && loop ? loopSpan(bars, loop) : null);
   }, [engine, bars, loop, loopOn]);
@@ -309,9 +312,9 @@ export function ScoreView({
         }
         anchorsByBar.current.set(bar.index, anchors);
       }
-      return xAtQuarter(anchors, { ...bar, left: barBox.left, right: barBox.right }, bar.startQ + beat - 1);
+      return xAtQuarter(anchors, { ...bar, left: barBox.left, right: barBox.right }, beatStartQ(bar, beat, beatQuarters));
     },
-    [sheet, boxes],
+    [sheet, boxes, beatQuarters],
   );
 
   // The cursor: on every frame while the music plays (or counts in), and whenever the player changes.
@@ -322,7 +325,7 @@ export function ScoreView({
       const timeS = engine.time();
       const bar = barIndexAt(bars, timeS);
       const q = sheet ? sheet.clock.toSheet(timeS) : 0;
-      const beat = bar >= 0 ? beatInBar(bars[bar], q) : 0;
+      const beat = bar >= 0 ? beatInBar(bars[bar], q, beatQuarters) : 0;
       const countIn = engine.countInBeat();
       const beatX = bar >= 0 ? beatXFor(bars[bar], beat) : null;
       const afterLastBar = bars.length > 0 && timeS >= bars[bars.length - 1].endS;
@@ -345,7 +348,7 @@ export function ScoreView({
     if (state.playing || state.countingIn) frame = requestAnimationFrame(run);
     else update();
     return () => cancelAnimationFrame(frame);
-  }, [engine, state, bars, sheet, highlight, beatXFor]);
+  }, [engine, state, bars, sheet, highlight, beatXFor, beatQuarters]);
 
   // The sheet scrolls to keep the current bar in view, below the transport.
   useEffect(() => {

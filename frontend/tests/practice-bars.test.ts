@@ -5,6 +5,8 @@ import {
   barIndexAt,
   barsFrom,
   beatInBar,
+  beatsPerBar,
+  beatStartQ,
   clampRate,
   loopBetween,
   loopSpan,
@@ -84,11 +86,11 @@ describe("bars", () => {
   });
 
   test("the beat in a bar counts from 1 on its downbeat", () => {
-    expect(beatInBar(bars[1], 4)).toBe(1);
-    expect(beatInBar(bars[1], 5.99)).toBe(2);
-    expect(beatInBar(bars[1], 7.5)).toBe(4);
-    expect(beatInBar(bars[1], 9)).toBe(4);
-    expect(beatInBar(bars[1], 3)).toBe(1);
+    expect(beatInBar(bars[1], 4, 1)).toBe(1);
+    expect(beatInBar(bars[1], 5.99, 1)).toBe(2);
+    expect(beatInBar(bars[1], 7.5, 1)).toBe(4);
+    expect(beatInBar(bars[1], 9, 1)).toBe(4);
+    expect(beatInBar(bars[1], 3, 1)).toBe(1);
   });
 
   test("previous and next bar stay on the sheet", () => {
@@ -135,5 +137,36 @@ describe("loops", () => {
     expect(clampRate(45)).toBe(50);
     expect(clampRate(151)).toBe(150);
     expect(clampRate(87.4)).toBe(87);
+  });
+});
+
+// A 6/8 song and a 12/8 one: beat_times are dotted quarters, 0.75 s apart from 0.5 s (80 per minute).
+const COMPOUND_BEATS = Array.from({ length: 13 }, (_, k) => 0.5 + k * 0.75);
+const clock68 = beatClock(COMPOUND_BEATS, quartersPerBeat("6/8"));
+const bars68 = barsFrom([{ id: "m1", q: 0 }, { id: "m2", q: 3 }, { id: "m3", q: 6 }], clock68, quartersPerBar("6/8"));
+const bars128 = barsFrom([{ id: "m1", q: 0 }, { id: "m2", q: 6 }], clock68, quartersPerBar("12/8"));
+
+describe("beats of compound metres", () => {
+  test("a bar counts two beats in 6/8, four in 12/8, as many as its quarters in x/4", () => {
+    expect(["6/8", "12/8", "4/4", "3/4", null].map(beatsPerBar)).toEqual([2, 4, 4, 3, 4]);
+  });
+
+  test("6/8: a bar's beats are its two dotted quarters, each on a beat of beat_times", () => {
+    const beat = (audioS: number) => beatInBar(bars68[1], clock68.toSheet(audioS), 1.5);
+    expect(bars68[1].startS).toBe(COMPOUND_BEATS[2]);
+    expect(beat(COMPOUND_BEATS[2])).toBe(1);
+    expect(beat(COMPOUND_BEATS[3] - 0.01)).toBe(1);
+    expect(beat(COMPOUND_BEATS[3])).toBe(2);
+    expect(beat(COMPOUND_BEATS[4] - 0.01)).toBe(2);
+    expect(beatInBar(bars68[1], 9, 1.5)).toBe(2);
+  });
+
+  test("12/8: four beats a bar, the last one three eighths before the next bar", () => {
+    expect([6, 7.4, 7.5, 9, 10.5, 11.99].map((q) => beatInBar(bars128[1], q, 1.5))).toEqual([1, 1, 2, 3, 4, 4]);
+  });
+
+  test("the beat marker stands where the counted beat starts", () => {
+    expect([1, 2].map((b) => beatStartQ(bars68[1], b, 1.5))).toEqual([3, 4.5]);
+    expect(beatStartQ(bars[1], 3, 1)).toBe(6);
   });
 });

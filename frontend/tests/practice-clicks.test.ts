@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 
 import { barsFrom } from "@/lib/practice/bars";
-import { beatsOfHits, clickGrid, clickGridFromBars, clicksDue, countIn, firstClickFrom } from "@/lib/practice/clicks";
-import { steadyClock } from "@/lib/timemap";
+import { beatsOfHits, clickGrid, clickGridFromBars, clicksDue, countIn, firstClickFrom, sheetClickGrid } from "@/lib/practice/clicks";
+import { beatClock, steadyClock } from "@/lib/timemap";
 
 // Two bars of 3/4 at 100 BPM from 1 s: a beat every 0.6 s, a bar every 1.8 s.
 const BEATS = [1, 1.6, 2.2, 2.8, 3.4, 4.0];
@@ -25,7 +25,7 @@ describe("click grid", () => {
   test("without beat times, every quarter of every bar through the sheet's clock", () => {
     const clock = steadyClock([{ ms: 0, q: 0, ids: ["a"] }, { ms: 500, q: 1, ids: ["b"] }], 0.25);
     const bars = barsFrom([{ id: "m1", q: 0 }, { id: "m2", q: 3 }], clock, 3);
-    const clicks = clickGridFromBars(bars, clock);
+    const clicks = clickGridFromBars(bars, clock, 1);
     expect(clicks.map((c) => c.audioS)).toEqual([0.25, 0.75, 1.25, 1.75, 2.25, 2.75]);
     expect(clicks.map((c) => c.accent)).toEqual([true, false, false, true, false, false]);
   });
@@ -77,7 +77,7 @@ describe("scheduling ahead", () => {
 
 describe("count-in", () => {
   test("one bar of the bar's metre at its tempo, accent first; the recording starts on the downbeat", () => {
-    const plan = countIn(grid, 3.0, 1, 20);
+    const plan = countIn(grid, 3.0, 1, 20, 3);
     expect(plan.startS).toBe(2.8);
     expect(plan.clicks.map((c) => c.accent)).toEqual([true, false, false]);
     expect(plan.clicks.map((c) => c.at - 20)).toEqual([0, 0.6, 1.2].map((x) => expect.closeTo(x, 9)));
@@ -85,22 +85,64 @@ describe("count-in", () => {
   });
 
   test("at 80 % each count is 1/0.8 as long", () => {
-    const plan = countIn(grid, 1.2, 0.8, 0);
+    const plan = countIn(grid, 1.2, 0.8, 0, 3);
     expect(plan.startS).toBe(1);
     expect(plan.clicks[1].at).toBeCloseTo(0.75);
     expect(plan.mediaAt).toBeCloseTo(2.25);
   });
 
   test("before the first bar, into bar 1; with no beats, four at 120 BPM", () => {
-    expect(countIn(grid, 0.2, 1, 0).startS).toBe(1);
-    const plain = countIn([], 3.3, 1, 0);
+    expect(countIn(grid, 0.2, 1, 0, 3).startS).toBe(1);
+    const plain = countIn([], 3.3, 1, 0, 4);
     expect(plain).toEqual({ startS: 3.3, clicks: [0, 0.5, 1, 1.5].map((at, k) => ({ at, accent: k === 0 })), mediaAt: 2 });
   });
 
   test("a 4/4 song at 120 BPM counts four clicks half a second apart", () => {
     const beats = Array.from({ length: 9 }, (_, k) => 0.5 + k * 0.5);
-    const plan = countIn(clickGrid(beats, [0.5, 2.5, 4.5]), 2.5, 1, 5);
+    const plan = countIn(clickGrid(beats, [0.5, 2.5, 4.5]), 2.5, 1, 5, 4);
     expect(plan.clicks.map((c) => c.at)).toEqual([5, 5.5, 6, 6.5]);
     expect(plan.mediaAt).toBe(7);
+  });
+});
+
+// 6/8 and 12/8: beat_times are dotted quarters, 0.75 s apart from 0.5 s; downbeat_times every bar.
+const COMPOUND_BEATS = Array.from({ length: 13 }, (_, k) => 0.5 + k * 0.75);
+const every = (n: number) => COMPOUND_BEATS.filter((_, k) => k % n === 0);
+
+describe("compound metres", () => {
+  test("6/8 clicks twice a bar and 12/8 four times, accented on the downbeats", () => {
+    expect(clickGrid(COMPOUND_BEATS.slice(0, 6), every(2)).map((c) => c.accent)).toEqual([true, false, true, false, true, false]);
+    expect(clickGrid(COMPOUND_BEATS.slice(0, 8), every(4)).map((c) => c.accent)).toEqual([true, false, false, false, true, false, false, false]);
+  });
+
+  test("6/8 counts in two dotted quarters, 12/8 four; the recording starts on the downbeat", () => {
+    const six = countIn(clickGrid(COMPOUND_BEATS, every(2)), 2.1, 1, 0, 2);
+    expect(six.startS).toBe(2);
+    expect(six.clicks).toEqual([{ at: 0, accent: true }, { at: 0.75, accent: false }]);
+    expect(six.mediaAt).toBe(1.5);
+    const twelve = countIn(clickGrid(COMPOUND_BEATS, every(4)), 3.6, 1, 0, 4);
+    expect(twelve.startS).toBe(3.5);
+    expect(twelve.clicks.map((c) => [c.at, c.accent])).toEqual([[0, true], [0.75, false], [1.5, false], [2.25, false]]);
+  });
+
+  test("where the grid cannot tell the bar (no downbeats, one bar), the metre's beats count in", () => {
+    expect(countIn([], 1, 1, 0, 2).clicks).toHaveLength(2);
+    expect(countIn(clickGrid(COMPOUND_BEATS.slice(0, 4), [0.5]), 0.5, 1, 0, 2).clicks.map((c) => c.at)).toEqual([0, 0.75]);
+  });
+
+  test("without beat times, a click on each dotted quarter of a 6/8 bar", () => {
+    const clock = steadyClock([{ ms: 0, q: 0, ids: ["a"] }, { ms: 500, q: 1, ids: ["b"] }], 0.25);
+    const bars = barsFrom([{ id: "m1", q: 0 }, { id: "m2", q: 3 }], clock, 3);
+    const clicks = clickGridFromBars(bars, clock, 1.5);
+    expect(clicks.map((c) => c.audioS)).toEqual([0.25, 1, 1.75, 2.5]);
+    expect(clicks.map((c) => c.accent)).toEqual([true, false, true, false]);
+  });
+
+  test("beat_times without downbeat_times: accented where the sheet's 6/8 bars start", () => {
+    const clock = beatClock(COMPOUND_BEATS, 1.5);
+    const bars = barsFrom([{ id: "m1", q: 0 }, { id: "m2", q: 3 }, { id: "m3", q: 6 }], clock, 3);
+    const clicks = sheetClickGrid({ beatTimes: COMPOUND_BEATS.slice(0, 6), downbeatTimes: [] }, bars, clock, 1.5);
+    expect(clicks.map((c) => c.accent)).toEqual([true, false, true, false, true, false]);
+    expect(sheetClickGrid({ beatTimes: [], downbeatTimes: [] }, bars, clock, 1.5)).toHaveLength(6);
   });
 });

@@ -73,10 +73,26 @@ export function barIndexAt(bars: readonly Bar[], audioS: number): number {
   return found >= 0 && at < bars[found].endS ? found : -1;
 }
 
-/** The beat of `bar` (1 = its downbeat) at sheet position `quarters`. */
-export function beatInBar(bar: Bar, quarters: number): number {
-  const beats = Math.max(1, Math.ceil(bar.endQ - bar.startQ - 1e-6));
-  return Math.min(beats, Math.max(1, Math.floor(quarters - bar.startQ + 1e-6) + 1));
+/**
+ * Counted beats in a bar of `timeSignature`: the beats a musician feels and the click sounds (hits.json's
+ * beat_times), so two in 6/8 and four in 12/8 (dotted quarters), four in 4/4, three in 3/4; 4 when unknown.
+ */
+export function beatsPerBar(timeSignature: string | null | undefined): number {
+  return Math.max(1, Math.round(quartersPerBar(timeSignature) / quartersPerBeat(timeSignature)));
+}
+
+/**
+ * The counted beat of `bar` (1 = its downbeat) at sheet position `quarters`, each beat `beatQuarters`
+ * quarters long (quartersPerBeat: 1.5 in 6/8 and 12/8, so the count matches the click's).
+ */
+export function beatInBar(bar: Bar, quarters: number, beatQuarters: number): number {
+  const beats = Math.max(1, Math.ceil((bar.endQ - bar.startQ) / beatQuarters - 1e-6));
+  return Math.min(beats, Math.max(1, Math.floor((quarters - bar.startQ) / beatQuarters + 1e-6) + 1));
+}
+
+/** Where counted beat `beat` of `bar` (1 = its downbeat) starts on the sheet, in quarter notes. */
+export function beatStartQ(bar: Bar, beat: number, beatQuarters: number): number {
+  return bar.startQ + (beat - 1) * beatQuarters;
 }
 
 /** The bar `delta` bars from the one heard at `audioS` (before the first bar: from bar 1), kept on the sheet. */

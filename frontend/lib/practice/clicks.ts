@@ -26,13 +26,30 @@ export function clickGrid(beatTimes: readonly number[], downbeatTimes: readonly 
   });
 }
 
-/** For results without beat times: every quarter note of every bar, through the sheet's clock. */
-export function clickGridFromBars(bars: readonly Bar[], clock: Clock): Click[] {
+/**
+ * For results without beat times: every counted beat of every bar (`beatQuarters` quarters apart: a
+ * dotted quarter in 6/8 and 12/8), through the sheet's clock, accented on each bar's first.
+ */
+export function clickGridFromBars(bars: readonly Bar[], clock: Clock, beatQuarters: number): Click[] {
   const clicks: Click[] = [];
   for (const bar of bars) {
-    for (let q = bar.startQ; q < bar.endQ - 1e-6; q += 1) clicks.push({ audioS: clock.toAudio(q), accent: q === bar.startQ });
+    for (let q = bar.startQ; q < bar.endQ - 1e-6; q += beatQuarters) clicks.push({ audioS: clock.toAudio(q), accent: q === bar.startQ });
   }
   return clicks;
+}
+
+/**
+ * The sheet's click: hits.json's beats where it has them, accented on its downbeats, or where the sheet's
+ * bars start when it has none; else the bars' counted beats (`beatQuarters` quarters apart).
+ */
+export function sheetClickGrid(
+  beats: { beatTimes: readonly number[]; downbeatTimes: readonly number[] },
+  bars: readonly Bar[],
+  clock: Clock,
+  beatQuarters: number,
+): Click[] {
+  if (beats.beatTimes.length < 2) return clickGridFromBars(bars, clock, beatQuarters);
+  return clickGrid(beats.beatTimes, beats.downbeatTimes.length ? beats.downbeatTimes : bars.map((b) => b.startS));
 }
 
 /** The beat_times and downbeat_times of a hits.json document (empty lists where it has none). */
@@ -88,20 +105,20 @@ export function clicksDue(grid: readonly Click[], w: ScheduleWindow): { clicks: 
 export type CountIn = { startS: number; clicks: { at: number; accent: boolean }[]; mediaAt: number };
 
 const DEFAULT_BEAT_S = 0.5;
-const DEFAULT_BEATS = 4;
 
 /**
  * One bar of clicks before the bar heard at `audioS` (before the first bar: bar 1), at that bar's tempo
  * and metre, `rate` times faster, starting at `contextS`; the recording starts from that bar's downbeat
- * one beat after the last click.
+ * one beat after the last click. The grid's downbeats give the bar's beats; where it cannot (no
+ * downbeats, or a single bar), the sheet's `beatsPerBar` does (two in 6/8, four in 12/8 and 4/4).
  */
-export function countIn(grid: readonly Click[], audioS: number, rate: number, contextS: number): CountIn {
+export function countIn(grid: readonly Click[], audioS: number, rate: number, contextS: number, beatsPerBar: number): CountIn {
   const downbeats = grid.flatMap((c, i) => (c.accent ? [i] : []));
-  if (!downbeats.length) return evenCountIn(Math.max(0, audioS), DEFAULT_BEATS, DEFAULT_BEAT_S / rate, contextS);
+  if (!downbeats.length) return evenCountIn(Math.max(0, audioS), beatsPerBar, DEFAULT_BEAT_S / rate, contextS);
   let bar = 0;
   for (let k = 0; k < downbeats.length; k += 1) if (grid[downbeats[k]].audioS <= audioS + 1e-4) bar = k;
   const first = downbeats[bar];
-  const end = downbeats[bar + 1] ?? (bar > 0 ? first + (first - downbeats[bar - 1]) : Math.min(grid.length, first + DEFAULT_BEATS));
+  const end = downbeats[bar + 1] ?? (bar > 0 ? first + (first - downbeats[bar - 1]) : Math.min(grid.length, first + beatsPerBar));
   const beats = Math.max(1, Math.min(end, grid.length) - first);
   const beatS = grid[first + 1] ? grid[first + 1].audioS - grid[first].audioS : first > 0 ? grid[first].audioS - grid[first - 1].audioS : DEFAULT_BEAT_S;
   return evenCountIn(grid[first].audioS, beats, beatS / rate, contextS);

@@ -92,6 +92,7 @@ export class PracticeEngine {
   private state: PlayerState;
   private readonly listeners = new Set<() => void>();
   private grid: Click[] = [];
+  private beatsPerBar = 4;
   private nextClick = 0;
   private scheduled: { osc: OscillatorNode; at: number }[] = [];
   private readonly log: LoggedClick[] = [];
@@ -165,7 +166,7 @@ export class PracticeEngine {
     const loop = this.state.loop;
     if (loop && (from < loop.startS - 1e-3 || from >= loop.endS)) from = loop.startS;
     if (this.state.countIn) {
-      const plan = countIn(this.grid, from, this.rate(), graph.ctx.currentTime + COUNT_IN_LEAD_S);
+      const plan = countIn(this.grid, from, this.rate(), graph.ctx.currentTime + COUNT_IN_LEAD_S, this.beatsPerBar);
       this.seekElements(plan.startS);
       this.countInPlan = plan;
       this.unlock(plan.startS);
@@ -249,8 +250,9 @@ export class PracticeEngine {
     this.set({ loop, passes: 0 });
   }
 
-  /** The beats to click on (lib/practice/clicks.ts). */
-  setClickGrid(grid: readonly Click[]): void {
+  /** The beats to click on (lib/practice/clicks.ts), and the counted beats in a bar of the sheet (for a count-in the grid cannot time). */
+  setClickGrid(grid: readonly Click[], beatsPerBar: number): void {
+    this.beatsPerBar = beatsPerBar;
     const same = grid.length === this.grid.length && grid.every((c, i) => c.audioS === this.grid[i].audioS && c.accent === this.grid[i].accent);
     if (same) return;
     this.grid = [...grid];

@@ -9,6 +9,7 @@ import {
   KIT,
   currentHits,
   historyKey,
+  hitOrigin,
   record,
   redo,
   startHistory,
@@ -130,7 +131,12 @@ export function SheetEditor({
   const picked = cursor && cursor.bar === bar && cursor.step < steps ? cursor : null;
   const pickedHit = picked ? (filled.get(cellKey(picked.drum, picked.step)) ?? -1) : -1;
 
-  const [pickedBar, pickedDrum, pickedStep] = picked ? [picked.bar, picked.drum, picked.step] : [-1, null, -1];
+  // The note as engraved: a picked note whose drum changed is still the original drum on the sheet until
+  // saved, so the sheet keeps marking that note (and the caption names the change).
+  const origin = pickedHit >= 0 ? hitOrigin(history, pickedHit) : -1;
+  const engravedDrum = origin >= 0 ? history.original[origin].instrument : null;
+  const shownDrum = picked ? (engravedDrum ?? picked.drum) : null;
+  const [pickedBar, pickedDrum, pickedStep] = picked && shownDrum ? [picked.bar, shownDrum, picked.step] : [-1, null, -1];
   useEffect(() => {
     onPicked(pickedDrum === null ? null : { bar: pickedBar, drum: pickedDrum, step: pickedStep });
   }, [pickedBar, pickedDrum, pickedStep, onPicked]);
@@ -405,7 +411,13 @@ export function SheetEditor({
               {!picked
                 ? "Pick a step in the grid."
                 : pickedNote
-                  ? `${drumLabel(pickedNote.instrument)} on ${stepWords(picked.step)}${pickedNote.accent ? ", accented" : pickedNote.ghost ? ", ghost note" : ""}`
+                  ? `${drumLabel(pickedNote.instrument)} on ${stepWords(picked.step)}${pickedNote.accent ? ", accented" : pickedNote.ghost ? ", ghost note" : ""}${
+                      origin < 0
+                        ? " (added: on the sheet once saved)"
+                        : engravedDrum && engravedDrum !== pickedNote.instrument
+                          ? ` (${drumLabel(engravedDrum)} on the sheet until saved)`
+                          : ""
+                    }`
                   : `${drumLabel(picked.drum)} on ${stepWords(picked.step)}: no note`}
             </p>
             {picked && pickedNote && (

@@ -5,6 +5,7 @@ import {
   currentHits,
   hitAt,
   historyKey,
+  hitOrigin,
   record,
   redo,
   revisionHits,
@@ -97,5 +98,28 @@ describe("undo and redo", () => {
     expect(key("y", { ctrlKey: true })).toBe("redo");
     expect(key("z", { metaKey: true })).toBe("undo");
     expect(key("z")).toBeNull();
+  });
+});
+
+describe("a note's place on the saved sheet", () => {
+  test("a note whose drum changed is still the engraved note it was, through adds before it and deletes", () => {
+    let h = record(startHistory(GROOVE), { kind: "drum", index: 2, drum: "tom_high" });
+    expect(currentHits(h)[2].instrument).toBe("tom_high");
+    expect(hitOrigin(h, 2)).toBe(2);
+    expect(h.original[hitOrigin(h, 2)].instrument).toBe("snare");
+    h = record(h, { kind: "add", hit: hit(0.25, "crash") });
+    expect(currentHits(h)[3].instrument).toBe("tom_high");
+    expect(hitOrigin(h, 3)).toBe(2);
+    expect(hitOrigin(h, 0)).toBe(-1);
+    h = record(h, { kind: "delete", index: 1 });
+    expect([0, 1, 2, 3].map((i) => hitOrigin(h, i))).toEqual([-1, 1, 2, 3]);
+    expect(hitOrigin(undo(undo(h)), 2)).toBe(2);
+    expect(hitOrigin(h, 9)).toBe(-1);
+  });
+
+  test("the edited hits carry no trace of it", () => {
+    const h = record(startHistory(GROOVE), { kind: "drum", index: 0, drum: "snare" });
+    hitOrigin(h, 0);
+    expect(Object.keys(currentHits(h)[0]).sort()).toEqual(["accent", "ghost", "instrument", "time", "velocity"]);
   });
 });

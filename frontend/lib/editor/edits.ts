@@ -122,6 +122,17 @@ export function currentHits(history: History): RevisionHit[] {
   return history.done.reduce<RevisionHit[]>((hits, edit) => applyEdit(hits, edit), [...history.original]);
 }
 
+/**
+ * Which of the original hits (the saved sheet's) current hit `index` is, edits and all; -1 for a note
+ * added since. It replays the edits on hits tagged with their place (applyEdit keeps a hit's other
+ * fields), so a note whose drum changed is still known as the note engraved on the sheet.
+ */
+export function hitOrigin(history: History, index: number): number {
+  const tagged: (RevisionHit & { origin?: number })[] = history.original.map((hit, origin) => ({ ...hit, origin }));
+  const hits = history.done.reduce<(RevisionHit & { origin?: number })[]>((all, edit) => applyEdit(all, edit), tagged);
+  return hits[index]?.origin ?? -1;
+}
+
 /** What a key does in the editor: Ctrl+Z undoes, Ctrl+Shift+Z (or Ctrl+Y) redoes (⌘ on a Mac). */
 export function historyKey(e: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "shiftKey" | "altKey">): "undo" | "redo" | null {
   if (!(e.ctrlKey || e.metaKey) || e.altKey) return null;

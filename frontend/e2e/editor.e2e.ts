@@ -14,6 +14,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, transcribedJob, type JobOut } from "./browser";
+import type { PracticeProbe } from "../lib/practice/engine";
 import { barArea, difference, midiNotes, pdfPages, staves } from "./files";
 import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
 
@@ -60,6 +61,11 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
 
   function cell(target: Page, c: Pick<Cell, "drum" | "step">) {
     return target.locator(`.beats td[data-drum="${c.drum}"][data-step="${c.step}"]`);
+  }
+
+  /** Reads the player's probe (window.__drumscribePractice) in `target`. */
+  function probe<T>(target: Page, read: (p: PracticeProbe) => T): Promise<T> {
+    return target.evaluate(`(${read.toString()})(window.__drumscribePractice)`) as Promise<T>;
   }
 
   async function focused(target: Page): Promise<{ drum: string; step: number } | null> {
@@ -382,6 +388,10 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await page.getByRole("combobox", { name: /^Drum\b/ }).selectOption("tom_high");
     await expect.poll(() => cell(page, { drum: "tom_high", step: last.step }).getAttribute("class")).toContain("beats__cell--note");
     expect(await cell(page, picked).getAttribute("class")).not.toContain("beats__cell--note");
+    // Until saved, the sheet still engraves a snare there: that note stays marked, and the caption says so.
+    await expect.poll(() => page.locator(".sheet g.note.is-picked").evaluateAll((els) => els.map((el) => el.id))).toEqual([lastHead.id]);
+    expect(await page.locator(".sheet__picked").count()).toBe(1);
+    expect(await page.locator(".editor__picked").textContent()).toMatch(/^High tom on beat \d.*\(Snare on the sheet until saved\)$/);
 
     await page.getByLabel("What changed (optional)").fill("Last snare of bar 2 on the high tom");
     await page.getByRole("button", { name: "Save as a new version" }).click();
@@ -450,7 +460,33 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await expect.poll(() => cell(page, first).getAttribute("aria-selected")).toBe("true");
     expect(Number(await cell(page, first).getAttribute("data-hit"))).toBe(snareHits[0].index);
     await expect.poll(() => page.locator(".sheet g.note.is-picked").evaluateAll((els) => els.map((el) => el.id))).toEqual([snares[0].id]);
-  });
+
+    // The player counts the metre's beats, the dotted quarters of beat_times: two a bar in the count-in,
+    // the click (accented on each downbeat) and the read-out.
+    await page.getByLabel("Count in one bar before playing").check();
+    await page.getByRole("switch", { name: "Click" }).check();
+    const before = await probe(page, (p) => p.clicks().length);
+    await page.locator(".transport__play").click();
+    await page.locator(".transport__bar", { hasText: /^Bar / }).waitFor();
+    const shown = new Set<string>();
+    for (const until = Date.now() + 2500; Date.now() < until; ) {
+      shown.add((await page.locator(".transport__bar").textContent()) ?? "");
+      await page.waitForTimeout(40);
+    }
+    await page.locator(".transport__play").click();
+    await page.locator('.transport__play[data-state="paused"]').waitFor();
+    const beats = new Set([...shown].flatMap((t) => /· beat (\d+)$/.exec(t)?.[1] ?? []));
+    expect([...beats].sort()).toEqual(["1", "2"]);
+    const clicks = (await probe(page, (p) => p.clicks())).slice(before);
+    const counted = clicks.filter((c) => c.countIn);
+    expect(counted.map((c) => c.accent)).toEqual([true, false]);
+    const beatS = doc.beat_times[1] - doc.beat_times[0];
+    expect(counted[1].at - counted[0].at).toBeCloseTo(beatS, 2);
+    const ticks = clicks.filter((c) => !c.countIn);
+    expect(ticks.slice(0, 4).map((c) => c.accent)).toEqual([true, false, true, false]);
+    await page.getByRole("switch", { name: "Click" }).uncheck();
+    await page.getByLabel("Count in one bar before playing").uncheck();
+  }, 180_000);
 
   test("no Content-Security-Policy violation on any page", () => {
     expect(cspViolations).toEqual([]);

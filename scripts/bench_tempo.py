@@ -29,11 +29,12 @@ with the decoder's own bar lines (no hit evidence). Printed per tracker: beat F,
 F, tempo as played (beats only where drums are heard, ±70 ms) and metre right, per tempo band (counted
 beats per minute, dotted quarters in 6/8 and 12/8) and per metre; `--sheet` adds the sheet F.
 `--fit-bars` fits the learned tracker's bar-phase weights (`app/pipeline/beats/bars.py`) on the songs.
-`--generator 1` draws the songs of the first song generator (a fresh groove every bar; the figures
-quoted before version 2 were measured on it), `--generator 2` those of the looped grooves the beat model
-is now trained on (`app.training.beats.songs`). `--beat-models A.onnx B.onnx` compares beat networks on
-the same audio and hits (the learned trackers' rows are then named learned#1, learned#2, ... in that
-order; the bar-phase weights are the bundled ones for all).
+`--generator 1` (the default) draws the songs of the first song generator, which the bundled beat model
+was trained on and every quoted figure was measured on (a fresh groove every bar); `--generator 2`
+those of version 2's looped grooves with fewer bar-line markers (`app.training.beats.songs`).
+`--beat-models A.onnx B.onnx` compares beat networks on the same audio and hits (the learned
+trackers' rows are then named learned#1, learned#2, ... in that order; the bar-phase weights are the
+bundled ones for all).
 
     .venv/bin/python scripts/bench_tempo.py --trackers classic learned-network learned --songs 150 --seed 1
     .venv/bin/python scripts/bench_tempo.py --trackers learned --songs 300 --seed 0 --fit-bars

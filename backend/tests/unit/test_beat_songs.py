@@ -110,10 +110,16 @@ def test_an_unknown_generator_version_is_refused() -> None:
 
 
 @pytest.mark.parametrize("metre", [m.name for m in METRES])
-def test_first_generator_strokes_sit_on_the_labelled_grid_too(metre: str) -> None:
-    for song in songs(6, metre=metre, humanise=False, version=1):
+def test_second_generator_songs_are_reproducible_counted_and_on_the_labelled_grid(metre: str) -> None:
+    drawn = songs(8, metre=metre, humanise=False, version=2)
+    assert drawn == songs(8, metre=metre, humanise=False, version=2)
+    for song in drawn:
+        for a, b in zip(song.beats, song.beats[1:], strict=False):
+            if a.metre == b.metre:
+                assert b.position == a.position % _BEATS[a.metre] + 1
         u = beat_coordinates(song)
         u = u[~np.isnan(u)]
+        assert len(u) > 10
         assert np.allclose(u * 12, np.round(u * 12), atol=1e-6)
 
 

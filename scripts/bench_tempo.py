@@ -29,6 +29,12 @@ with the decoder's own bar lines (no hit evidence). Printed per tracker: beat F,
 F, tempo as played (beats only where drums are heard, ±70 ms) and metre right, per tempo band (counted
 beats per minute, dotted quarters in 6/8 and 12/8) and per metre; `--sheet` adds the sheet F.
 `--fit-bars` fits the learned tracker's bar-phase weights (`app/pipeline/beats/bars.py`) on the songs.
+`--generator 1` (the default) draws the songs of the first song generator, which the bundled beat model
+was trained on and every quoted figure was measured on (a fresh groove every bar); `--generator 2`
+those of version 2's looped grooves with fewer bar-line markers (`app.training.beats.songs`).
+`--beat-models A.onnx B.onnx` compares beat networks on the same audio and hits (the learned
+trackers' rows are then named learned#1, learned#2, ... in that order; the bar-phase weights are the
+bundled ones for all).
 
     .venv/bin/python scripts/bench_tempo.py --trackers classic learned-network learned --songs 150 --seed 1
     .venv/bin/python scripts/bench_tempo.py --trackers learned --songs 300 --seed 0 --fit-bars
@@ -79,6 +85,15 @@ def main() -> int:
         "--trackers", nargs="+", choices=TRACKERS, help="compare these beat trackers on held-out beat songs"
     )
     parser.add_argument("--fit-bars", action="store_true", help="with --trackers: fit the bar-phase weights")
+    parser.add_argument(
+        "--generator", type=int, choices=(1, 2), default=1, help="with --trackers: the beat song generator's version"
+    )
+    parser.add_argument(
+        "--beat-models",
+        type=Path,
+        nargs="+",
+        help="with --trackers: beat networks (.onnx or .h5) to compare; the bundled one when not given",
+    )
     parser.add_argument(
         "--hits",
         choices=("labels", "model"),
@@ -169,11 +184,12 @@ class _Scored:
 
 
 def _bench_song(
-    index: int, seed: int, seconds: float, banks: list[SampleBank], backgrounds: list[np.ndarray]
+    index: int, seed: int, seconds: float, banks: list[SampleBank], backgrounds: list[np.ndarray], generator: int
 ) -> tuple[BeatSong, np.ndarray]:
-    """Held-out beat song `index`: its labels and its rendered, augmented audio (as validation renders it)."""
+    """Held-out beat song `index` of song generator version `generator`: its labels and its rendered,
+    augmented audio (as validation renders it)."""
     rng = np.random.default_rng([seed, BENCH_SPLIT, index, BEAT_STREAM])
-    song = beat_song(rng, seconds)
+    song = beat_song(rng, seconds, version=generator)
     bank = banks[int(rng.integers(len(banks)))]
     audio, played = render_drums(song.events, bank, banks, rng, seconds)
     audio = augment(audio, rng, backgrounds if rng.random() < BACKGROUND_SHARE else None)
@@ -194,19 +210,28 @@ def _compare_trackers(args: argparse.Namespace) -> int:
     from app.core.config import Settings
     from app.pipeline.beats.bars import EVIDENCE, beat_evidence
     from app.pipeline.beats.decode import decode
-    from app.pipeline.beats.tracker import beat_activations, load_beat_model
+    from app.pipeline.beats.tracker import BUNDLED_BEAT_MODEL, beat_activations, load_beat_model
     from app.pipeline.prediction.factory import load_predictor
     from app.training.beats.bar_weights import BarExample, fit_bar_weights, phase_accuracy, true_phase
 
     banks = split_banks(load_all_banks(), "val")
     clips = render_backgrounds(BACKGROUND_CLIPS, BACKGROUND_SECONDS, 1234, DEFAULT_DATA_DIR / "backgrounds")
     backgrounds = clips[BACKGROUND_CLIPS // 2 :]
-    network = load_beat_model()
+    paths = args.beat_models or [BUNDLED_BEAT_MODEL]
+    networks = [load_beat_model(path) for path in paths]
+    if len(paths) > 1:
+        for k, path in enumerate(paths, 1):
+            print(f"#{k}: {path}")
+    runs = [
+        (name if name == "classic" or len(paths) == 1 else f"{name}#{k}", name, k - 1)
+        for name in args.trackers
+        for k in (range(1, 2) if name == "classic" else range(1, len(paths) + 1))
+    ]
     predictor = load_predictor(Settings()) if args.hits == "model" else None
-    results: dict[str, list[_Scored]] = {name: [] for name in args.trackers}
+    results: dict[str, list[_Scored]] = {label: [] for label, _, _ in runs}
     examples: list[BarExample] = []
     for index in range(args.songs):
-        song, audio = _bench_song(index, args.seed, args.seconds, banks, backgrounds)
+        song, audio = _bench_song(index, args.seed, args.seconds, banks, backgrounds, args.generator)
         annotation = _heard(song)
         if annotation is None or not song.events:
             continue
@@ -216,19 +241,20 @@ def _compare_trackers(args: argparse.Namespace) -> int:
             hits = sorted(predictor.predict(audio, MODEL_SR), key=lambda h: h.time)
             if not hits:
                 continue
-        activations = beat_activations(network, audio, MODEL_SR) if set(args.trackers) - {"classic"} else None
-        for name in args.trackers:
+        learned = set(args.trackers) - {"classic"}
+        every = [beat_activations(network, audio, MODEL_SR) for network in networks] if learned else []
+        activations = every[0] if every else None
+        for label, name, which in runs:
             try:
                 if name == "classic":
                     transcription = transcribe(hits, duration_s=args.seconds, audio=audio, sr=MODEL_SR)
                 else:
-                    assert activations is not None
-                    track = decode(*activations)
+                    track = decode(*every[which])
                     if name == "learned":
-                        track = recount_bars(track, activations[0], hits)
+                        track = recount_bars(track, every[which][0], hits)
                     transcription = transcribe(hits, duration_s=args.seconds, beats=track)
             except TranscriptionError:
-                results[name].append(_Scored(song.bpm, song.metre, None, False))
+                results[label].append(_Scored(song.bpm, song.metre, None, False))
                 continue
             scores = score_beats(
                 annotation, np.asarray(transcription.beat_times), np.asarray(transcription.downbeat_times)
@@ -236,7 +262,7 @@ def _compare_trackers(args: argparse.Namespace) -> int:
             sheet = None
             if args.sheet:
                 sheet = _score_sheet_on(annotation, hits, transcription, args.seconds, strokes)
-            results[name].append(
+            results[label].append(
                 _Scored(song.bpm, song.metre, scores, transcription.time_signature == song.metre, sheet)
             )
         if args.fit_bars and activations is not None:
@@ -296,10 +322,11 @@ def _print_comparison(results: dict[str, list[_Scored]], args: argparse.Namespac
     """One table: per tracker, every song, then per tempo band and per metre."""
     songs = len(next(iter(results.values())))
     print(
-        f"\n{songs} held-out beat songs of {args.seconds:g} s (seed {args.seed}); beats where drums are heard, ±70 ms"
+        f"\n{songs} held-out beat songs of {args.seconds:g} s (seed {args.seed}, generator {args.generator}); "
+        "beats where drums are heard, ±70 ms"
     )
     header = (
-        f"{'tracker':<16}{'songs':<12}{'n':>4}{'beat F':>8}{'CMLt':>7}{'AMLt':>7}{'down F':>8}{'played':>8}{'metre':>7}"
+        f"{'tracker':<19}{'songs':<12}{'n':>4}{'beat F':>8}{'CMLt':>7}{'AMLt':>7}{'down F':>8}{'played':>8}{'metre':>7}"
     )
     print(header + (f"{'sheet F':>9}" if args.sheet else ""))
     for name, scored in results.items():
@@ -318,7 +345,7 @@ def _print_comparison(results: dict[str, list[_Scored]], args: argparse.Namespac
             played = sum(1 for x in b if x is not None and x.tempo_reading == AS_PLAYED) / n
             metre = sum(s.metre_right for s in group) / n
             row = (
-                f"{name:<16}{label:<12}{n:>4}{mean['beat_f']:>8.3f}{mean['cmlt']:>7.3f}{mean['amlt']:>7.3f}"
+                f"{name:<19}{label:<12}{n:>4}{mean['beat_f']:>8.3f}{mean['cmlt']:>7.3f}{mean['amlt']:>7.3f}"
                 f"{mean['downbeat_f']:>8.3f}{played:>8.0%}{metre:>7.0%}"
             )
             if args.sheet:

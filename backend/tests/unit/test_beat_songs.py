@@ -1,13 +1,16 @@
-"""The beat model's song generator: exact labels, every metre, tempo inside the decoder's range."""
+"""The beat model's song generator: exact labels, every metre, tempo inside the decoder's range; version 2's
+looped grooves with fewer bar-line markers; version 1 unchanged."""
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pytest
 
 from app.pipeline.beats.recipe import COMPOUND_BPM, METRES, SIMPLE_BPM
 from app.pipeline.prediction.frame import CLASSES
-from app.training.beats.songs import BeatSong, beat_song
+from app.training.beats.songs import BeatSong, _bar_v2, _compound_v2, _feel_v2, _offbeat_four, _second_bar, beat_song
 
 _BEATS = {m.name: m.beats for m in METRES}
 _COMPOUND = {m.name: m.compound for m in METRES}
@@ -42,7 +45,7 @@ def test_positions_count_the_bars_of_each_metre(metre: str) -> None:
             if a.metre == b.metre == metre:
                 assert b.position == a.position % _BEATS[metre] + 1
             assert _COMPOUND[a.metre] == _COMPOUND[metre], "a metre change keeps the kind of beat"
-        assert sum(b.metre == metre for b in song.beats) > len(song.beats) // 2
+        assert sum(b.metre == metre for b in song.beats) >= len(song.beats) // 2
 
 
 @pytest.mark.parametrize("metre", [m.name for m in METRES])
@@ -84,3 +87,101 @@ def test_songs_start_with_pickups_count_ins_and_silence() -> None:
         starts.append((song.events[0].time < first_downbeat - 0.05, song.beats[0].time < song.events[0].time - 0.05))
     assert any(pickup for pickup, _ in starts), "some songs start before the first downbeat"
     assert any(silent for _, silent in starts), "some songs have beats before the drums come in"
+
+
+def _fingerprint(version: int) -> str:
+    digest = hashlib.sha256()
+    for i in range(30):
+        song = beat_song(np.random.default_rng([7, i]), 20.0, version=version)
+        digest.update(repr([(round(e.time, 6), e.instrument, e.velocity) for e in song.events]).encode())
+        digest.update(repr([(round(b.time, 6), b.position, b.metre) for b in song.beats]).encode())
+    return digest.hexdigest()
+
+
+def test_the_first_generator_still_draws_the_songs_its_figures_were_measured_on() -> None:
+    # The held-out songs of bench_tempo --generator 1 must stay those the earlier figures came from.
+    assert _fingerprint(1) == "2c2ad8595d3b0c6761eb63ecc0bd4ac0c4b8209c89fffead175d9a5b85582d4b"
+    assert _fingerprint(2) != _fingerprint(1)
+
+
+def test_an_unknown_generator_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="version 3"):
+        beat_song(np.random.default_rng(0), 10.0, version=3)
+
+
+@pytest.mark.parametrize("metre", [m.name for m in METRES])
+def test_second_generator_songs_are_reproducible_counted_and_on_the_labelled_grid(metre: str) -> None:
+    drawn = songs(8, metre=metre, humanise=False, version=2)
+    assert drawn == songs(8, metre=metre, humanise=False, version=2)
+    for song in drawn:
+        for a, b in zip(song.beats, song.beats[1:], strict=False):
+            if a.metre == b.metre:
+                assert b.position == a.position % _BEATS[a.metre] + 1
+        u = beat_coordinates(song)
+        u = u[~np.isnan(u)]
+        assert len(u) > 10
+        assert np.allclose(u * 12, np.round(u * 12), atol=1e-6)
+
+
+def _marked_downbeats(song: BeatSong) -> tuple[int, int, int]:
+    """(downbeats, those with a kick or crash on them, those with a crash) of an unhumanised song."""
+    on: dict[float, set[str]] = {}
+    for e in song.events:
+        on.setdefault(round(e.time, 4), set()).add(e.instrument)
+    downbeats = [on.get(round(b.time, 4), set()) for b in song.beats if b.position == 1]
+    return len(downbeats), sum(bool({"kick", "crash"} & s) for s in downbeats), sum("crash" in s for s in downbeats)
+
+
+def test_the_second_generator_marks_bar_lines_less_plainly_than_the_first() -> None:
+    counts = {}
+    for version in (1, 2):
+        marks = [_marked_downbeats(s) for s in songs(120, humanise=False, version=version)]
+        downbeats, marked, crashed = (sum(m[k] for m in marks) for k in range(3))
+        unmarked_songs = sum(m[1] == 0 for m in marks)
+        counts[version] = (marked / downbeats, crashed / downbeats, unmarked_songs)
+    assert counts[2][0] < counts[1][0] - 0.1, counts
+    assert counts[2][1] < counts[1][1] / 2, counts
+    assert counts[1][2] == 0 and counts[2][2] >= 5, "some songs have neither kick nor crash on any 1"
+
+
+def test_offbeat_grooves_never_kick_on_one_and_include_the_one_drop() -> None:
+    bars = [_offbeat_four(np.random.default_rng(i)) for i in range(60)]
+    assert all(not (p == 0.0 and cls == "kick") for bar in bars for p, cls, _ in bar)
+    one_drops = [bar for bar in bars if not any(cls == "snare" and p in (1.0, 3.0) for p, cls, _ in bar)]
+    assert one_drops and all(any(p == 2.0 and cls == "kick" for p, cls, _ in bar) for bar in one_drops)
+    assert all(0.0 <= p < 4.0 for bar in bars for p, _, _ in bar)
+
+
+@pytest.mark.parametrize("metre", ["4/4", "3/4", "6/8", "12/8"])
+def test_two_bar_loops_keep_the_first_bar_and_move_its_kicks(metre: str) -> None:
+    m = next(x for x in METRES if x.name == metre)
+    grid = 1 / 3 if m.compound else 0.5
+    for i in range(20):
+        rng = np.random.default_rng(i)
+        first = _bar_v2(rng, m, "normal")
+        second = _second_bar(rng, first, m)
+        kept = [s for s in first if s[1] != "kick"]
+        assert second[: len(kept)] == kept
+        added = second[len(kept) :]
+        assert any(cls == "kick" for _, cls, _ in added)
+        assert all(0.0 <= p < m.beats and abs(p / grid - round(p / grid)) < 1e-9 for p, _, _ in added)
+
+
+def test_compound_bars_come_with_several_accent_patterns() -> None:
+    twelve = [_compound_v2(np.random.default_rng(i), 4) for i in range(40)]
+    snares = {tuple(sorted(p for p, cls, v in bar if cls == "snare" and v > 80)) for bar in twelve}
+    assert (2.0,) in snares, "a 12/8 with the backbeat only on 3 (half time)"
+    assert (1.0, 3.0) in snares
+    shuffles = [bar for bar in twelve if not any(abs(p % 1 - 1 / 3) < 1e-9 and cls != "snare" for p, cls, _ in bar)]
+    assert shuffles, "a 12/8 shuffle leaves out the middle eighth"
+    six = [_compound_v2(np.random.default_rng(i), 2) for i in range(40)]
+    assert any(not any(p == 0.0 and cls == "kick" for p, cls, _ in bar) for bar in six), "6/8 without kick on 1"
+
+
+def test_the_second_generator_plays_half_and_double_time_and_more_compound_metres() -> None:
+    drawn = songs(200, seconds=5.0, version=2)
+    shares = {name: sum(s.metre == name for s in drawn) / len(drawn) for name in ("6/8", "12/8")}
+    assert shares["6/8"] + shares["12/8"] > 0.3
+    four = next(m for m in METRES if m.name == "4/4")
+    feels = {_feel_v2(np.random.default_rng(i), four, bpm) for i in range(40) for bpm in (90.0, 150.0)}
+    assert feels == {"normal", "half", "double"}

@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from app.training.beats.songs import GENERATOR_VERSION
+
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "drumscribe-train"
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "pipeline" / "models" / "bundled" / "drumscribe_beats.h5"
 
@@ -25,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=32, help="channels of the temporal convolutions")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--workers", type=int, default=2, help="processes rendering songs")
+    parser.add_argument(
+        "--generator", type=int, choices=(1, 2), default=GENERATOR_VERSION, help="the beat song generator's version"
+    )
     args = parser.parse_args(argv)
 
     if args.step in ("train", "all", "export-onnx"):
@@ -36,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         from app.training.samples import load_all_banks
 
         banks = load_all_banks()
-        config = BeatBuildConfig(args.data_dir, seed=args.seed, workers=args.workers)
+        config = BeatBuildConfig(args.data_dir, seed=args.seed, workers=args.workers, generator=args.generator)
         # New data: a checkpoint of the old would otherwise be resumed on it.
         for stale in ("checkpoint.keras", "checkpoint.json", "best.weights.h5"):
             (args.data_dir / "beats" / stale).unlink(missing_ok=True)

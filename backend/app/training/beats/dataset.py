@@ -27,7 +27,7 @@ from app.pipeline.beats.features import beat_features, n_frames, peak_scale
 from app.pipeline.beats.recipe import FPS, METRES
 from app.training.augment import augment
 from app.training.band import render_backgrounds
-from app.training.beats.songs import BeatSong, beat_song
+from app.training.beats.songs import GENERATOR_VERSION, BeatSong, beat_song
 from app.training.dataset import BACKGROUND_CLIPS, BACKGROUND_SECONDS, split_banks
 from app.training.render import render_drums
 from app.training.samples import SampleBank, load_all_banks
@@ -55,6 +55,8 @@ class BeatBuildConfig:
     data_dir: Path
     seed: int = 1234
     workers: int = 2
+    generator: int = GENERATOR_VERSION
+    """The song generator's version (`beat_song`'s `version`), written into build.json."""
 
 
 def frame_labels(song: BeatSong, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,11 +80,17 @@ def frame_labels(song: BeatSong, frames: int) -> tuple[np.ndarray, np.ndarray, n
 
 
 def make_beat_song(
-    index: int, split: str, seed: int, banks: list[SampleBank], backgrounds: list[np.ndarray]
+    index: int,
+    split: str,
+    seed: int,
+    banks: list[SampleBank],
+    backgrounds: list[np.ndarray],
+    generator: int = GENERATOR_VERSION,
 ) -> tuple[np.ndarray, BeatSong]:
-    """Song number `index` of `split`: peak-scaled, augmented mono audio and its labelled beats."""
+    """Song number `index` of `split` from song generator version `generator`: peak-scaled, augmented
+    mono audio and its labelled beats."""
     rng = np.random.default_rng([seed, _SPLITS[split], index, BEAT_STREAM])
-    song = beat_song(rng, SONG_SECONDS)
+    song = beat_song(rng, SONG_SECONDS, version=generator)
     bank = banks[int(rng.integers(len(banks)))]
     audio, played = render_drums(song.events, bank, banks, rng, SONG_SECONDS)
     audio = augment(audio, rng, backgrounds if rng.random() < BACKGROUND_SHARE else None)
@@ -92,8 +100,8 @@ def make_beat_song(
 _state: dict[str, object] = {}
 
 
-def _init(banks: list[SampleBank], backgrounds: list[np.ndarray], seed: int, split: str) -> None:
-    _state.update(banks=banks, backgrounds=backgrounds, seed=seed, split=split)
+def _init(banks: list[SampleBank], backgrounds: list[np.ndarray], seed: int, split: str, generator: int) -> None:
+    _state.update(banks=banks, backgrounds=backgrounds, seed=seed, split=split, generator=generator)
 
 
 def _example(index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, BeatSong]:
@@ -103,6 +111,7 @@ def _example(index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
         int(_state["seed"]),  # type: ignore[call-overload]
         _state["banks"],  # type: ignore[arg-type]
         _state["backgrounds"],  # type: ignore[arg-type]
+        int(_state["generator"]),  # type: ignore[call-overload]
     )
     features = beat_features(audio)[:SEGMENT_FRAMES]
     labels, compound, mask = frame_labels(song, n_frames(len(audio)))
@@ -119,7 +128,7 @@ def build_beat_split(config: BeatBuildConfig, split: str, songs: int, banks: lis
     backgrounds = backgrounds[half:] if split == "val" else backgrounds[:half]
     arrays: dict[str, list[np.ndarray]] = {"features": [], "labels": [], "compound": [], "mask": []}
     described = []
-    init_args = (banks, backgrounds, config.seed, split)
+    init_args = (banks, backgrounds, config.seed, split, config.generator)
     pool = None
     if config.workers > 1:
         pool = multiprocessing.get_context("fork").Pool(config.workers, initializer=_init, initargs=init_args)
@@ -149,5 +158,9 @@ def build_beat_split(config: BeatBuildConfig, split: str, songs: int, banks: lis
     for name, items in arrays.items():
         np.save(out / f"{name}.npy", np.stack(items))
     (out / "songs.json").write_text(json.dumps(described))
-    (out / "build.json").write_text(json.dumps({"songs": songs, "seed": config.seed, "kits": [b.name for b in banks]}))
+    (out / "build.json").write_text(
+        json.dumps(
+            {"songs": songs, "seed": config.seed, "generator": config.generator, "kits": [b.name for b in banks]}
+        )
+    )
     return out

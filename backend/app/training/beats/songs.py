@@ -13,6 +13,20 @@ generator writes, beyond the drum model's grooves (whose styles it reuses for 4/
 - breaks (bars without drums, or a single crash), fills at phrase ends, some of them crossing the bar
   line and landing on the next bar's second beat.
 
+Version 2 (`beat_song(..., version=2)`, `--generator 2` of the training script) marks bar lines less
+plainly.
+Version 1 drew a fresh groove every bar and crashed on most section starts, so the bar line could be
+read off the pattern change and the kick or crash on 1. Version 2 plays a song as sections of a looped
+groove of one bar or two (the second with its kicks moved), varied only in velocities and a dropped
+stroke, so a bar line is heard in where the loop repeats, in fills and short pickups at phrase ends and
+in where a section changes its groove or its feel; 4/4 grooves without a kick on 1 (one drop, displaced
+and pushed kicks) and 6/8 and 12/8 with more accent patterns (shuffle, backbeat on 3, accents in twos);
+a crash on every section start in 30 % of songs, on some in 40 %, never in 30 % (and never in half of
+the songs whose groove has no kick on 1); half and double time more often; more 6/8 and 12/8. A model
+trained on version 2 alone (3,000 songs, 25 epochs) was worse than the bundled one on version 1's
+held-out songs and only a little better on version 2's (backend/MODEL_CARD.md, "Generator version 2"),
+so version 1 stays the default and is kept draw for draw (`scripts/bench_tempo.py --generator 1`).
+
 This module has its own random stream: the drum model's data (`app.training.grooves`,
 `app.training.dataset`) draws nothing differently because it exists.
 """
@@ -29,7 +43,11 @@ from app.training.grooves import STYLES, Event
 Stroke = tuple[float, str, int]
 """(position in beats from the bar's start, class, velocity)."""
 
+GENERATOR_VERSION = 1
+"""The generator `beat_song` draws from unless told: 1, the one the bundled beat model was trained on
+(2: looped grooves with fewer bar-line markers, not shipped: the module docstring says why)."""
 METRE_SHARES: dict[str, float] = {"4/4": 0.5, "3/4": 0.18, "6/8": 0.16, "12/8": 0.16}
+METRE_SHARES_V2: dict[str, float] = {"4/4": 0.44, "3/4": 0.16, "6/8": 0.2, "12/8": 0.2}
 SIMPLE_SONG_BPM = (60.0, 200.0)
 COMPOUND_SONG_BPM = (COMPOUND_BPM[0] + 5.0, COMPOUND_BPM[1] - 10.0)
 """Dotted quarters per minute; inside the decoder's range with a margin for drift."""
@@ -217,6 +235,191 @@ def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _Pla
     return _Plan(metres, strokes)
 
 
+# --- Version 2: looped grooves, bar lines marked less plainly --------------------------------------
+
+
+def _offbeat_four(rng: np.random.Generator) -> list[Stroke]:
+    """A 4/4 bar whose kick is not on beat 1: a one-drop (kick and snare or rim only on 3), a
+    displaced kick (on the and of 1, or on 2), or a pushed one (the kick anticipates 1 on the last
+    16th of the bar before and 3 on the and of 2)."""
+    keeper = _keeper(rng)
+    kind = int(rng.integers(3))
+    step = 0.5 if rng.random() < 0.7 else 0.25
+    out: list[Stroke] = [(i * step, keeper, _v(rng, 88 if _on(i * step, 1.0) else 70)) for i in range(round(4 / step))]
+    if kind == 0:  # one drop: nothing on 1
+        out += [(2.0, "kick", _v(rng, 108)), (2.0, str(rng.choice(["snare", "snare", "tom_high"])), _v(rng, 100))]
+        out += [(p, "hihat_open", _v(rng, 85)) for p in (1.5, 3.5) if rng.random() < 0.3]
+        return out
+    out += [(1.0, "snare", _v(rng, 108)), (3.0, "snare", _v(rng, 108))]
+    if kind == 1:
+        first = [0.5, 0.75, 1.5][int(rng.integers(3))]
+        out += [(first, "kick", _v(rng, 105)), (2.5, "kick", _v(rng, 100))]
+        out += [(2.0, "kick", _v(rng, 95))] if rng.random() < 0.4 else []
+    else:
+        out += [(1.5, "kick", _v(rng, 105)), (3.75, "kick", _v(rng, 100))]
+        out += [(2.75, "kick", _v(rng, 90))] if rng.random() < 0.5 else []
+    return out
+
+
+def _compound_v2(rng: np.random.Generator, beats: int) -> list[Stroke]:
+    """6/8 or 12/8 with more accent patterns than `_compound` (which a third of the bars still play):
+    a 12/8 blues shuffle (the keeper on the first and last eighth of each beat, backbeat on 2 and 4),
+    a 12/8 with the backbeat only on 3 (half time), a 6/8 whose snare comes on the last eighth and whose
+    kick moves off 1, or the eighths accented in twos across the beats (3 against 2)."""
+    kind = int(rng.integers(4))
+    if kind == 0:
+        return _compound(rng, beats)
+    keeper = _keeper(rng)
+    third = 1 / 3
+    if kind == 1:  # the shuffle: first and last eighth of each beat
+        out: list[Stroke] = [
+            (b + e * third, keeper, _v(rng, 95 if e == 0 else 70)) for b in range(beats) for e in (0, 2)
+        ]
+        out += [(0.0, "kick", _v(rng, 108))] + [(float(b), "snare", _v(rng, 108)) for b in range(1, beats, 2)]
+        out += [(2.0, "kick", _v(rng, 100))] if beats == 4 and rng.random() < 0.7 else []
+        out += [(beats - third, "kick", _v(rng, 90))] if rng.random() < 0.4 else []
+        return out
+    out = [(b + e * third, keeper, _v(rng, 90 if e == 0 else 72)) for b in range(beats) for e in range(3)]
+    if kind == 2:  # half time: the backbeat on the bar's middle beat only
+        out += [(0.0, "kick", _v(rng, 110)), (beats / 2, "snare", _v(rng, 110))]
+        out += [(beats / 2 - third, "kick", _v(rng, 92))] if rng.random() < 0.5 else []
+        return out
+    # accents in twos: every other eighth louder (a hemiola over the bar), kick off the downbeat
+    out = [(b + e * third, keeper, _v(rng, 95 if (3 * b + e) % 2 == 0 else 65)) for b in range(beats) for e in range(3)]
+    out += [(float(b), "snare", _v(rng, 105)) for b in range(1, beats, 2)]
+    out += [(2 * third, "kick", _v(rng, 100))] + ([(0.0, "kick", _v(rng, 100))] if rng.random() < 0.4 else [])
+    return out
+
+
+def _bar_v2(rng: np.random.Generator, metre: Metre, feel: str) -> list[Stroke]:
+    """One bar of a version-2 loop: the drum model's styles, the first generator's waltzes and compound
+    bars, and the grooves without a kick on 1 (`_offbeat_four`, `_compound_v2`)."""
+    if metre.compound:
+        return _compound_v2(rng, metre.beats)
+    if metre.beats == 3:
+        return _waltz(rng)
+    if feel == "normal" and rng.random() < 0.35:
+        return _offbeat_four(rng)
+    return _four_four(rng, feel)
+
+
+def _second_bar(rng: np.random.Generator, bar: list[Stroke], metre: Metre) -> list[Stroke]:
+    """The second bar of a two-bar loop: the first with its kicks moved (8ths or, in compound metres,
+    triplet eighths), and now and then an open hi-hat or snare pickup at its end."""
+    grid = 1 / 3 if metre.compound else 0.5
+    slots = [i * grid for i in range(round(metre.beats / grid))]
+    kicks = sorted(rng.choice(slots, size=int(rng.integers(1, 4)), replace=False).tolist())
+    out = [s for s in bar if s[1] != "kick"] + [(float(p), "kick", _v(rng, 100)) for p in kicks]
+    if rng.random() < 0.4:
+        out.append((metre.beats - grid, str(rng.choice(["hihat_open", "snare"])), _v(rng, 95)))
+    return out
+
+
+def _loop(rng: np.random.Generator, metre: Metre, feel: str) -> list[list[Stroke]]:
+    """A groove of one bar, or two (the second differing from the first), repeated through a section."""
+    first = _bar_v2(rng, metre, feel)
+    return [first, _second_bar(rng, first, metre)] if rng.random() < 0.4 else [first]
+
+
+def _vary(rng: np.random.Generator, bar: list[Stroke]) -> list[Stroke]:
+    """A repetition of a loop's bar: new velocities, now and then a stroke left out (as drummers vary)."""
+    out = [(p, cls, int(np.clip(v + rng.normal(0.0, 6.0), 1, 127))) for p, cls, v in bar]
+    if len(out) > 4 and rng.random() < 0.25:
+        del out[int(rng.integers(len(out)))]
+    return out
+
+
+def _pickup(rng: np.random.Generator, metre: Metre) -> list[Stroke]:
+    """A short pickup into the next bar: one to three snare or tom strokes on the last 8ths or 16ths."""
+    step = float(rng.choice([1 / 3, 1 / 6] if metre.compound else [0.5, 0.25]))
+    n = int(rng.integers(1, 4))
+    voice = str(rng.choice(["snare", "snare", "tom_high", "tom_low"]))
+    return [(metre.beats - (n - i) * step, voice, _v(rng, 95, 12)) for i in range(n)]
+
+
+def _plan_v2(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _Plan:
+    """Version 2: sections of a looped one- or two-bar groove (the bar line is heard in where the loop
+    repeats), fills and short pickups at phrase ends, and bar-line markers by the song's habit: a crash
+    at every section start (30 %), at some (40 %) or never (30 %; always never when the groove has no
+    kick on 1, half of the time). Sections may change the groove, or the feel (half / double time)."""
+    feel = _feel_v2(rng, metre, bpm)
+    phrase = int(rng.choice([2, 4, 4, 8]))
+    section = int(rng.choice([4, 8, 8, 16]))
+    habit = float(rng.choice([1.0, 0.35, 0.0], p=[0.3, 0.4, 0.3]))
+    metres = [metre] * bars
+    if rng.random() < 0.08 and bars >= 8:
+        first, length = int(rng.integers(2, bars - 5)), int(rng.integers(2, 5))
+        metres[first : first + length] = [_other_metre(metre)] * length
+    loops: dict[str, list[list[Stroke]]] = {}
+
+    def loop_for(m: Metre, key: str) -> list[list[Stroke]]:
+        if key not in loops:
+            loops[key] = _loop(rng, m, feel if m.name == "4/4" else "normal")
+        return loops[key]
+
+    main = loop_for(metre, f"{metre.name}/0")
+    if not any(p == 0.0 and cls == "kick" for bar in main for p, cls, _ in bar) and rng.random() < 0.5:
+        habit = 0.0  # nothing marks bar 1: fills, pickups and the loop's period must
+    strokes: list[list[Stroke]] = [[] for _ in range(bars)]
+    bar = 0
+    if rng.random() < 0.1:
+        strokes[0] = [(float(b), "hihat_closed", _v(rng, 80)) for b in range(metres[0].beats)]
+        bar = 1
+    elif rng.random() < 0.25:
+        beats = metres[0].beats
+        strokes[0] = _fill(rng, beats - float(rng.choice([1.0, 2.0] if beats > 2 else [1.0])), beats, metres[0])
+        bar = 1
+    crash = bar > 0 and rng.random() < habit
+    breaks = rng.random() < 0.15
+    tail = False
+    groove = 0  # which of the song's two grooves this section plays
+    for b in range(bar, bars):
+        m = metres[b]
+        counted = b - bar
+        if counted and counted % section == 0:
+            groove = 1 - groove if rng.random() < 0.5 else groove
+            crash = rng.random() < habit
+            if rng.random() < 0.25 and m.name == "4/4":  # the next section changes feel
+                feel = str(rng.choice([f for f in ("normal", "half", "double") if f != feel]))
+                loops = {k: v for k, v in loops.items() if not k.startswith("4/4")}
+        if breaks and not tail and b > bar + 2 and rng.random() < 0.1:
+            strokes[b] = [(0.0, "crash", _v(rng, 110)), (0.0, "kick", _v(rng, 110))] if rng.random() < 0.4 else []
+            crash = rng.random() < habit
+            continue
+        pattern = loop_for(m, f"{m.name}/{groove}")
+        part = _vary(rng, pattern[counted % len(pattern)])
+        if tail:
+            part = [s for s in part if s[0] >= 1.0]
+            part += [(1.0, "crash", _v(rng, 112))] if rng.random() < max(habit, 0.3) else []
+        across = False
+        ends_phrase = counted % phrase == phrase - 1 or (counted + 1) % section == 0
+        if ends_phrase and rng.random() < 0.55:
+            across = rng.random() < 0.25 and b + 1 < bars
+            start = m.beats - float(rng.choice([0.5, 1.0, 2.0] if m.beats > 2 else [0.5, 1.0]))
+            part = [s for s in part if s[0] < start] + _fill(rng, start, m.beats + (1.0 if across else 0.0), m)
+        elif (ends_phrase and rng.random() < 0.4) or rng.random() < 0.06:
+            pickup = _pickup(rng, m)
+            part = [s for s in part if s[0] < pickup[0][0] or s[1] in ("kick", "hihat_closed", "ride")] + pickup
+        if crash and not tail:
+            part += [(0.0, "crash", _v(rng, 112))]
+            part += [(0.0, "kick", _v(rng, 110))] if rng.random() < 0.7 else []
+            crash = False
+        tail = across
+        strokes[b] = part
+    return _Plan(metres, strokes)
+
+
+def _feel_v2(rng: np.random.Generator, metre: Metre, bpm: float) -> str:
+    """`_feel`, more often: a quarter of brisk 4/4 songs at half time, a quarter of slow ones at double."""
+    if metre.name != "4/4":
+        return "normal"
+    if bpm > 105 and rng.random() < 0.25:
+        return "half"
+    if bpm < 120 and rng.random() < 0.25:
+        return "double"
+    return "normal"
+
+
 def _tempo_map(rng: np.random.Generator, bpm: float, beats: int) -> np.ndarray:
     """Start times of `beats + 1` beats from 0: a steady tempo with drift, wander and rubato by chance."""
     k = np.arange(beats, dtype=np.float64)
@@ -237,17 +440,26 @@ def _tempo_map(rng: np.random.Generator, bpm: float, beats: int) -> np.ndarray:
 
 
 def beat_song(
-    rng: np.random.Generator, duration_s: float, *, metre: str | None = None, humanise: bool = True
+    rng: np.random.Generator,
+    duration_s: float,
+    *,
+    metre: str | None = None,
+    humanise: bool = True,
+    version: int = GENERATOR_VERSION,
 ) -> BeatSong:
     """A drum part at least `duration_s` long with every beat labelled; `metre` forces the first bar's
-    metre, `humanise=False` plays every stroke exactly on its grid position (for tests)."""
+    metre, `humanise=False` plays every stroke exactly on its grid position (for tests). `version` 1
+    draws the first generator's songs (a fresh groove every bar), 2 the looped grooves (module docstring)."""
+    if version not in (1, 2):
+        raise ValueError(f"beat song generator version {version} does not exist: use 1 or 2")
+    shares = METRE_SHARES if version == 1 else METRE_SHARES_V2
     if metre is None:
-        metre = str(rng.choice(list(METRE_SHARES), p=list(METRE_SHARES.values())))
+        metre = str(rng.choice(list(shares), p=list(shares.values())))
     first = _BY_NAME[metre]
     low, high = COMPOUND_SONG_BPM if first.compound else SIMPLE_SONG_BPM
     bpm = float(np.exp(rng.uniform(np.log(low), np.log(high))))
     bars = int(np.ceil(duration_s * bpm / 60.0 / first.beats)) + 3
-    plan = _plan(rng, first, bars, bpm)
+    plan = _plan(rng, first, bars, bpm) if version == 1 else _plan_v2(rng, first, bars, bpm)
     starts = np.cumsum([0] + [m.beats for m in plan.metres])  # first beat of each bar
     times = _tempo_map(rng, bpm, int(starts[-1]))
     if rng.random() < 0.25:  # the recording starts mid-groove, somewhere in the first two bars

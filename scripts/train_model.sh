@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build DrumScribe's synthetic drum data from Debian's packages and train the frame-level model from
-# scratch, with fixed seeds; the result (.h5, its ONNX export and the recipe .json) replaces the bundled
+# scratch (or, with --init-from, from an exported model's weights), with fixed seeds; the result (.h5, its ONNX export and the recipe .json) replaces the bundled
 # model in the backend package.
 #
 #   scripts/train_model.sh [--train-songs N] [--val-songs N] [--epochs N] [--max-minutes M]
 #                          [--data-dir DIR] [--out FILE.h5] [--seed S] [--workers N] [--skip-build]
 #                          [--band-share F] [--stem-share F] [--arch cnn|crnn] [--resume]
+#                          [--init-from MODEL.h5] [--learning-rate LR]
 #
 # Defaults (6000 training songs of 8–16 s, about 20 h of audio; 25 epochs) take about 3–4 hours on a
 # 2-core CPU: about 15 minutes to render and 8 minutes an epoch. The data goes to

@@ -8,9 +8,17 @@ import json
 from pathlib import Path
 
 from app.training.dataset import BAND_SHARE, STEM_SHARE
+from app.training.train import FINETUNE_LEARNING_RATE, LEARNING_RATE
 
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "drumscribe-train"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "pipeline" / "models" / "bundled" / "drumscribe_frame.h5"
+
+
+def learning_rate(given: float | None, init_from: Path | None) -> float:
+    """The peak learning rate: the one given, else the fine-tuning rate when starting from a model."""
+    if given is not None:
+        return given
+    return FINETUNE_LEARNING_RATE if init_from is not None else LEARNING_RATE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", choices=("cnn", "crnn"), default="cnn", help="the network (model.ARCHITECTURES)")
     parser.add_argument("--gru-units", type=int, default=64, help="GRU units per direction of the crnn")
     parser.add_argument("--resume", action="store_true", help="carry on from the last epoch of an interrupted run")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="fine-tune: start from this exported model's weights (.h5 with its .json; same --arch and sizes)",
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help=f"peak learning rate (default {LEARNING_RATE:g}; {FINETUNE_LEARNING_RATE:g} with --init-from)",
+    )
     parser.add_argument("--band-share", type=float, default=BAND_SHARE, help="share of songs with a full band")
     parser.add_argument("--stem-share", type=float, default=STEM_SHARE, help="share of songs imitating a drum stem")
     args = parser.parse_args(argv)
@@ -62,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                 arch=args.arch,
                 gru_units=args.gru_units,
                 resume=args.resume,
+                init_from=args.init_from,
+                learning_rate=learning_rate(args.learning_rate, args.init_from),
                 notes={
                     "train_songs": args.train_songs,
                     "val_songs": args.val_songs,

@@ -1,6 +1,9 @@
 """Training loop (resumable from its last epoch), threshold choice on held-out synthetic songs, and export of
 the shipped model.
 
+`TrainConfig(init_from=PATH.h5)` (`--init-from`) starts from an exported model's weights instead of random
+ones (fine-tuning), after checking that its recipe and layers match the configured architecture.
+
 Every epoch ends by saving the whole model with its optimizer state to DATA/checkpoint-ARCH/last.keras and
 the run's progress to state.json beside it; `TrainConfig(resume=True)` (`--resume`) carries on from there
 with the same learning-rate schedule, best-so-far weights and time budget. A resumed run sees the epochs'
@@ -19,7 +22,7 @@ import numpy as np
 
 from app.evaluation.metrics import Counts, match_counts
 from app.pipeline.prediction.frame import CLASSES, FPS, KIND, N_MELS, is_frame_model, pick_peaks
-from app.training.export_onnx import export_beside, require_export_tools
+from app.training.export_onnx import export_beside, require_export_tools, sha256_of
 from app.training.model import build_model
 
 if TYPE_CHECKING:
@@ -34,6 +37,19 @@ POSITIVE_WEIGHT = 4.0
 
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
+LEARNING_RATE = 1e-3
+"""Peak learning rate of a run from random weights."""
+
+FINETUNE_LEARNING_RATE = 2e-4
+"""Peak learning rate of a run that starts from a trained model (`init_from`): a fifth of LEARNING_RATE.
+Adam's first steps move every weight by about the learning rate whatever its gradient, so the full rate
+would first throw a trained model far from where it was (and lose what it knew of drums alone) before
+the cosine decay lets it settle; a lower one adapts it to the new data from where it stands."""
+
+
+class InitModelMismatchError(ValueError):
+    """The model to start from does not have the configured architecture or the frame model's recipe."""
+
 
 @dataclass
 class TrainConfig:
@@ -43,7 +59,7 @@ class TrainConfig:
     out_path: Path
     epochs: int = 40
     batch_size: int = 16
-    learning_rate: float = 1e-3
+    learning_rate: float = LEARNING_RATE
     max_minutes: float = 0.0
     """Stop after this many minutes of training (0: no limit); the best epoch so far is exported."""
     seed: int = 1234
@@ -54,6 +70,9 @@ class TrainConfig:
     gru_units: int = 64
     resume: bool = False
     """Carry on from the checkpoint of an interrupted run of the same architecture in data_dir, if there is one."""
+    init_from: Path | None = None
+    """An exported model (.h5 with its .json recipe beside it) whose weights the run starts from (fine-tuning);
+    a resumed run's checkpoint takes precedence, as it already started from them."""
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -139,6 +158,71 @@ def checkpoint_dir(config: TrainConfig) -> Path:
     return config.data_dir / f"checkpoint-{config.arch}"
 
 
+def _layer_shapes(model: keras.Model) -> list[tuple[str, list[tuple[int, ...]]]]:
+    """Each layer's class name and weight shapes, in order: what must agree for weights to carry over."""
+    return [(type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
+
+
+def init_record(path: Path) -> dict[str, Any]:
+    """What the exported metadata records of the model a run started from: file, checksum and version."""
+    recipe = json.loads(path.with_suffix(".json").read_text())
+    return {"file": path.name, "sha256": sha256_of(path), "version": recipe.get("version")}
+
+
+def load_initial_weights(model: keras.Model, config: TrainConfig) -> None:
+    """Copy the weights of the exported model `config.init_from` into `model` (built from `config`).
+
+    Checks the recipe beside the file (kind, classes, mel bands, frame rate, architecture and sizes) and
+    then every layer's weight shapes; raises InitModelMismatchError naming the difference, or
+    FileNotFoundError.
+    """
+    import keras
+
+    path = config.init_from
+    assert path is not None
+    recipe_path = path.with_suffix(".json")
+    if not path.is_file():
+        raise FileNotFoundError(f"--init-from {path}: no such model file (give an exported .h5)")
+    if not recipe_path.is_file():
+        raise FileNotFoundError(
+            f"--init-from {path}: no recipe {recipe_path.name} beside it; without it the classes and features "
+            "the model was trained on are unknown (start from a model exported by `python -m app.training train`)"
+        )
+    recipe = json.loads(recipe_path.read_text())
+    saved_config = recipe.get("config", {})
+    expected = {
+        "kind": (recipe.get("kind"), KIND),
+        "classes": (recipe.get("classes"), list(CLASSES)),
+        "n_mels": (recipe.get("n_mels"), N_MELS),
+        "fps": (recipe.get("fps"), FPS),
+        # Recipes from before the crnn option name no architecture: they are all cnn.
+        "arch": (recipe.get("arch", "cnn"), config.arch),
+        "width": (saved_config.get("width"), config.width),
+        "temporal": (saved_config.get("temporal"), config.temporal),
+    }
+    if config.arch == "crnn":
+        expected["gru_units"] = (saved_config.get("gru_units"), config.gru_units)
+    for key, (found, wanted) in expected.items():
+        if found != wanted:
+            raise InitModelMismatchError(
+                f"--init-from {path}: its recipe {recipe_path.name} has {key}={found!r} but this run is configured "
+                f"for {wanted!r}; train with the settings it was trained with (--arch and sizes) or from scratch"
+            )
+    source = keras.models.load_model(path, compile=False)
+    found_layers, wanted_layers = _layer_shapes(source), _layer_shapes(model)
+    if found_layers != wanted_layers:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(found_layers, wanted_layers, strict=False)) if a != b),
+            min(len(found_layers), len(wanted_layers)),
+        )
+        raise InitModelMismatchError(
+            f"--init-from {path}: its layers differ from the configured {config.arch} model at layer {first} "
+            f"({len(found_layers)} layers against {len(wanted_layers)}); train with the settings it was trained "
+            "with or from scratch"
+        )
+    model.set_weights(source.get_weights())
+
+
 def _fresh_or_resumed(config: TrainConfig, steps: int) -> tuple[keras.Model, Progress]:
     """The model to train and the progress so far: from the checkpoint when resuming, else new and compiled."""
     import keras
@@ -156,6 +240,9 @@ def _fresh_or_resumed(config: TrainConfig, steps: int) -> tuple[keras.Model, Pro
         config.learning_rate, decay_steps=max(steps * config.epochs, 1), alpha=0.05
     )
     model = build_model(width=config.width, temporal=config.temporal, arch=config.arch, gru_units=config.gru_units)
+    if config.init_from is not None:
+        load_initial_weights(model, config)
+        print(f"starting from the weights of {config.init_from}", flush=True)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_bce)
     return model, Progress()
 
@@ -241,6 +328,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
         "val_segments": len(val_x),
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
+    if config.init_from is not None:
+        # The starting model's file and checksum, so a fine-tuned model's lineage can be checked.
+        metadata["init_from"] = init_record(config.init_from)
     config.out_path.with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")
     # The ONNX form is what workers run; it is checked against the Keras form before it is written.
     metadata.update(export_beside(config.out_path, loaded))

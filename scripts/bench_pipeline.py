@@ -2,9 +2,9 @@
 
 Each configuration runs in a fresh process that does nothing but the four stages, so its VmHWM is the
 pipeline's peak memory. The song, a rendered groove (Hydrogen sampled kit) over a synthetic bass line,
-is written beforehand by another process: rendering it takes more memory than transcribing it. Demucs runs a full-size HTDemucs with random
-weights saved in demucs' local-repo layout: no weights can be downloaded here, and speed and memory
-depend on the architecture, not on the weights' values.
+is written beforehand by another process: rendering it takes more memory than transcribing it. Demucs
+runs a full-size HTDemucs with random weights saved in demucs' local-repo layout: no weights can be
+downloaded here, and speed and memory depend on the architecture, not on the weights' values.
 
     .venv/bin/python scripts/bench_pipeline.py [--durations 60 180] [--separators none hpss demucs]
         [--repeat N] [--cli] [--runtimes]
@@ -75,7 +75,8 @@ def main() -> int:
           f"{'total':>8}{'x real':>8}{'peak MB':>9}{'model x':>9}")  # fmt: skip
     songs = Path(tempfile.mkdtemp(prefix="drumscribe-bench-songs-"))
     for seconds in args.durations:
-        subprocess.run([sys.executable, __file__, "--render", str(seconds), str(songs / f"{seconds:g}.wav")], check=True)
+        song = songs / f"{seconds:g}.wav"
+        subprocess.run([sys.executable, __file__, "--render", str(seconds), str(song)], check=True)
     jobs: dict[float, Path] = {}
     for separator in args.separators:
         for seconds in args.durations:
@@ -146,6 +147,7 @@ def render_song(seconds: float, song: Path) -> None:
     """Write the benchmark's song: a funk groove over a bass line, `seconds` long, stereo."""
     import numpy as np
     import soundfile as sf
+
     from app.pipeline.constants import SAMPLE_RATE
     from app.synth.grooves import FUNK_SIXTEENTHS, groove_from_pattern
     from app.synth.kits import default_sample_kit, render_groove
@@ -220,6 +222,7 @@ def run_network(repeat: int, song: Path) -> dict[str, float]:
     """Median seconds of the log-mel features, and of the bundled network in TensorFlow and in onnxruntime."""
     import numpy as np
     import soundfile as sf
+
     from app.core.config import BUNDLED_KERAS_MODEL_PATH, get_settings
     from app.pipeline.models import ModelResolver
     from app.pipeline.prediction import frame

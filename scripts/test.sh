@@ -12,8 +12,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 cd "$root/backend"
 export TF_CPP_MIN_LOG_LEVEL=2
-"$root/.venv/bin/ruff" check app tests
-"$root/.venv/bin/ruff" format --check app tests
+# The scripts have no pyproject of their own: the backend's settings lint them too.
+"$root/.venv/bin/ruff" check --config pyproject.toml app tests ../scripts
+"$root/.venv/bin/ruff" format --config pyproject.toml --check app tests ../scripts
 "$root/.venv/bin/mypy" app
 "$root/.venv/bin/python" -m pytest -q -ra "$@"
 if [ "$#" -eq 0 ]; then

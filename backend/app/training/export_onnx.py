@@ -173,8 +173,6 @@ def export_beside(h5_path: Path, model: keras.Model | None = None, opset: int = 
     beside the model when there is one. Raises ExportMismatchError if the forms disagree.
     """
     import keras
-    import onnxruntime
-    import tf2onnx
 
     if model is None:
         model = keras.models.load_model(h5_path, compile=False)
@@ -190,6 +188,18 @@ def export_beside(h5_path: Path, model: keras.Model | None = None, opset: int = 
                 f"hits against {agreement.onnx_hits} ONNX hits; {onnx_path} was left as it was"
             )
         write_shipped(onnx_path, candidate.read_bytes())
+    return record_export(h5_path, opset, asdict(agreement))
+
+
+def record_export(h5_path: Path, opset: int, check: dict[str, Any]) -> dict[str, Any]:
+    """The recipe's `runtimes` and `onnx_check` entries for the .h5 at `h5_path` and its checked .onnx
+    beside it (`check`: how the two forms agreed on the check groove), also written into the JSON beside
+    the model when there is one."""
+    import keras
+    import onnxruntime
+    import tf2onnx
+
+    onnx_path = h5_path.with_suffix(".onnx")
     entries: dict[str, Any] = {
         "runtimes": [
             {
@@ -203,7 +213,7 @@ def export_beside(h5_path: Path, model: keras.Model | None = None, opset: int = 
             },
             {"file": h5_path.name, "runtime": "keras (tensorflow)", "sha256": sha256_of(h5_path), "default": False},
         ],
-        "onnx_check": {"groove": "rock, funk, tom fill, crash and ride (Millo_MultiLayered2)", **asdict(agreement)},
+        "onnx_check": {"groove": "rock, funk, tom fill, crash and ride (Millo_MultiLayered2)", **check},
     }
     recipe = h5_path.with_suffix(".json")
     if recipe.is_file():

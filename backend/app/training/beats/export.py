@@ -14,7 +14,6 @@ the model gets a `runtimes` entry per file and the check's figures.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import warnings
 from dataclasses import asdict, dataclass
@@ -25,7 +24,7 @@ import numpy as np
 
 from app.pipeline.beats.decode import decode
 from app.pipeline.beats.recipe import KIND, N_FEATURES, OUTPUT_BEATS, OUTPUT_COMPOUND
-from app.training.export_onnx import ONNX_OPSET, ExportMismatchError, check_groove_audio, sha256_of, write_shipped
+from app.training.export_onnx import ONNX_OPSET, ExportMismatchError, check_groove_audio, record_export, write_shipped
 
 if TYPE_CHECKING:
     import keras
@@ -95,8 +94,6 @@ def export_beat_onnx(h5_path: Path, opset: int = ONNX_OPSET) -> dict[str, Any]:
     Raises ExportMismatchError (and leaves the old file) when the two forms disagree on the check groove.
     """
     import keras
-    import onnxruntime
-    import tf2onnx
 
     model = keras.models.load_model(h5_path, compile=False)
     onnx_path = h5_path.with_suffix(".onnx")
@@ -111,24 +108,4 @@ def export_beat_onnx(h5_path: Path, opset: int = ONNX_OPSET) -> dict[str, Any]:
                 f"{onnx_path} was left as it was"
             )
         write_shipped(onnx_path, candidate.read_bytes())
-    entries: dict[str, Any] = {
-        "runtimes": [
-            {
-                "file": onnx_path.name,
-                "runtime": "onnxruntime",
-                "opset": opset,
-                "sha256": sha256_of(onnx_path),
-                "default": True,
-                "converter": f"keras {keras.__version__} Model.export(format='onnx'), tf2onnx {tf2onnx.__version__}",
-                "checked_with": f"onnxruntime {onnxruntime.__version__}",
-            },
-            {"file": h5_path.name, "runtime": "keras (tensorflow)", "sha256": sha256_of(h5_path), "default": False},
-        ],
-        "onnx_check": {"groove": "rock, funk, tom fill, crash and ride (Millo_MultiLayered2)", **asdict(agreement)},
-    }
-    recipe = h5_path.with_suffix(".json")
-    if recipe.is_file():
-        metadata = json.loads(recipe.read_text())
-        metadata.update(entries)
-        write_shipped(recipe, (json.dumps(metadata, indent=2) + "\n").encode())
-    return entries
+    return record_export(h5_path, opset, asdict(agreement))

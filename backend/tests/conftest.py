@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # every process it starts is offline unless it says otherwise (and then talks to loopback servers only).
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+from app.core import config, db
 from app.core.config import Settings
+from app.db_migrate import upgrade
 from app.pipeline.constants import SAMPLE_RATE
 from app.synth.grooves import ROCK_BEAT, groove_from_pattern
 from app.synth.kits import SynthKit, render_groove
@@ -34,6 +37,23 @@ def annoteator_uri() -> str:
     if not ANNOTEATOR_H5.is_file():
         pytest.skip(f"the reference CNN is not at {ANNOTEATOR_H5} (../shared/models/annoteator)")
     return ANNOTEATOR_H5.as_uri()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated SQLite database in tmp_path, with artifacts beside it, set in the environment for this test.
+
+    The settings and the engine are cached per process: both caches are cleared on the way in and out.
+    """
+    url = f"sqlite:///{tmp_path / 'state.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    upgrade(url)
+    yield url
+    db.get_engine.cache_clear()
+    config.get_settings.cache_clear()
 
 
 @pytest.fixture

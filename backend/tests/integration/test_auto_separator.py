@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from app.core import config, db
+from app.core import db
 from app.core.config import Settings
-from app.db_migrate import upgrade
 from app.jobs.execution import run_stage
 from app.models import Job, JobStatus
 from app.pipeline import constants as c
@@ -35,18 +33,6 @@ from tests.integration.tiny_demucs import save_tiny_model
 pytestmark = pytest.mark.integration
 
 SONG = "drums only.wav"
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    config.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    upgrade(url)
-    yield url
-    db.get_engine.cache_clear()
-    config.get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +51,13 @@ def song(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def auto_settings(tmp_path: Path, database: str, repo: Path) -> Settings:
+def auto_settings(tmp_path: Path, sqlite_url: str, repo: Path) -> Settings:
     return Settings(
         SEPARATOR="auto",
         DEMUCS_MODEL="tiny",
         DEMUCS_REPO=repo,
         DEMUCS_CHUNK_SECONDS=2.5,
-        DATABASE_URL=database,
+        DATABASE_URL=sqlite_url,
         ARTIFACTS_DIR=tmp_path / "artifacts",
         MODEL_CACHE_DIR=tmp_path / "models",
     )
@@ -96,9 +82,9 @@ def run_until_hits(settings: Settings, song: Path) -> tuple[Job, dict[str, objec
 
 
 def test_auto_separates_with_demucs_when_its_weights_are_seeded(
-    tmp_path: Path, database: str, tiny_repo: Path, song: Path
+    tmp_path: Path, sqlite_url: str, tiny_repo: Path, song: Path
 ) -> None:
-    row, hits, storage, job_id = run_until_hits(auto_settings(tmp_path, database, tiny_repo), song)
+    row, hits, storage, job_id = run_until_hits(auto_settings(tmp_path, sqlite_url, tiny_repo), song)
 
     assert (row.status, row.separator, row.separator_reason) == ("predicting", "demucs", "demucs weights present")
     assert (hits["separator"], hits["separator_reason"]) == ("demucs", "demucs weights present")
@@ -108,9 +94,9 @@ def test_auto_separates_with_demucs_when_its_weights_are_seeded(
     assert np.abs(drums - mix).max() > 0.01
 
 
-def test_offline_without_weights_auto_transcribes_the_mix_at_once(tmp_path: Path, database: str, song: Path) -> None:
+def test_offline_without_weights_auto_transcribes_the_mix_at_once(tmp_path: Path, sqlite_url: str, song: Path) -> None:
     # HF_HUB_OFFLINE=1 (tests/conftest.py): the switch of an air-gapped host.
-    row, hits, storage, job_id = run_until_hits(auto_settings(tmp_path, database, tmp_path / "no-weights"), song)
+    row, hits, storage, job_id = run_until_hits(auto_settings(tmp_path, sqlite_url, tmp_path / "no-weights"), song)
 
     assert (row.status, row.error_message) == ("predicting", None)
     assert (row.separator, row.separator_reason) == ("none", "demucs weights unavailable offline")

@@ -13,18 +13,11 @@ from structlog.testing import capture_logs
 from app.api.routes.jobs import _check_audio
 from app.core import config, db
 from app.core.errors import NotAudioError, too_long_for_musicians
-from app.db_migrate import upgrade
 from tests.conftest import understated_wav
 
 
 @pytest.fixture
-def http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("ARTIFACTS_DIR", str(tmp_path / "artifacts"))
-    config.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    upgrade(url)
+def http(sqlite_url: str) -> Iterator[TestClient]:
     from app.main import create_app
 
     with TestClient(create_app()) as client:

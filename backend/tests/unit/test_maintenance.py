@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from app.core import config, db
+from app.core import db
 from app.core.config import Settings
-from app.db_migrate import upgrade
 from app.jobs.maintenance import (
     NEVER_STARTED,
     REVISION_LOST,
@@ -27,15 +25,10 @@ from app.storage import LocalStorage
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    config.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    upgrade(url)
-    yield Settings(DATABASE_URL=url, ARTIFACTS_DIR=tmp_path / "artifacts", JOB_STALL_MINUTES=40, ARTIFACT_TTL_HOURS=24)
-    db.get_engine.cache_clear()
-    config.get_settings.cache_clear()
+def database(tmp_path: Path, sqlite_url: str) -> Settings:
+    return Settings(
+        DATABASE_URL=sqlite_url, ARTIFACTS_DIR=tmp_path / "artifacts", JOB_STALL_MINUTES=40, ARTIFACT_TTL_HOURS=24
+    )
 
 
 def add_job(

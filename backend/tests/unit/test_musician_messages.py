@@ -11,14 +11,13 @@ from __future__ import annotations
 import ast
 import importlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import app
-from app.core import config, db
+from app.core import db
 from app.core.config import Settings
 from app.core.errors import (
     GENERIC_BY_STAGE,
@@ -29,7 +28,6 @@ from app.core.errors import (
     too_long_for_musicians,
     upload_too_large,
 )
-from app.db_migrate import upgrade
 from app.jobs import maintenance
 from app.jobs.execution import run_stage
 from app.models import Job
@@ -150,15 +148,8 @@ def test_the_other_messages_a_musician_may_read_are_clean() -> None:
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    config.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    upgrade(url)
-    yield Settings(DATABASE_URL=url, ARTIFACTS_DIR=tmp_path / "artifacts", MAX_DURATION_SECONDS=1)
-    db.get_engine.cache_clear()
-    config.get_settings.cache_clear()
+def database(tmp_path: Path, sqlite_url: str) -> Settings:
+    return Settings(DATABASE_URL=sqlite_url, ARTIFACTS_DIR=tmp_path / "artifacts", MAX_DURATION_SECONDS=1)
 
 
 def failed_job(settings: Settings, stage: str, files: dict[str, np.ndarray]) -> Job:

@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core import config, db
-from app.db_migrate import upgrade
 from tests.conftest import BOOT_SCRIPT, PAGE_SCRIPT, assert_common_headers, fake_build
 
 
@@ -21,14 +20,9 @@ def sha256_source(script: str) -> str:
 
 
 @pytest.fixture
-def http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    url = f"sqlite:///{tmp_path / 'state.sqlite'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+def http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Iterator[TestClient]:
     monkeypatch.setenv("FRONTEND_DIR", str(fake_build(tmp_path / "out")))
     config.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    upgrade(url)
     from app.main import create_app
 
     with TestClient(create_app()) as client:

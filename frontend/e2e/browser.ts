@@ -3,13 +3,13 @@
  * violations in every page, the accessibility check, the screen sizes, screenshots, and a finished job
  * made through the API.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, join } from "node:path";
 
-import type { BrowserContext, Locator, Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
-import { SHOTS } from "./stack";
+import { CHROMIUM, CHROMIUM_ARGS, SHOTS, renderSong, startServe, type Serve } from "./stack";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -75,4 +75,29 @@ export async function transcribedJob(context: BrowserContext, song: string): Pro
     if (job.status === "failed" || Date.now() > deadline) throw new Error(`the job of ${basename(song)} ended ${job.status}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** A spec's stage: a real `drumscribe serve`, Chromium, and a laptop-sized context that transcribed a song. */
+export type JobStage = { serve: Serve; browser: Browser; context: BrowserContext; job: JobOut };
+
+/**
+ * Starts a serve, renders the groove `songName` into its data folder, and uploads it from a laptop-sized
+ * context whose pages report CSP violations into `cspViolations`; resolves once the job has completed.
+ */
+export async function stageTranscribedJob(songName: string, cspViolations: string[]): Promise<JobStage> {
+  mkdirSync(SHOTS, { recursive: true });
+  const serve = await startServe();
+  const song = join(serve.dataDir, songName);
+  renderSong(song);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const context = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
+  await instrument(context, cspViolations);
+  return { serve, browser, context, job: await transcribedJob(context, song) };
+}
+
+/** Closes the stage's browser and stops its serve (whatever of them started), warning if the serve failed. */
+export async function endStage(stage: { serve?: Serve; browser?: Browser }): Promise<void> {
+  await stage.browser?.close();
+  const code = await stage.serve?.stop();
+  if (code !== 0 && code !== undefined) console.warn(`drumscribe serve exited with ${code}; log: ${stage.serve?.log}`);
 }

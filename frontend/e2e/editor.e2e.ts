@@ -7,16 +7,16 @@
  * a notehead of the engraved sheet picks that note in the grid (and the grid's pick is marked on the sheet); its
  * drum changed and saved changes that one note's MIDI pitch. A share link's page offers no editor.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
-import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, transcribedJob, type JobOut } from "./browser";
+import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, endStage, stageTranscribedJob, type JobOut } from "./browser";
 import type { PracticeProbe } from "../lib/practice/engine";
 import { barArea, difference, midiNotes, pdfPages, staves } from "./files";
-import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
+import { SHOTS, missingPrerequisite, type Serve } from "./stack";
 
 const missing = missingPrerequisite();
 if (missing) console.warn(`SKIPPING the editor's end-to-end tests: ${missing}`);
@@ -85,14 +85,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
   }
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    serve = await startServe();
-    const song = join(serve.dataDir, "Editor Groove.wav");
-    renderSong(song);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    laptop = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
-    await instrument(laptop, cspViolations);
-    job = await transcribedJob(laptop, song);
+    ({ serve, browser, context: laptop, job } = await stageTranscribedJob("Editor Groove.wav", cspViolations));
     const doc = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/artifacts/hits.json`)).json()) as {
       hits: Hit[];
       beat_times: number[];
@@ -106,11 +99,7 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await page.locator(".bars .bar").first().waitFor({ timeout: 60_000 });
   }, JOB_DONE_MS + 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    const code = await serve?.stop();
-    if (code !== 0 && code !== undefined) console.warn(`drumscribe serve exited with ${code}; log: ${serve.log}`);
-  }, 90_000);
+  afterAll(() => endStage({ serve, browser }), 90_000);
 
   test("with the keyboard: open the editor, pick bar 2 and a note in it, ghost it, undo and redo", async () => {
     await page.getByRole("button", { name: "Edit the sheet" }).focus();

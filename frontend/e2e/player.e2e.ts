@@ -5,25 +5,22 @@
  * (window.__drumscribePractice): the media elements' clock and speed, the clicks it started on the
  * audio context's clock, and the level after each track's volume.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 import type { PracticeProbe } from "../lib/practice/engine";
 import {
   JOB_DONE_MS,
-  LAPTOP,
   PHONE,
   accessibilityProblems,
   instrument,
   shot,
   shotOf,
-  transcribedJob,
+  endStage,
+  stageTranscribedJob,
   type JobOut,
 } from "./browser";
-import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
+import { missingPrerequisite, type Serve } from "./stack";
 
 const missing = missingPrerequisite();
 if (missing) console.warn(`SKIPPING the player's end-to-end tests: ${missing}`);
@@ -90,25 +87,14 @@ describe.skipIf(missing !== null)("the practice player", () => {
   }
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    serve = await startServe();
-    const song = join(serve.dataDir, "Practice Groove.wav");
-    renderSong(song);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    laptop = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
-    await instrument(laptop, cspViolations);
+    ({ serve, browser, context: laptop, job } = await stageTranscribedJob("Practice Groove.wav", cspViolations));
     page = await laptop.newPage();
-    job = await transcribedJob(laptop, song);
     const hitsUrl = job.artifacts.find((a) => a.name === "hits.json")!.url;
     hits = (await (await laptop.request.get(hitsUrl)).json()) as Hits;
     await openResult(page);
   }, JOB_DONE_MS + 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    const code = await serve?.stop();
-    if (code !== 0 && code !== undefined) console.warn(`drumscribe serve exited with ${code}; log: ${serve.log}`);
-  }, 90_000);
+  afterAll(() => endStage({ serve, browser }), 90_000);
 
   test("it offers the job's tracks, found by name, and the click; no browser player", async () => {
     const present = TRACK_FILES.filter((name) => job.artifacts.some((a) => a.name === name));

@@ -4,14 +4,12 @@
  * sees the title, the sheet, the player and the downloads, through /api/v1/shared/ only, with a job list
  * of its own that is empty; the owner revokes the link and the shared page says it no longer works.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
-import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, transcribedJob, type JobOut } from "./browser";
-import { CHROMIUM, CHROMIUM_ARGS, SHOTS, missingPrerequisite, renderSong, startServe, type Serve } from "./stack";
+import { JOB_DONE_MS, LAPTOP, PHONE, accessibilityProblems, instrument, shot, endStage, stageTranscribedJob, type JobOut } from "./browser";
+import { missingPrerequisite, type Serve } from "./stack";
 
 const missing = missingPrerequisite();
 if (missing) console.warn(`SKIPPING the share links' end-to-end tests: ${missing}`);
@@ -40,14 +38,7 @@ describe.skipIf(missing !== null)("share links", () => {
   }
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    serve = await startServe();
-    const song = join(serve.dataDir, "Share Groove.wav");
-    renderSong(song);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    owner = await browser.newContext({ viewport: LAPTOP, baseURL: serve.base });
-    await instrument(owner, cspViolations);
-    job = await transcribedJob(owner, song);
+    ({ serve, browser, context: owner, job } = await stageTranscribedJob("Share Groove.wav", cspViolations));
     page = await owner.newPage();
     await page.goto(`/job/?id=${job.id}`);
     await page.locator(".sheet__svg svg").first().waitFor({ timeout: 60_000 });
@@ -56,11 +47,7 @@ describe.skipIf(missing !== null)("share links", () => {
     guest.on("request", (request) => guestRequests.push(new URL(request.url()).pathname));
   }, JOB_DONE_MS + 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    const code = await serve?.stop();
-    if (code !== 0 && code !== undefined) console.warn(`drumscribe serve exited with ${code}; log: ${serve.log}`);
-  }, 90_000);
+  afterAll(() => endStage({ serve, browser }), 90_000);
 
   test("the owner makes a link with the keyboard and sees it listed", async () => {
     await expect.poll(() => page.locator(".share .hint", { hasText: "No active links." }).count()).toBe(1);

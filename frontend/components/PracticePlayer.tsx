@@ -110,9 +110,55 @@ export function PracticeTransport({ state, actions, position, barCount, loop, lo
   );
 }
 
+/** One row of the mixer: a track's (or the click's) switch and volume, in whole percent. */
+function MixerRow({
+  name,
+  label,
+  audible,
+  volume,
+  shortcut,
+  onChange,
+}: {
+  name: string;
+  label: string;
+  audible: boolean;
+  volume: number;
+  shortcut?: string;
+  onChange(change: { audible?: boolean; volume?: number }): void;
+}) {
+  const percent = Math.round(volume * 100);
+  return (
+    <li className="mixer__row" data-track={name}>
+      <label className="switch">
+        <input
+          type="checkbox"
+          role="switch"
+          checked={audible}
+          onChange={(e) => onChange({ audible: e.target.checked })}
+          aria-keyshortcuts={shortcut}
+        />
+        {label}
+      </label>
+      <input
+        type="range"
+        className="mixer__volume"
+        min={0}
+        max={100}
+        step={5}
+        value={percent}
+        onChange={(e) => onChange({ volume: Number(e.target.value) / 100 })}
+        aria-label={`${label} volume`}
+        aria-valuetext={`${percent}%`}
+      />
+      <span className="mixer__value" aria-hidden="true">
+        {percent}%
+      </span>
+    </li>
+  );
+}
+
 /** The practice panel: each track's switch and volume, the click, speed, count-in, loop, shortcuts. */
 export function PracticePanel({ engine, state, actions, loop, loopOn, barCount, follow, setFollow }: Omit<Props, "position">) {
-  const percent = (v: number) => Math.round(v * 100);
   return (
     <div className="practice card">
       <section className="practice__part" aria-labelledby="mixer-title">
@@ -121,59 +167,24 @@ export function PracticePanel({ engine, state, actions, loop, loopOn, barCount, 
         </h3>
         <ul className="mixer">
           {state.tracks.map((t) => (
-            <li key={t.name} className="mixer__row" data-track={t.name}>
-              <label className="switch">
-                <input
-                  type="checkbox"
-                  role="switch"
-                  checked={t.audible}
-                  onChange={(e) => engine.setTrack(t.name, { audible: e.target.checked })}
-                  aria-keyshortcuts={t.name === "drums" ? "M" : undefined}
-                />
-                {t.label}
-              </label>
-              <input
-                type="range"
-                className="mixer__volume"
-                min={0}
-                max={100}
-                step={5}
-                value={percent(t.volume)}
-                onChange={(e) => engine.setTrack(t.name, { volume: Number(e.target.value) / 100 })}
-                aria-label={`${t.label} volume`}
-                aria-valuetext={`${percent(t.volume)}%`}
-              />
-              <span className="mixer__value" aria-hidden="true">
-                {percent(t.volume)}%
-              </span>
-            </li>
-          ))}
-          <li className="mixer__row" data-track="click">
-            <label className="switch">
-              <input
-                type="checkbox"
-                role="switch"
-                checked={state.click.audible}
-                onChange={(e) => engine.setClick({ audible: e.target.checked })}
-                aria-keyshortcuts="C"
-              />
-              Click
-            </label>
-            <input
-              type="range"
-              className="mixer__volume"
-              min={0}
-              max={100}
-              step={5}
-              value={percent(state.click.volume)}
-              onChange={(e) => engine.setClick({ volume: Number(e.target.value) / 100 })}
-              aria-label="Click volume"
-              aria-valuetext={`${percent(state.click.volume)}%`}
+            <MixerRow
+              key={t.name}
+              name={t.name}
+              label={t.label}
+              audible={t.audible}
+              volume={t.volume}
+              shortcut={t.name === "drums" ? "M" : undefined}
+              onChange={(change) => engine.setTrack(t.name, change)}
             />
-            <span className="mixer__value" aria-hidden="true">
-              {percent(state.click.volume)}%
-            </span>
-          </li>
+          ))}
+          <MixerRow
+            name="click"
+            label="Click"
+            audible={state.click.audible}
+            volume={state.click.volume}
+            shortcut="C"
+            onChange={(change) => engine.setClick(change)}
+          />
         </ul>
       </section>
 

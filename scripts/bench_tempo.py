@@ -38,6 +38,14 @@ bundled ones for all).
 
     .venv/bin/python scripts/bench_tempo.py --trackers classic learned-network learned --songs 150 --seed 1
     .venv/bin/python scripts/bench_tempo.py --trackers learned --songs 300 --seed 0 --fit-bars
+
+`--write-set DIR` instead writes those held-out songs (the same `--songs`, `--seconds`, `--seed` and
+`--generator`) as a folder `drumscribe evaluate DIR` reads: DIR/audio/NAME.wav (the rendered audio),
+DIR/midi/NAME.mid (the labelled strokes as General MIDI drum notes), DIR/beats/NAME.beats (the beats where
+drums are heard, as the trackers are scored above) and DIR/songs.tsv (each song's metre and tempo), so the
+pipeline, other trackers (`--beats-from`) and the learned one can be compared on the same songs.
+
+    .venv/bin/python scripts/bench_tempo.py --write-set /tmp/genset --songs 60 --seconds 20 --seed 1
 """
 
 from __future__ import annotations
@@ -48,7 +56,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import mido
 import numpy as np
+import soundfile as sf
 
 from app.core.errors import TranscriptionError
 from app.evaluation.beats import AS_PLAYED, BeatAnnotation, BeatScores, score_beats
@@ -58,14 +68,16 @@ from app.pipeline.beats.bars import recount_bars
 from app.pipeline.beats.features import peak_scale
 from app.pipeline.hits import Hit, HitsDocument
 from app.pipeline.notation import Transcription, build_score, transcribe, write_musicxml
+from app.pipeline.notation.kit import KIT
 from app.pipeline.prediction.frame import MODEL_SR
 from app.training.augment import augment
+from app.training.band import render_backgrounds
 from app.training.beats.__main__ import DEFAULT_DATA_DIR
 from app.training.beats.dataset import BACKGROUND_SHARE, BEAT_STREAM, MASK_MARGIN_S
 from app.training.beats.songs import BeatSong, beat_song
 from app.training.dataset import BACKGROUND_CLIPS, BACKGROUND_SECONDS, split_banks
 from app.training.grooves import STYLES, Song, random_song_on_grid
-from app.training.render import render_backgrounds, render_drums
+from app.training.render import render_drums
 from app.training.samples import SampleBank, load_all_banks
 
 _READINGS = {"played": 1.0, "double": 2.0, "half": 0.5}
@@ -95,6 +107,12 @@ def main() -> int:
         help="with --trackers: beat networks (.onnx or .h5) to compare; the bundled one when not given",
     )
     parser.add_argument(
+        "--write-set",
+        type=Path,
+        metavar="DIR",
+        help="write the held-out beat songs as an evaluate folder (audio/, midi/, beats/) in DIR and stop",
+    )
+    parser.add_argument(
         "--hits",
         choices=("labels", "model"),
         default="labels",
@@ -103,6 +121,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.styles:
         return _by_style(args.bpm)
+    if args.write_set:
+        return _write_set(args)
     if args.trackers:
         return _compare_trackers(args)
 
@@ -205,6 +225,58 @@ def _heard(song: BeatSong) -> BeatAnnotation | None:
     return BeatAnnotation(np.array([b.time for b in kept]), np.array([b.position for b in kept]))
 
 
+def _held_out_material() -> tuple[list[SampleBank], list[np.ndarray]]:
+    """The held-out kits and background clips the bench songs are rendered with (as validation's)."""
+    banks = split_banks(load_all_banks(), "val")
+    clips = render_backgrounds(BACKGROUND_CLIPS, BACKGROUND_SECONDS, 1234, DEFAULT_DATA_DIR / "backgrounds")
+    return banks, clips[BACKGROUND_CLIPS // 2 :]
+
+
+MIDI_TICKS_PER_SECOND = 960
+"""The set's MIDI files run at 120 bpm with 480 ticks a quarter: a tick is about a millisecond."""
+
+
+def _write_set(args: argparse.Namespace) -> int:
+    """Write the held-out beat songs as an evaluate folder in `args.write_set` (see the module's doc)."""
+    folder: Path = args.write_set
+    for sub in ("audio", "midi", "beats"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    banks, backgrounds = _held_out_material()
+    table = ["name\tmetre\tbpm"]
+    for index in range(args.songs):
+        song, audio = _bench_song(index, args.seed, args.seconds, banks, backgrounds, args.generator)
+        annotation = _heard(song)
+        if annotation is None or not song.events:
+            continue  # as the tracker comparison skips them: no bar line to score against
+        name = f"gen{args.generator}-seed{args.seed}-{index:03d}"
+        sf.write(folder / "audio" / f"{name}.wav", audio, MODEL_SR, subtype="PCM_16")
+        _write_strokes_midi(song, folder / "midi" / f"{name}.mid")
+        lines = [f"{t:.4f}\t{n}\n" for t, n in zip(annotation.times.tolist(), annotation.numbers.tolist(), strict=True)]
+        (folder / "beats" / f"{name}.beats").write_text("".join(lines))
+        table.append(f"{name}\t{song.metre}\t{song.bpm:.1f}")
+    (folder / "songs.tsv").write_text("\n".join(table) + "\n")
+    metres = Counter(line.split("\t")[1] for line in table[1:])
+    print(
+        f"{len(table) - 1} songs of {args.seconds:g} s in {folder} ({', '.join(f'{m} {n}' for m, n in metres.items())})"
+    )
+    return 0
+
+
+def _write_strokes_midi(song: BeatSong, path: Path) -> None:
+    """The song's labelled strokes as General MIDI drum notes (channel 10), each at its exact time."""
+    midi = mido.MidiFile(ticks_per_beat=MIDI_TICKS_PER_SECOND // 2)
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(120))])
+    midi.tracks.append(track)
+    now = 0
+    for event in sorted(song.events, key=lambda e: e.time):
+        tick = round(event.time * MIDI_TICKS_PER_SECOND)
+        note = KIT[event.instrument].gm_note
+        track.append(mido.Message("note_on", channel=9, note=note, velocity=event.velocity, time=tick - now))
+        track.append(mido.Message("note_off", channel=9, note=note, velocity=0, time=0))
+        now = tick
+    midi.save(path)
+
+
 def _compare_trackers(args: argparse.Namespace) -> int:
     """Score each of `args.trackers` on the held-out beat songs and print the table (and fit the bar weights)."""
     from app.core.config import Settings
@@ -214,9 +286,7 @@ def _compare_trackers(args: argparse.Namespace) -> int:
     from app.pipeline.prediction.factory import load_predictor
     from app.training.beats.bar_weights import BarExample, fit_bar_weights, phase_accuracy, true_phase
 
-    banks = split_banks(load_all_banks(), "val")
-    clips = render_backgrounds(BACKGROUND_CLIPS, BACKGROUND_SECONDS, 1234, DEFAULT_DATA_DIR / "backgrounds")
-    backgrounds = clips[BACKGROUND_CLIPS // 2 :]
+    banks, backgrounds = _held_out_material()
     paths = args.beat_models or [BUNDLED_BEAT_MODEL]
     networks = [load_beat_model(path) for path in paths]
     if len(paths) > 1:

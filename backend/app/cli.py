@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("directory", type=Path)
     _add_model_options(evaluate)
+    evaluate.add_argument(
+        "--beats-from",
+        type=Path,
+        metavar="BEATS_DIR",
+        help="write each sheet on the beats in BEATS_DIR/NAME.beats (same format; bars of 3 or 4 beats) instead "
+        "of the beat tracker's, e.g. madmom's from scripts/madmom_beats.py",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the scores as one JSON line")
     evaluate.set_defaults(handler=_evaluate)
 
@@ -154,7 +161,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     try:
-        report = evaluate_directory(args.directory, settings=settings)
+        report = evaluate_directory(args.directory, settings=settings, beats_from=args.beats_from)
     except DrumScribeError as exc:
         return _fail(exc, as_json=args.json)
     print(json.dumps(report.to_dict()) if args.json else format_report(report))

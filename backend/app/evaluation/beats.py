@@ -14,6 +14,7 @@ import mir_eval
 import numpy as np
 
 from app.core.errors import AnnotationError
+from app.pipeline.beats.decode import BeatTrack
 
 BEAT_WINDOW_S = 0.07
 """The field's tolerance for beats and downbeats: ±70 ms (mir_eval's default)."""
@@ -100,6 +101,36 @@ def read_beats(path: Path) -> BeatAnnotation:
     if len(times) < 2 or 1 not in numbers:
         raise AnnotationError(f"{path} needs at least two beats and one downbeat (a beat numbered 1)")
     return BeatAnnotation(np.asarray(times), np.asarray(numbers))
+
+
+GIVEN_METRES: dict[int, str] = {3: "3/4", 4: "4/4"}
+"""Time signature of a bar of given beats, by its number of beats."""
+
+
+def read_beat_track(path: Path) -> BeatTrack:
+    """Beats from a beats file (`read_beats`' format) as the notation stage takes a tracker's: each bar's
+    metre from its number of beats, 3 → 3/4, 4 → 4/4.
+
+    A bar's number of beats is its highest beat number: a pickup bar ends on its bar's last beat, so it
+    counts too. The file may stop inside its last bar, which keeps the metre of the bar before when it
+    has fewer beats. Raises AnnotationError naming the file and the bar for any other number of beats.
+    """
+    beats = read_beats(path)
+    bar = np.cumsum(beats.numbers == 1)  # 0 for a pickup, then 1, 2, ... from each downbeat
+    bars = np.unique(bar).tolist()
+    lengths = [int(beats.numbers[bar == b].max()) for b in bars]
+    if len(lengths) > 1 and lengths[-1] < lengths[-2]:
+        lengths[-1] = lengths[-2]
+    metres: list[str] = []
+    for b, length in zip(bars, lengths, strict=True):
+        if length not in GIVEN_METRES:
+            start = float(beats.times[bar == b][0])
+            raise AnnotationError(
+                f"{path}: the bar from {start:.3f} s has {length} beats; given beats must come in bars of "
+                "3 beats (3/4) or 4 (4/4)"
+            )
+        metres += [GIVEN_METRES[length]] * int(np.sum(bar == b))
+    return BeatTrack(times=beats.times, positions=beats.numbers, metres=tuple(metres))
 
 
 def within_annotation(times: np.ndarray, reference: np.ndarray) -> np.ndarray:

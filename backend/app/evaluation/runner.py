@@ -4,7 +4,9 @@ The first three stages are scored by onset F-measure against DIR/midi/NAME.mid, 
 classes and, beside them, in four finer ones inside hi-hat and cymbals (open and closed hi-hat, ride,
 crash). Where DIR also has
 human beats (DIR/beats/NAME.beats) the notation stage runs too and its sheet is scored: beats, bars,
-tempo reading (app/evaluation/beats.py) and the written notes in bars (app/evaluation/sheet.py).
+tempo reading (app/evaluation/beats.py) and the written notes in bars (app/evaluation/sheet.py). The sheet
+is written on BEAT_TRACKER's beats, or on beats given in another folder (`--beats-from`: another
+tracker's, such as madmom's from scripts/madmom_beats.py), so sheets can be compared on the same hits.
 """
 
 from __future__ import annotations
@@ -19,9 +21,17 @@ from typing import Any
 import numpy as np
 
 from app.core.config import Settings
-from app.core.errors import IngestError, TranscriptionError
+from app.core.errors import AnnotationError, IngestError, TranscriptionError
 from app.evaluation.annotations import GM_FINE_CLASS, read_midi_onsets
-from app.evaluation.beats import AS_PLAYED, BEAT_WINDOW_S, BeatAnnotation, BeatScores, read_beats, score_beats
+from app.evaluation.beats import (
+    AS_PLAYED,
+    BEAT_WINDOW_S,
+    BeatAnnotation,
+    BeatScores,
+    read_beat_track,
+    read_beats,
+    score_beats,
+)
 from app.evaluation.metrics import (
     CLASSES,
     FINE_CLASSES,
@@ -33,6 +43,7 @@ from app.evaluation.metrics import (
 )
 from app.evaluation.sheet import POSITION_TOLERANCE_BEATS, HumanBarGrid, SheetScore, read_sheet_notes, score_sheet
 from app.pipeline import constants, stages
+from app.pipeline.beats.decode import BeatTrack
 from app.pipeline.hits import Hit, HitsDocument
 
 
@@ -79,6 +90,8 @@ class EvaluationReport:
     finer: dict[str, Counts] = field(default_factory=dict)
     """Micro-averaged counts of the finer classes (metrics.FINE_CLASSES); not part of the overall figure,
     which they would count twice."""
+    beats: str = ""
+    """What the sheets' beats came from: the tracker's name, or "given in DIR"."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form; "sheet" is null when no song has human beats."""
@@ -86,6 +99,7 @@ class EvaluationReport:
         return {
             "separator": self.separator,
             "model": self.model,
+            "beats": self.beats,
             "tracks": self.per_track,
             "classes": _class_table(self.per_class),
             "overall_f_measure": overall.f_measure,
@@ -161,15 +175,18 @@ def find_tracks(directory: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def evaluate_directory(directory: Path, *, settings: Settings) -> EvaluationReport:
+def evaluate_directory(directory: Path, *, settings: Settings, beats_from: Path | None = None) -> EvaluationReport:
     """Transcribe every annotated track of `directory` and score it against its MIDI; where the track
-    has human beats (beats/NAME.beats), write its sheet too and score that."""
+    has human beats (beats/NAME.beats), write its sheet too and score that. With `beats_from`, each
+    sheet is written on the beats in beats_from/NAME.beats (`read_beat_track`) instead of a tracker's."""
     per_class = {cls: Counts() for cls in CLASSES}
     finer = {cls: Counts() for cls in FINE_CLASSES}
     per_track: dict[str, float] = {}
     sheets: dict[str, SheetTrack] = {}
     separator = model = ""
-    for wav, mid in find_tracks(Path(directory)):
+    tracks = find_tracks(Path(directory))
+    given = _given_beats(Path(directory), [wav.stem for wav, _ in tracks], beats_from) if beats_from else {}
+    for wav, mid in tracks:
         beats_file = Path(directory) / "beats" / f"{wav.stem}.beats"
         annotation = read_beats(beats_file) if beats_file.is_file() else None
         reference = read_midi_onsets(mid)
@@ -180,7 +197,7 @@ def evaluate_directory(directory: Path, *, settings: Settings) -> EvaluationRepo
             document = stages.predict_hits(work, settings=settings)
             model = document.model
             if annotation is not None:
-                written = stages.transcribe_and_export(work, settings=settings)
+                written = stages.transcribe_and_export(work, settings=settings, beats=given.get(wav.stem))
                 sheets[wav.stem] = score_written_sheet(written, work / constants.MUSICXML, annotation, reference)
         counts = score_track(reference, hits_by_class(document.hits))
         for cls, value in counts.items():
@@ -191,8 +208,35 @@ def evaluate_directory(directory: Path, *, settings: Settings) -> EvaluationRepo
             finer[cls].add(value)
         per_track[wav.stem] = total(counts).f_measure
     return EvaluationReport(
-        separator=separator, model=model, per_class=per_class, per_track=per_track, sheet=sheets, finer=finer
+        separator=separator,
+        model=model,
+        per_class=per_class,
+        per_track=per_track,
+        sheet=sheets,
+        finer=finer,
+        beats=f"given in {beats_from}" if beats_from else settings.BEAT_TRACKER,
     )
+
+
+def _given_beats(directory: Path, names: list[str], beats_from: Path) -> dict[str, BeatTrack]:
+    """The given beats of every song whose sheet is written (it has human beats), read before any song is
+    transcribed, so a missing or malformed file stops the run at once."""
+    scored = [name for name in names if (directory / "beats" / f"{name}.beats").is_file()]
+    if not scored:
+        raise AnnotationError(
+            f"--beats-from {beats_from}: no song of {directory} has human beats (beats/NAME.beats), so no sheet "
+            "is written to put the given beats under"
+        )
+    given: dict[str, BeatTrack] = {}
+    for name in scored:
+        path = beats_from / f"{name}.beats"
+        if not path.is_file():
+            raise AnnotationError(
+                f"--beats-from {beats_from}: {path} is missing; write it (scripts/madmom_beats.py {directory} "
+                f"--out {beats_from}) or leave --beats-from out to use the beat tracker"
+            )
+        given[name] = read_beat_track(path)
+    return given
 
 
 def score_written_sheet(
@@ -228,7 +272,7 @@ def format_report(report: EvaluationReport) -> str:
         lines += [_table_row(cls, c) for cls, c in report.finer.items()]
     lines.append("per track F: " + ", ".join(f"{name} {f:.3f}" for name, f in report.per_track.items()))
     if report.sheet:
-        lines += ["", *format_sheet(report.sheet)]
+        lines += ["", f"sheets written on beats: {report.beats}", *format_sheet(report.sheet)]
     return "\n".join(lines)
 
 

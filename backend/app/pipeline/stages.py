@@ -107,12 +107,16 @@ def predict_hits(work_dir: Path, *, settings: Settings, progress: ProgressFn | N
     return document
 
 
-def transcribe_and_export(work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None) -> HitsDocument:
-    """Stage 4: tempo, metre and notation; writes the sheet (MusicXML, PDF), the MIDI file and final hits.json."""
+def transcribe_and_export(
+    work_dir: Path, *, settings: Settings, progress: ProgressFn | None = None, beats: BeatTrack | None = None
+) -> HitsDocument:
+    """Stage 4: tempo, metre and notation; writes the sheet (MusicXML, PDF), the MIDI file and final hits.json.
+
+    The beat grid is BEAT_TRACKER's, or `beats` when given (`drumscribe evaluate --beats-from`: another
+    tracker's beats, to compare sheets on)."""
     document = HitsDocument.load(work_dir / c.HITS_JSON)
     audio, sr = read_mono(work_dir / c.DRUMS_AUDIO)
-    beats = None
-    if settings.BEAT_TRACKER == "learned" and document.hits:
+    if beats is None and settings.BEAT_TRACKER == "learned" and document.hits:
         from app.pipeline.beats.tracker import track_beats
 
         beats = track_beats(audio, sr, document.hits)

@@ -55,3 +55,31 @@ def test_a_rendered_groove_is_written_as_played(
     assert rock["bar_shift"] == 0
     assert rock["sheet_f"] > 0.9, rock
     assert report["sheet"]["overall"]["as_played"] == 1
+
+
+def test_the_sheet_is_written_on_beats_given_with_beats_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    groove = groove_from_pattern(ROCK_BEAT, bpm=120, bars=4, start_s=0.5)
+    write_annotations(groove, 0.5, tmp_path / "set", "rock")
+    # The played beats, counted in bars of three: no tracker would hear this 4/4 groove so.
+    given = tmp_path / "given"
+    given.mkdir()
+    (given / "rock.beats").write_text("".join(f"{0.5 + k * 0.5:.3f}\t{k % 3 + 1}\n" for k in range(16)))
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "models"))
+    argv = ["evaluate", str(tmp_path / "set"), "--separator", "none", "--json"]
+    assert main([*argv, "--beats-from", str(given)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["beats"] == f"given in {given}"
+    rock = report["sheet"]["tracks"]["rock"]
+    assert (rock["time_signature"], rock["tempo_bpm"], rock["tempo_reading"]) == ("3/4", 120.0, "as played")
+    assert rock["beat_f"] == 1.0 and rock["downbeat_f"] < 0.5, "the beats are the played ones, the bars are not"
+    assert report["tracks"]["rock"] > 0.9, "the hits are transcribed and scored as without --beats-from"
+
+    (given / "rock.beats").unlink()
+    assert main([*argv[:-1], "--beats-from", str(given)]) == 1
+    assert f"{given / 'rock.beats'} is missing; write it (scripts/madmom_beats.py" in capsys.readouterr().err
+
+    (tmp_path / "set" / "beats" / "rock.beats").unlink()  # no sheet is written without human beats
+    assert main([*argv[:-1], "--beats-from", str(given)]) == 1
+    assert "no song of" in capsys.readouterr().err

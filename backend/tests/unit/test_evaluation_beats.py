@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from app.core.errors import AnnotationError
-from app.evaluation.beats import AS_PLAYED, OTHER, BeatAnnotation, read_beats, score_beats, tempo_reading
+from app.evaluation.beats import (
+    AS_PLAYED,
+    OTHER,
+    BeatAnnotation,
+    read_beat_track,
+    read_beats,
+    score_beats,
+    tempo_reading,
+)
 
 PERIOD = 0.5
 """120 bpm."""
@@ -111,3 +119,52 @@ def test_the_reading_follows_a_drummer_who_speeds_up() -> None:
     assert tempo_reading(human, halves) == "2x"
     assert tempo_reading(human, human) == AS_PLAYED
     assert tempo_reading(human, 0.5 + np.arange(64) * float(np.mean(periods))) != AS_PLAYED, "a steady grid drifts"
+
+
+def write_beats(tmp_path: Path, numbers: list[int], period: float = PERIOD) -> Path:
+    path = tmp_path / "given.beats"
+    path.write_text("".join(f"{1.0 + k * period:.3f}\t{n}\n" for k, n in enumerate(numbers)))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("numbers", "metres"),
+    [
+        ([1, 2, 3, 4] * 3, ["4/4"] * 12),
+        ([1, 2, 3] * 4, ["3/4"] * 12),
+        # A pickup ends on its bar's last beat, and the file may stop inside its last bar.
+        ([3, 4, 1, 2, 3, 4, 1], ["4/4"] * 7),
+        ([2, 3, 1, 2, 3, 1, 2], ["3/4"] * 7),
+        # The metre may change at a bar line.
+        ([1, 2, 3, 4, 1, 2, 3, 1, 2, 3, 4], ["4/4"] * 4 + ["3/4"] * 3 + ["4/4"] * 4),
+    ],
+)
+def test_given_beats_take_each_bars_metre_from_its_beats(tmp_path: Path, numbers: list[int], metres: list[str]) -> None:
+    track = read_beat_track(write_beats(tmp_path, numbers))
+    assert list(track.metres) == metres
+    assert track.positions.tolist() == numbers
+    assert track.times.tolist() == pytest.approx(1.0 + PERIOD * np.arange(len(numbers)))
+    assert track.downbeats.tolist() == pytest.approx(track.times[np.asarray(numbers) == 1])
+
+
+@pytest.mark.parametrize(
+    ("numbers", "bar"),
+    [
+        ([1, 2] * 4, "the bar from 1.000 s has 2 beats"),  # 6/8 counted in dotted quarters
+        ([1, 2, 3, 4, 1, 2, 3, 4, 5, 1, 2, 3, 4], "the bar from 3.000 s has 5 beats"),
+        ([1, 2, 3, 4, 5, 6] * 2, "the bar from 1.000 s has 6 beats"),
+    ],
+)
+def test_given_beats_in_other_bars_are_refused_naming_file_and_bar(
+    tmp_path: Path, numbers: list[int], bar: str
+) -> None:
+    path = write_beats(tmp_path, numbers)
+    with pytest.raises(AnnotationError, match=rf"{path}: {bar}; given beats must come in bars of 3 beats \(3/4\)"):
+        read_beat_track(path)
+
+
+def test_given_beats_are_held_to_the_beats_file_format(tmp_path: Path) -> None:
+    path = tmp_path / "given.beats"
+    path.write_text("0.5 1\n0.9 3\n")
+    with pytest.raises(AnnotationError, match="line 2: beat 3 follows beat 1"):
+        read_beat_track(path)

@@ -1,4 +1,4 @@
-"""The engraved PDF (verovio → cairosvg → pypdf): pages a person can read, checked as a picture."""
+"""The engraved PDF (verovio → rsvg-convert → pypdf): pages a person can read, checked as a picture."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from app.core.errors import TranscriptionError
 from app.pipeline.hits import Hit
 from app.pipeline.notation import Bar, QuantizedHit, Transcription, build_score, export_all, transcribe, write_musicxml
-from app.pipeline.notation.render import page_options, svg_pages
+from app.pipeline.notation.render import page_options, print_pages, svg_pages
 from app.synth.grooves import CRASH_AND_RIDE, FUNK_SIXTEENTHS, ROCK_BEAT, TOM_FILL, groove_from_pattern
 
 pytestmark = pytest.mark.integration
@@ -50,9 +50,9 @@ def test_export_all_writes_a_readable_pdf_musicxml_and_midi(tmp_path: Path) -> N
 
     reader = PdfReader(paths["sheet_music.pdf"])
     assert len(reader.pages) == 1
-    text = reader.pages[0].extract_text()
+    text = reader.pages[0].extract_text().replace("\xa0", " ")  # the printer keeps the tempo's space unbreakable
     assert "Kit Tour" in text and "Transcribed by DrumScribe" in text
-    assert "\u2669 = 112" in text, "the tempo mark's note is drawn, not a missing-glyph box"
+    assert "\u2669 = 112" in text, "the tempo mark's note is drawn, not a missing-glyph box, and spaced from the ="
 
     page = page_png(paths["sheet_music.pdf"], 1, tmp_path / "page1")
     ink = float(np.mean(page < 128))
@@ -71,11 +71,32 @@ def test_a_long_song_runs_onto_more_pages(tmp_path: Path) -> None:
     assert np.mean(last < 128) > 0.002
 
 
-def test_svg_pages_leave_no_music_font_text_for_cairosvg(tmp_path: Path) -> None:
+def test_svg_pages_leave_no_music_font_text_for_the_printer(tmp_path: Path) -> None:
     hits, duration_s = song(bars_each=1)
     paths = export_all(transcribe(hits, duration_s=duration_s), hits, tmp_path, title="Fonts")
     (svg,) = svg_pages(paths["sheet_music.musicxml"].read_text(), title="Fonts", transcriber="DrumScribe")
     assert 'font-family="Leipzig"' not in svg
+
+
+def test_print_pages_binds_every_page_into_one_pdf(tmp_path: Path) -> None:
+    pages = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="595pt" height="842pt"><text x="50" y="50">{n}</text></svg>'
+        for n in range(3)
+    ]
+    pdf = tmp_path / "pages.pdf"
+    pdf.write_bytes(print_pages(pages))
+    reader = PdfReader(pdf)
+    assert [page.extract_text().strip() for page in reader.pages] == ["0", "1", "2"]
+
+
+def test_a_missing_printer_names_the_package_to_install() -> None:
+    with pytest.raises(TranscriptionError, match=r"'drumscribe-no-such-printer' is not installed.*librsvg2-bin"):
+        print_pages(["<svg/>"], printer="drumscribe-no-such-printer")
+
+
+def test_a_page_the_printer_cannot_read_is_a_clear_error() -> None:
+    with pytest.raises(TranscriptionError, match=r"rsvg-convert could not print the sheet music as PDF: .+"):
+        print_pages(["<svg xmlns='http://www.w3.org/2000/svg'><unclosed></svg>"])
 
 
 @pytest.mark.parametrize(("page_size", "points"), [("a4", (595, 842)), ("letter", (612, 792))])

@@ -3,7 +3,7 @@
 `transcribe` finds tempo, metre and bars in the hits and quantizes them (rhythm.py, no notation
 software involved), or quantizes them on a grid a revision keeps or sets (fixed_grid.py);
 `build_score` engraves that as drum-set notation with music21 (score.py); `write_musicxml`,
-`write_pdf` (verovio → cairosvg → pypdf, render.py) and `write_midi` (the performance as General MIDI,
+`write_pdf` (verovio → rsvg-convert → pypdf, render.py) and `write_midi` (the performance as General MIDI,
 midi.py) write the files; `export_all` writes all three.
 """
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from music21 import (
     articulations,
+    beam,
     clef,
     duration,
     expressions,
@@ -114,6 +115,7 @@ def build_score(
 
     quiet_below = ghost_limit(transcription) if automatic_ghosts else 0.0
     previous: Bar | None = None
+    signature = meter.TimeSignature(transcription.bars[0].time_signature)
     for bar in transcription.bars:
         measure = stream.Measure(number=bar.number)
         if previous is None or bar.time_signature != previous.time_signature:
@@ -141,16 +143,28 @@ def build_score(
             _hide_rests(elements, hands, bar.beat_length, beats_played[hands], beats_played[not hands])
             for element in elements:
                 voice.append(element)
+            _beam(voice, signature)
             measure.insert(0, voice)
         if bar is transcription.bars[-1]:
             measure.rightBarline = music21_bar.Barline("final")
         part.append(measure)
-
-    # Beams by beat (the time signature's beam sequence); stems stay as the voices set them, and
-    # tuplet brackets as _beat_elements set them (one per beat).
-    part.makeBeams(inPlace=True, setStemDirections=False)
     score.insert(0, part)
     return score
+
+
+def _beam(voice: stream.Voice, signature: meter.TimeSignature) -> None:
+    """Beam `voice`'s notes by beat, as `signature`'s beam sequence groups them.
+
+    Stems stay as the voices set them, and tuplet brackets as _beat_elements set them (one per beat).
+    music21's Part.makeBeams does the same, but looks each measure's time signature up again through
+    the whole part, which took most of the notation stage's time on a long song.
+    """
+    notes: stream.Stream[note.GeneralNote] = voice.notesAndRests.stream()
+    if len(notes) < 2:
+        return
+    for element, beams in zip(notes, signature.getBeams(notes), strict=True):
+        if isinstance(element, note.NotRest):  # a rest has no beams to write
+            element.beams = beams if beams is not None else beam.Beams()
 
 
 def write_musicxml(score: stream.Score, path: Path, *, simile: bool = False) -> None:
@@ -160,7 +174,11 @@ def write_musicxml(score: stream.Score, path: Path, *, simile: bool = False) -> 
     sign (SHEET_SIMILE); its notes stay in the file, so programs that play it back still hear them.
     """
     try:
-        data = GeneralObjectExporter(score).parse()
+        exporter = GeneralObjectExporter(score)
+        # build_score writes every voice's rests, beams and tuplet brackets itself: music21's own pass
+        # (a deep copy of the score, then makeRests and makeNotation) would only redo that work.
+        exporter.makeNotation = False
+        data = exporter.parse()
     except Exception as exc:  # music21 raises many types; all mean the same to the user
         raise TranscriptionError(f"Could not write the sheet music as MusicXML: {exc}") from exc
     start = data.index(b"<score-partwise")
@@ -468,6 +486,9 @@ def _stroke(hits: list[QuantizedHit], hands: bool, pieces: dict[str, _KitPiece],
             unpitched.noteheadParenthesis = True
         notes.append(unpitched)
     stroke: note.NotRest = notes[0] if len(notes) == 1 else percussion.PercussionChord(notes)
+    # A chord's own instrument spares music21 a context search per note when it writes the file;
+    # _label_instruments gives each note its drum's label afterwards.
+    stroke.storedInstrument = notes[0].storedInstrument
     stroke.stemDirection = "up" if hands else "down"
     if any(h.instrument == "hihat_open" for h in hits):
         stroke.articulations.append(articulations.OpenString())

@@ -212,3 +212,12 @@ def test_repeated_bars_are_engraved_as_full_width_repeat_signs_and_the_midi_is_u
             widths.append(float(x2) - float(x1))
     assert len(widths) == 4
     assert min(widths[1:]) > 0.6 * widths[0], f"repeat bars squeezed: {widths}"
+
+
+def test_a_compound_tempo_mark_prints_its_dotted_note_whole(tmp_path: Path) -> None:
+    strokes = [(Fraction(0), "kick"), (Fraction(3, 2), "snare")]
+    bar = Bar(1, 0.0, (3, 3), tuple(QuantizedHit(o, i, 100, 0.0) for o, i in strokes), time_signature="6/8")
+    score = build_score(Transcription(60.0, "6/8", (0.0, 1.0), (bar,)), "Six Eight")
+    write_musicxml(score, tmp_path / "six.musicxml")
+    (svg,) = svg_pages((tmp_path / "six.musicxml").read_text(), title="Six Eight")
+    assert ">\u2669.</tspan>" in svg, "the dotted quarter of the tempo mark, its dot beside the note"

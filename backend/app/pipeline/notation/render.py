@@ -45,6 +45,9 @@ _MUSIC_FONT_TEXT = re.compile(r'<tspan font-family="Leipzig" font-size="(\d+(?:\
 """Music symbols that verovio sets in text (the note of the tempo mark) use its embedded web font,
 which the SVG printer does not load; they are swapped for the same symbols in an installed text font."""
 
+_SPACE_BEFORE_DOT = re.compile("\\s+(?=[\uecb7\ue1e7])")
+"""Space between a tempo mark's note and its augmentation dot (either code point)."""
+
 _TEMPO_TEXT = re.compile(r'(<g\b[^>]*\bclass="tempo"[^>]*>\s*<text\b)')
 """The tempo mark's text ("♩ = 120"). Verovio writes the space after the note at the start of the next
 piece of text, which SVG's default whitespace rule drops (rsvg-convert follows it); kept, it prints. The
@@ -221,7 +224,9 @@ def _printable(svg: str) -> str:
     """Swap music-font text for installed-font text that the printer can draw, and keep the tempo mark's spaces."""
 
     def swap(match: re.Match[str]) -> str:
-        text = "".join(_TEXT_FOR_GLYPH.get(ch, ch) for ch in match.group(2))
+        # Verovio spaces the dot from the note for the music font; in a text font the space would part them.
+        glyphs = _SPACE_BEFORE_DOT.sub("", match.group(2))
+        text = "".join(_TEXT_FOR_GLYPH.get(ch, ch) for ch in glyphs)
         size = float(match.group(1)) * 0.75  # the text font's note is larger than the music font's
         return f'<tspan font-family="DejaVu Sans" font-size="{size:.0f}px">{text}</tspan>'
 

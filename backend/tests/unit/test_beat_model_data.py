@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import librosa
 import numpy as np
+import pytest
 
 from app.pipeline.beats.features import BLOCK_FRAMES, beat_features, n_frames
 from app.pipeline.beats.recipe import (
@@ -19,7 +20,7 @@ from app.pipeline.beats.recipe import (
     SAMPLE_RATE,
 )
 from app.pipeline.beats.tracker import CHUNK_FRAMES, KerasBeatNetwork, network_outputs
-from app.training.beats.dataset import frame_labels
+from app.training.beats.dataset import frame_labels, song_generator
 from app.training.beats.model import RECEPTIVE_FRAMES, build_beat_model
 from app.training.beats.songs import BeatLabel, BeatSong
 from app.training.beats.train import soft_beat_targets
@@ -79,3 +80,10 @@ def test_long_songs_go_through_the_network_in_chunks_as_in_one_pass() -> None:
     whole = model(features[np.newaxis], training=False)
     assert np.allclose(beats, np.asarray(whole["beats"])[0], atol=1e-5)
     assert np.allclose(compound, np.asarray(whole["compound"])[0, :, 0], atol=1e-5)
+
+
+def test_generators_take_turns_song_by_song_so_each_song_stays_the_same_in_any_mix() -> None:
+    assert [song_generator(k, (1, 2)) for k in range(5)] == [1, 2, 1, 2, 1]
+    assert [song_generator(k, (2,)) for k in range(3)] == [2, 2, 2]
+    with pytest.raises(ValueError, match="at least one version"):
+        song_generator(0, ())

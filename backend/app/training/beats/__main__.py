@@ -28,7 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--workers", type=int, default=2, help="processes rendering songs")
     parser.add_argument(
-        "--generator", type=int, choices=(1, 2), default=GENERATOR_VERSION, help="the beat song generator's version"
+        "--generator",
+        type=int,
+        nargs="+",
+        choices=(1, 2),
+        default=[GENERATOR_VERSION],
+        help="the beat song generator's version; several (e.g. 1 2) take turns song by song",
     )
     args = parser.parse_args(argv)
 
@@ -41,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         from app.training.samples import load_all_banks
 
         banks = load_all_banks()
-        config = BeatBuildConfig(args.data_dir, seed=args.seed, workers=args.workers, generator=args.generator)
+        config = BeatBuildConfig(args.data_dir, seed=args.seed, workers=args.workers, generators=tuple(args.generator))
         # New data: a checkpoint of the old would otherwise be resumed on it.
         for stale in ("checkpoint.keras", "checkpoint.json", "best.weights.h5"):
             (args.data_dir / "beats" / stale).unlink(missing_ok=True)

@@ -55,8 +55,10 @@ class BeatBuildConfig:
     data_dir: Path
     seed: int = 1234
     workers: int = 2
-    generator: int = GENERATOR_VERSION
-    """The song generator's version (`beat_song`'s `version`), written into build.json."""
+    generators: tuple[int, ...] = (GENERATOR_VERSION,)
+    """The song generator's versions (`beat_song`'s `version`), taken in turn: song k is drawn from
+    version `generators[k % len(generators)]`, so a song is the same whichever mix it is part of.
+    Written into build.json."""
 
 
 def frame_labels(song: BeatSong, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,18 +102,28 @@ def make_beat_song(
 _state: dict[str, object] = {}
 
 
-def _init(banks: list[SampleBank], backgrounds: list[np.ndarray], seed: int, split: str, generator: int) -> None:
-    _state.update(banks=banks, backgrounds=backgrounds, seed=seed, split=split, generator=generator)
+def _init(
+    banks: list[SampleBank], backgrounds: list[np.ndarray], seed: int, split: str, generators: tuple[int, ...]
+) -> None:
+    _state.update(banks=banks, backgrounds=backgrounds, seed=seed, split=split, generators=generators)
+
+
+def song_generator(index: int, generators: tuple[int, ...]) -> int:
+    """The generator version song `index` of a split is drawn from when `generators` take turns."""
+    if not generators:
+        raise ValueError("no beat song generator given: name at least one version (1 or 2)")
+    return generators[index % len(generators)]
 
 
 def _example(index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, BeatSong]:
+    generators: tuple[int, ...] = _state["generators"]  # type: ignore[assignment]
     audio, song = make_beat_song(
         index,
         str(_state["split"]),
         int(_state["seed"]),  # type: ignore[call-overload]
         _state["banks"],  # type: ignore[arg-type]
         _state["backgrounds"],  # type: ignore[arg-type]
-        int(_state["generator"]),  # type: ignore[call-overload]
+        song_generator(index, generators),
     )
     features = beat_features(audio)[:SEGMENT_FRAMES]
     labels, compound, mask = frame_labels(song, n_frames(len(audio)))
@@ -128,7 +140,7 @@ def build_beat_split(config: BeatBuildConfig, split: str, songs: int, banks: lis
     backgrounds = backgrounds[half:] if split == "val" else backgrounds[:half]
     arrays: dict[str, list[np.ndarray]] = {"features": [], "labels": [], "compound": [], "mask": []}
     described = []
-    init_args = (banks, backgrounds, config.seed, split, config.generator)
+    init_args = (banks, backgrounds, config.seed, split, config.generators)
     pool = None
     if config.workers > 1:
         pool = multiprocessing.get_context("fork").Pool(config.workers, initializer=_init, initargs=init_args)
@@ -160,7 +172,12 @@ def build_beat_split(config: BeatBuildConfig, split: str, songs: int, banks: lis
     (out / "songs.json").write_text(json.dumps(described))
     (out / "build.json").write_text(
         json.dumps(
-            {"songs": songs, "seed": config.seed, "generator": config.generator, "kits": [b.name for b in banks]}
+            {
+                "songs": songs,
+                "seed": config.seed,
+                "generators": list(config.generators),
+                "kits": [b.name for b in banks],
+            }
         )
     )
     return out

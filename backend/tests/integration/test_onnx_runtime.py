@@ -40,8 +40,11 @@ else:
     load_models()
     result = load_predictor(get_settings()).name
 print(json.dumps({"result": result, "modules": sorted(m for m in sys.modules if m.split(".")[0] in
-    ("tensorflow", "keras", "onnxruntime"))}))
+    ("tensorflow", "keras", "onnxruntime", "librosa", "numba") or m == "scipy.signal")}))
 """
+
+SLOW_IMPORTS = ("librosa", "numba", "scipy.signal")
+"""About 1.3 s of start-up together; the bundled model's features are computed without them."""
 
 
 def run_driver(*args: str, tmp_path: Path) -> tuple[str, dict[str, object]]:
@@ -75,6 +78,10 @@ def test_transcribe_with_the_bundled_model_never_imports_tensorflow(tmp_path: Pa
     summary = json.loads(printed)
     assert report["result"] == 0 and summary["model"] == frame.KIND and summary["hits"] > 40
     assert_ran_without_tensorflow(report)
+    modules = report["modules"]
+    assert isinstance(modules, list)
+    slow = [m for m in modules if m in SLOW_IMPORTS]
+    assert not slow, f"the bundled model's command line imported {slow}"
 
 
 def test_a_heavy_worker_process_loads_the_bundled_model_without_tensorflow(tmp_path: Path) -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import librosa
 import numpy as np
 
 from app.pipeline.hits import Hit
@@ -89,6 +88,8 @@ def extract_clips(audio: np.ndarray, onset_times: np.ndarray, sr: int = MODEL_SR
 
 def clip_features(clips: np.ndarray, sr: int = MODEL_SR) -> np.ndarray:
     """Power mel spectrograms of (n, CLIP_SAMPLES) clips, shaped (n, 128, 18, 1) for the network."""
+    import librosa  # here, not at the top: a second of start-up that the bundled model does not need
+
     mel = librosa.feature.melspectrogram(
         y=clips, sr=sr, n_fft=MEL_N_FFT, hop_length=MEL_HOP, n_mels=N_MELS, fmax=FMAX, pad_mode="reflect"
     )

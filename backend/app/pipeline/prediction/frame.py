@@ -4,10 +4,10 @@ The recipe (features, classes, model signature) is stated once here; the trainin
 `app/training/` imports it, never the other way round, so what the network was trained on and what it
 is fed at inference cannot drift apart.
 
-- Features: librosa power mel spectrogram at 44.1 kHz, n_fft 2048, hop 441 (100 frames per second),
-  128 bands from 30 Hz to 17 kHz, centred frames, in dB clipped to [-100, 20] and scaled to about
-  [-1, 1]. The audio is first scaled to a peak of 0.9, so the network sees every track at one level
-  (training mixes are rendered at random levels around it).
+- Features: power mel spectrogram (librosa's numbers, computed by `app.pipeline.mel`) at 44.1 kHz,
+  n_fft 2048, hop 441 (100 frames per second), 128 bands from 30 Hz to 17 kHz, centred frames, in dB
+  clipped to [-100, 20] and scaled to about [-1, 1]. The audio is first scaled to a peak of 0.9, so
+  the network sees every track at one level (training mixes are rendered at random levels around it).
 - Model: any Keras model taking (None, None, N_MELS) and giving (None, None, len(CLASSES)) sigmoids,
   or its ONNX export (the same shapes), run by onnxruntime. The per-class decision thresholds chosen
   on held-out synthetic songs are folded into the output layer's bias at export time
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-import librosa
 import numpy as np
 
+from app.pipeline import mel
 from app.pipeline.hits import Hit
 from app.pipeline.prediction.base import ProgressCallback, prepare_audio
 from app.pipeline.prediction.onsets import onset_peaks, peaks_to_velocities
@@ -96,17 +96,17 @@ def keras_network(model: keras.Model) -> FrameNetwork:
 
 def log_mel(audio: np.ndarray) -> np.ndarray:
     """(frames, N_MELS) float32 features of mono float32 `audio` at MODEL_SR, already peak-scaled."""
-    mel = librosa.feature.melspectrogram(
-        y=audio, sr=MODEL_SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS, fmin=FMIN, fmax=FMAX, center=True
+    power = mel.mel_spectrogram(
+        audio, n_fft=N_FFT, hop=HOP, bank=mel.mel_filterbank(MODEL_SR, N_FFT, N_MELS, FMIN, FMAX), power=2
     )
-    db = 10.0 * np.log10(np.maximum(mel, 1e-12))
+    db = 10.0 * np.log10(np.maximum(power, 1e-12))
     scaled = (np.clip(db, DB_FLOOR, DB_CEIL) - (DB_FLOOR + DB_CEIL) / 2) / ((DB_CEIL - DB_FLOOR) / 2)
-    return np.ascontiguousarray(scaled.T, dtype=np.float32)
+    return np.ascontiguousarray(scaled, dtype=np.float32)
 
 
 def n_frames(n_samples: int) -> int:
-    """How many centred frames librosa gives for `n_samples` samples."""
-    return 1 + n_samples // HOP
+    """How many centred frames `n_samples` samples give."""
+    return mel.n_frames(n_samples, HOP)
 
 
 def peak_scale(audio: np.ndarray) -> np.ndarray:

@@ -5,13 +5,15 @@ smears an attack over its whole length, so each onset is then refined on the wav
 point where the stroke's envelope rises. On rendered grooves this lands within 5 ms of the written
 time, and on real recordings within 1.5 ms (median) of human annotations, well inside the ±20 ms
 that notation needs.
+
+librosa and scipy.signal are imported by the functions that use them: they take about a second to
+import, and the bundled model needs only the velocity functions here (`onset_peaks`,
+`peaks_to_velocities`).
 """
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
-import scipy.signal
 
 ONSET_HOP = 128
 """Frame step of the onset envelope: 2.9 ms at 44.1 kHz."""
@@ -50,6 +52,8 @@ def onset_envelope(audio: np.ndarray, sr: int) -> np.ndarray:
     The mel spectrogram is computed in blocks: at this hop a whole 15-minute track would need over a
     gigabyte for its STFT at once.
     """
+    import librosa
+
     half = ONSET_N_FFT // 2
     padded = np.pad(audio, half)
     n_frames = 1 + len(audio) // ONSET_HOP
@@ -77,6 +81,8 @@ def refine_onsets(audio: np.ndarray, sr: int, times: np.ndarray) -> np.ndarray:
     envelope first climbs 40% of the way from that trough to that peak. Measuring from the trough,
     not from zero, keeps a soft stroke on top of a ringing cymbal from being placed at the cymbal.
     """
+    import scipy.signal
+
     # Causal, so nothing of an attack leaks to before it.
     sos = scipy.signal.butter(2, _REFINE_HIGHPASS_HZ, btype="highpass", fs=sr, output="sos")
     level = np.abs(scipy.signal.sosfilt(sos, audio))
@@ -117,6 +123,8 @@ def peaks_to_velocities(peaks: np.ndarray, reference: float) -> np.ndarray:
 
 def detect_onsets(audio: np.ndarray, sr: int) -> np.ndarray:
     """Times in seconds, ascending, where drum strokes begin in mono `audio`."""
+    import librosa
+
     track_peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     if track_peak < 1e-6:  # digital silence: the normalised envelope would be all noise
         return np.empty(0)

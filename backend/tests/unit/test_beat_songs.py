@@ -10,7 +10,16 @@ import pytest
 
 from app.pipeline.beats.recipe import COMPOUND_BPM, METRES, SIMPLE_BPM
 from app.pipeline.prediction.frame import CLASSES
-from app.training.beats.songs import BeatSong, _bar_v2, _compound_v2, _feel_v2, _offbeat_four, _second_bar, beat_song
+from app.training.beats.songs import (
+    _FEELS_V2,
+    BeatSong,
+    _bar_v2,
+    _compound_v2,
+    _feel,
+    _offbeat_four,
+    _second_bar,
+    beat_song,
+)
 
 _BEATS = {m.name: m.beats for m in METRES}
 _COMPOUND = {m.name: m.compound for m in METRES}
@@ -183,5 +192,5 @@ def test_the_second_generator_plays_half_and_double_time_and_more_compound_metre
     shares = {name: sum(s.metre == name for s in drawn) / len(drawn) for name in ("6/8", "12/8")}
     assert shares["6/8"] + shares["12/8"] > 0.3
     four = next(m for m in METRES if m.name == "4/4")
-    feels = {_feel_v2(np.random.default_rng(i), four, bpm) for i in range(40) for bpm in (90.0, 150.0)}
+    feels = {_feel(np.random.default_rng(i), four, bpm, _FEELS_V2) for i in range(40) for bpm in (90.0, 150.0)}
     assert feels == {"normal", "half", "double"}

@@ -182,13 +182,28 @@ def _other_metre(metre: Metre) -> Metre:
     return next(m for m in METRES if m.compound == metre.compound and m != metre)
 
 
-def _feel(rng: np.random.Generator, metre: Metre, bpm: float) -> str:
+@dataclass(frozen=True)
+class _FeelOdds:
+    """How often a 4/4 song is played in a half-time or double-time feel, and from which tempi."""
+
+    share: float
+    half_above_bpm: float
+    double_below_bpm: float
+
+
+_FEELS = _FeelOdds(share=0.15, half_above_bpm=110.0, double_below_bpm=115.0)
+_FEELS_V2 = _FeelOdds(share=0.25, half_above_bpm=105.0, double_below_bpm=120.0)
+"""Version 2 plays them more often: a quarter of brisk 4/4 songs at half time, a quarter of slow ones
+at double."""
+
+
+def _feel(rng: np.random.Generator, metre: Metre, bpm: float, odds: _FeelOdds = _FEELS) -> str:
     """Half time only at brisk counted tempi, double time only at slow ones, as bands play them."""
     if metre.name != "4/4":
         return "normal"
-    if bpm > 110 and rng.random() < 0.15:
+    if bpm > odds.half_above_bpm and rng.random() < odds.share:
         return "half"
-    if bpm < 115 and rng.random() < 0.15:
+    if bpm < odds.double_below_bpm and rng.random() < odds.share:
         return "double"
     return "normal"
 
@@ -342,7 +357,7 @@ def _plan_v2(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _
     repeats), fills and short pickups at phrase ends, and bar-line markers by the song's habit: a crash
     at every section start (30 %), at some (40 %) or never (30 %; always never when the groove has no
     kick on 1, half of the time). Sections may change the groove, or the feel (half / double time)."""
-    feel = _feel_v2(rng, metre, bpm)
+    feel = _feel(rng, metre, bpm, _FEELS_V2)
     phrase = int(rng.choice([2, 4, 4, 8]))
     section = int(rng.choice([4, 8, 8, 16]))
     habit = float(rng.choice([1.0, 0.35, 0.0], p=[0.3, 0.4, 0.3]))
@@ -407,17 +422,6 @@ def _plan_v2(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _
         tail = across
         strokes[b] = part
     return _Plan(metres, strokes)
-
-
-def _feel_v2(rng: np.random.Generator, metre: Metre, bpm: float) -> str:
-    """`_feel`, more often: a quarter of brisk 4/4 songs at half time, a quarter of slow ones at double."""
-    if metre.name != "4/4":
-        return "normal"
-    if bpm > 105 and rng.random() < 0.25:
-        return "half"
-    if bpm < 120 and rng.random() < 0.25:
-        return "double"
-    return "normal"
 
 
 def _tempo_map(rng: np.random.Generator, bpm: float, beats: int) -> np.ndarray:

@@ -115,7 +115,7 @@ def build_score(
 
     quiet_below = ghost_limit(transcription) if automatic_ghosts else 0.0
     previous: Bar | None = None
-    signature = meter.TimeSignature(transcription.bars[0].time_signature)
+    signature: meter.TimeSignature  # set by the first bar, and again where the metre changes
     for bar in transcription.bars:
         measure = stream.Measure(number=bar.number)
         if previous is None or bar.time_signature != previous.time_signature:

@@ -47,13 +47,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     bars = int(args.seconds * 123 / 60 / 4)
-    rock = groove_from_pattern(ROCK_BEAT, bpm=123, bars=bars, start_s=0.5)
-    fill = groove_from_pattern(TOM_FILL, bpm=123, bars=bars, start_s=0.5)
-    rock.events = sorted(
-        [e for e in rock.events if int((e.time - 0.5) / (4 * 60 / 123)) % 4 != 3]
-        + [e for e in fill.events if int((e.time - 0.5) / (4 * 60 / 123)) % 4 == 3],
-        key=lambda e: e.time,
-    )
+    rock = groove_from_pattern(ROCK_BEAT, bpm=123, bars=bars, start_s=0.5, fill=TOM_FILL)
     audio = peak_scale(render_groove(rock, SynthKit()))
     network = load_beat_model()
     features, *feature_cost = _measure(lambda: beat_features(audio), args.repeat)

@@ -54,14 +54,7 @@ def _timed(step: Callable[[], Any]) -> tuple[Any, float, float]:
 def render_song(seconds: float, path: Path) -> None:
     """Write the benchmark's song: rock with a tom fill every fourth bar, over a bass line, stereo."""
     bar_s = 4 * 60 / BPM
-    bars = int(seconds / bar_s) + 1
-    rock = groove_from_pattern(ROCK_BEAT, bpm=BPM, bars=bars, start_s=0.5)
-    fill = groove_from_pattern(TOM_FILL, bpm=BPM, bars=bars, start_s=0.5)
-    rock.events = sorted(
-        [e for e in rock.events if int((e.time - 0.5) / bar_s) % 4 != 3]
-        + [e for e in fill.events if int((e.time - 0.5) / bar_s) % 4 == 3],
-        key=lambda e: e.time,
-    )
+    rock = groove_from_pattern(ROCK_BEAT, bpm=BPM, bars=int(seconds / bar_s) + 1, start_s=0.5, fill=TOM_FILL)
     drums = render_groove(rock, default_sample_kit())[: int(seconds * constants.SAMPLE_RATE)]
     t = np.arange(drums.size) / constants.SAMPLE_RATE
     bass = 0.25 * np.sin(2 * np.pi * 55 * t * (1 + 0.5 * (np.floor(t / bar_s) % 2)))

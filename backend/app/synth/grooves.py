@@ -39,14 +39,26 @@ Pattern = dict[str, list[tuple[float, int]]]
 
 
 def groove_from_pattern(
-    pattern: Pattern, *, bpm: float, bars: int, beats_per_bar: int = 4, start_s: float = 0.0
+    pattern: Pattern,
+    *,
+    bpm: float,
+    bars: int,
+    beats_per_bar: int = 4,
+    start_s: float = 0.0,
+    fill: Pattern | None = None,
+    fill_every: int = 4,
 ) -> Groove:
-    """Repeat a one-bar pattern `bars` times at `bpm`, starting at `start_s` seconds."""
+    """Repeat a one-bar pattern `bars` times at `bpm`, starting at `start_s` seconds; with `fill`, that bar
+    is played instead of every `fill_every`-th one (the last bar of each phrase)."""
     beat_s = 60.0 / bpm
+
+    def bar_pattern(bar: int) -> Pattern:
+        return fill if fill is not None and bar % fill_every == fill_every - 1 else pattern
+
     events = [
         GrooveEvent(start_s + (bar * beats_per_bar + pos) * beat_s, instrument, velocity)
         for bar in range(bars)
-        for instrument, strokes in pattern.items()
+        for instrument, strokes in bar_pattern(bar).items()
         for pos, velocity in strokes
     ]
     events.sort(key=lambda e: (e.time, e.instrument))

@@ -8,8 +8,9 @@ Each step is also timed alone, best of --repeat: the learned beat tracker, the r
 the music21 score, the MusicXML file, the PDF and the MIDI file.
 
     .venv/bin/python scripts/bench_notation.py [--seconds 180] [--repeat 5]
-    # another checkout's code, same script:
-    PYTHONPATH=OTHER/backend .venv/bin/python scripts/bench_notation.py
+    # another checkout's code on the same song (written once by this checkout):
+    .venv/bin/python scripts/bench_notation.py --render /tmp/song180.wav
+    PYTHONPATH=OTHER/backend .venv/bin/python scripts/bench_notation.py --song /tmp/song180.wav
 """
 
 from __future__ import annotations
@@ -66,13 +67,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--render", type=Path, metavar="SONG", help="only write the benchmark's song (WAV)")
+    parser.add_argument("--song", type=Path, help="time the stage on this song instead of rendering one")
     args = parser.parse_args()
+    if args.render:
+        render_song(args.seconds, args.render)
+        return 0
 
     settings = Settings().model_copy(update={"SEPARATOR": "none"})
     work = Path(tempfile.mkdtemp(prefix="drumscribe-bench-notation-"))
     try:
-        song, job = work / "song.wav", work / "job"
-        render_song(args.seconds, song)
+        song, job = args.song or work / "song.wav", work / "job"
+        if args.song is None:
+            render_song(args.seconds, song)
         job.mkdir()
         stages.ingest_audio(song, job, settings=settings)
         stages.separate_drums(job, settings=settings)

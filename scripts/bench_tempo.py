@@ -31,7 +31,9 @@ beats per minute, dotted quarters in 6/8 and 12/8) and per metre; `--sheet` adds
 `--fit-bars` fits the learned tracker's bar-phase weights (`app/pipeline/beats/bars.py`) on the songs.
 `--generator 1` (the default) draws the songs of the first song generator, which the bundled beat model
 was trained on and every quoted figure was measured on (a fresh groove every bar); `--generator 2`
-those of version 2's looped grooves with fewer bar-line markers (`app.training.beats.songs`).
+those of version 2's looped grooves with fewer bar-line markers, `--generator 3` version 1's songs with
+half and double time only as stretches inside songs (`app.training.beats.songs`). Songs are also
+grouped by their 4/4 bars' feels (normal, half, double, normal+half, ...).
 `--beat-models A.onnx B.onnx` compares beat networks on the same audio and hits (the learned
 trackers' rows are then named learned#1, learned#2, ... in that order; the bar-phase weights are the
 bundled ones for all).
@@ -74,7 +76,7 @@ from app.training.augment import augment
 from app.training.band import render_backgrounds
 from app.training.beats.__main__ import DEFAULT_DATA_DIR
 from app.training.beats.dataset import BACKGROUND_SHARE, BEAT_STREAM, MASK_MARGIN_S
-from app.training.beats.songs import BeatSong, beat_song
+from app.training.beats.songs import GENERATOR_VERSIONS, BeatSong, beat_song
 from app.training.dataset import BACKGROUND_CLIPS, BACKGROUND_SECONDS, split_banks
 from app.training.grooves import STYLES, Song, random_song_on_grid
 from app.training.render import render_drums
@@ -98,7 +100,11 @@ def main() -> int:
     )
     parser.add_argument("--fit-bars", action="store_true", help="with --trackers: fit the bar-phase weights")
     parser.add_argument(
-        "--generator", type=int, choices=(1, 2), default=1, help="with --trackers: the beat song generator's version"
+        "--generator",
+        type=int,
+        choices=GENERATOR_VERSIONS,
+        default=1,
+        help="with --trackers: the beat song generator's version",
     )
     parser.add_argument(
         "--beat-models",
@@ -201,6 +207,8 @@ class _Scored:
     """None when the tracker could not transcribe the song."""
     metre_right: bool
     sheet: SheetTrack | None = None
+    feel: str = "normal"
+    """The feels of the song's 4/4 bars (`BeatSong.feel`)."""
 
 
 def _bench_song(
@@ -324,7 +332,7 @@ def _compare_trackers(args: argparse.Namespace) -> int:
                         track = recount_bars(track, every[which][0], hits)
                     transcription = transcribe(hits, duration_s=args.seconds, beats=track)
             except TranscriptionError:
-                results[label].append(_Scored(song.bpm, song.metre, None, False))
+                results[label].append(_Scored(song.bpm, song.metre, None, False, feel=song.feel))
                 continue
             scores = score_beats(
                 annotation, np.asarray(transcription.beat_times), np.asarray(transcription.downbeat_times)
@@ -333,7 +341,7 @@ def _compare_trackers(args: argparse.Namespace) -> int:
             if args.sheet:
                 sheet = _score_sheet_on(annotation, hits, transcription, args.seconds, strokes)
             results[label].append(
-                _Scored(song.bpm, song.metre, scores, transcription.time_signature == song.metre, sheet)
+                _Scored(song.bpm, song.metre, scores, transcription.time_signature == song.metre, sheet, song.feel)
             )
         if args.fit_bars and activations is not None:
             track = decode(*activations)
@@ -389,20 +397,22 @@ def _band_label(band: int) -> str:
 
 
 def _print_comparison(results: dict[str, list[_Scored]], args: argparse.Namespace) -> None:
-    """One table: per tracker, every song, then per tempo band and per metre."""
+    """One table: per tracker, every song, then per tempo band, per metre and per feel other than normal."""
     songs = len(next(iter(results.values())))
     print(
         f"\n{songs} held-out beat songs of {args.seconds:g} s (seed {args.seed}, generator {args.generator}); "
         "beats where drums are heard, ±70 ms"
     )
     header = (
-        f"{'tracker':<19}{'songs':<12}{'n':>4}{'beat F':>8}{'CMLt':>7}{'AMLt':>7}{'down F':>8}{'played':>8}{'metre':>7}"
+        f"{'tracker':<19}{'songs':<22}{'n':>4}{'beat F':>8}{'CMLt':>7}{'AMLt':>7}{'down F':>8}{'played':>8}{'metre':>7}"
     )
     print(header + (f"{'sheet F':>9}" if args.sheet else ""))
     for name, scored in results.items():
         groups: list[tuple[str, list[_Scored]]] = [("all", scored)]
         groups += [(_band_label(band), [s for s in scored if _band(s.bpm) == band]) for band in BANDS]
         groups += [(metre, [s for s in scored if s.metre == metre]) for metre in ("4/4", "3/4", "6/8", "12/8")]
+        feels = sorted({s.feel for s in scored if s.feel != "normal"})
+        groups += [(f"4/4 {feel}", [s for s in scored if s.feel == feel]) for feel in feels]
         for label, group in groups:
             if not group:
                 continue
@@ -415,7 +425,7 @@ def _print_comparison(results: dict[str, list[_Scored]], args: argparse.Namespac
             played = sum(1 for x in b if x is not None and x.tempo_reading == AS_PLAYED) / n
             metre = sum(s.metre_right for s in group) / n
             row = (
-                f"{name:<19}{label:<12}{n:>4}{mean['beat_f']:>8.3f}{mean['cmlt']:>7.3f}{mean['amlt']:>7.3f}"
+                f"{name:<19}{label:<22}{n:>4}{mean['beat_f']:>8.3f}{mean['cmlt']:>7.3f}{mean['amlt']:>7.3f}"
                 f"{mean['downbeat_f']:>8.3f}{played:>8.0%}{metre:>7.0%}"
             )
             if args.sheet:

@@ -1,5 +1,6 @@
 """The beat model's song generator: exact labels, every metre, tempo inside the decoder's range; version 2's
-looped grooves with fewer bar-line markers; version 1 unchanged."""
+looped grooves with fewer bar-line markers; version 3's half and double time only inside songs; version 1
+unchanged."""
 
 from __future__ import annotations
 
@@ -114,8 +115,8 @@ def test_the_first_generator_still_draws_the_songs_its_figures_were_measured_on(
 
 
 def test_an_unknown_generator_version_is_refused() -> None:
-    with pytest.raises(ValueError, match="version 3"):
-        beat_song(np.random.default_rng(0), 10.0, version=3)
+    with pytest.raises(ValueError, match="version 4 does not exist: use 1, 2 or 3"):
+        beat_song(np.random.default_rng(0), 10.0, version=4)
 
 
 @pytest.mark.parametrize("metre", [m.name for m in METRES])
@@ -194,3 +195,28 @@ def test_the_second_generator_plays_half_and_double_time_and_more_compound_metre
     four = next(m for m in METRES if m.name == "4/4")
     feels = {_feel(np.random.default_rng(i), four, bpm, _FEELS_V2) for i in range(40) for bpm in (90.0, 150.0)}
     assert feels == {"normal", "half", "double"}
+
+
+def test_the_third_generator_plays_half_and_double_time_only_as_stretches_of_a_song() -> None:
+    drawn = songs(300, version=3)
+    feels = {s.feel for s in drawn}
+    assert "half" not in feels and "double" not in feels, "no song is in one of those feels throughout"
+    stretched = [s for s in drawn if s.feel != "normal"]
+    assert all("normal" in s.feel.split("+") and s.metre == "4/4" for s in stretched)
+    assert any("half" in s.feel for s in stretched) and any("double" in s.feel for s in stretched)
+    assert all(s.bpm > 110.0 for s in stretched if "half" in s.feel)
+    assert all(s.bpm < 115.0 for s in stretched if "double" in s.feel)
+    four = [s for s in drawn if s.metre == "4/4"]
+    assert 0.2 < len(stretched) / len(four) < 0.45, "about 40 % of 4/4 songs draw a stretch (some not heard)"
+    # Versions 1 and 2 label their whole-song feels, which version 3 leaves out.
+    assert {"half", "double"} <= {s.feel for s in songs(300, version=1)}
+
+
+def test_the_third_generator_draws_its_own_songs_reproducibly_with_exact_labels() -> None:
+    drawn = songs(12, metre="4/4", humanise=False, version=3)
+    assert drawn == songs(12, metre="4/4", humanise=False, version=3)
+    assert _fingerprint(3) != _fingerprint(1)
+    for song in drawn:
+        u = beat_coordinates(song)
+        u = u[~np.isnan(u)]
+        assert len(u) > 10 and np.allclose(u * 12, np.round(u * 12), atol=1e-6)

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from app.training.beats.songs import GENERATOR_VERSION
+from app.training.beats.songs import GENERATOR_VERSION, GENERATOR_VERSIONS
 
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "drumscribe-train"
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "pipeline" / "models" / "bundled" / "drumscribe_beats.h5"
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         "--generator",
         type=int,
         nargs="+",
-        choices=(1, 2),
+        choices=GENERATOR_VERSIONS,
         default=[GENERATOR_VERSION],
         help="the beat song generator's version; several (e.g. 1 2) take turns song by song",
     )

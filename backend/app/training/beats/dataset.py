@@ -111,7 +111,7 @@ def _init(
 def song_generator(index: int, generators: tuple[int, ...]) -> int:
     """The generator version song `index` of a split is drawn from when `generators` take turns."""
     if not generators:
-        raise ValueError("no beat song generator given: name at least one version (1 or 2)")
+        raise ValueError("no beat song generator given: name at least one version (1, 2 or 3)")
     return generators[index % len(generators)]
 
 

@@ -27,6 +27,13 @@ trained on version 2 alone (3,000 songs, 25 epochs) was worse than the bundled o
 held-out songs and only a little better on version 2's (backend/MODEL_CARD.md, "Generator version 2"),
 so version 1 stays the default and is kept draw for draw (`scripts/bench_tempo.py --generator 1`).
 
+Version 3 is version 1 with half-time and double-time feels only as stretches of two to four bars
+inside songs of normal feel. Versions 1 and 2 also play whole songs in such a feel and label them at
+the counted tempo, but a whole song in a half-time feel sounds exactly like a groove at half that
+tempo (8th-note hi-hats and the backbeat on 3 at 160 bpm are 16ths with the backbeat on 2 and 4 at
+80), which charts write at the slower tempo: a network taught the fast one reads 16th-note grooves at
+double speed. Inside a song the bars around the stretch say which tempo is counted.
+
 This module has its own random stream: the drum model's data (`app.training.grooves`,
 `app.training.dataset`) draws nothing differently because it exists.
 """
@@ -43,6 +50,7 @@ from app.training.grooves import STYLES, Event
 Stroke = tuple[float, str, int]
 """(position in beats from the bar's start, class, velocity)."""
 
+GENERATOR_VERSIONS = (1, 2, 3)
 GENERATOR_VERSION = 1
 """The generator `beat_song` draws from unless told: 1, the one the bundled beat model was trained on
 (2: looped grooves with fewer bar-line markers, not shipped: the module docstring says why)."""
@@ -73,6 +81,9 @@ class BeatSong:
     """The metre of the song's first bar."""
     bpm: float
     """The starting tempo in counted beats per minute (dotted quarters in 6/8 and 12/8)."""
+    feel: str = "normal"
+    """The feels the song's 4/4 bars are played in, in order, joined by "+": "normal", "half",
+    "double", "normal+half", "half+normal+double", ..."""
 
 
 def _v(rng: np.random.Generator, mean: float, spread: float = 10.0) -> int:
@@ -176,6 +187,8 @@ class _Plan:
     """Per bar."""
     strokes: list[list[Stroke]]
     """Per bar, positions from the bar's start (may reach past its end: fills across the bar line)."""
+    feels: list[str]
+    """Per bar: "normal", "half" or "double" (always "normal" outside 4/4)."""
 
 
 def _other_metre(metre: Metre) -> Metre:
@@ -208,13 +221,40 @@ def _feel(rng: np.random.Generator, metre: Metre, bpm: float, odds: _FeelOdds = 
     return "normal"
 
 
-def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _Plan:
-    feel = _feel(rng, metre, bpm)
+_FEEL_SECTION_SHARE = 0.4
+"""Version 3: the share of 4/4 songs with a stretch of bars in a half-time or double-time feel."""
+
+
+def _section_feels(rng: np.random.Generator, metres: list[Metre], bpm: float) -> list[str]:
+    """Version 3's feels: the song in its normal feel, and in 40 % of 4/4 songs two to four bars in a
+    half-time feel (at brisk tempi) or a double-time one (at slow tempi), so the bars around them say
+    which tempo is counted. A song played in one feel throughout is simply a groove at the tempo heard
+    (a 16th-note groove at 80 bpm is not a half-time feel at 160), so none is labelled otherwise."""
+    feels = ["normal"] * len(metres)
+    options = ["half"] if bpm > _FEELS.half_above_bpm else []
+    options += ["double"] if bpm < _FEELS.double_below_bpm else []
+    if metres[0].name != "4/4" or not options or rng.random() >= _FEEL_SECTION_SHARE:
+        return feels
+    length = int(rng.integers(2, 5))
+    first = int(rng.integers(0, len(metres) - length))
+    feel = str(rng.choice(options))
+    for b in range(first, first + length):
+        feels[b] = feel if metres[b].name == "4/4" else "normal"
+    return feels
+
+
+def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float, *, feel_sections: bool = False) -> _Plan:
+    """Version 1's song (a fresh groove every bar), or version 3's (`feel_sections`: half- and
+    double-time feels only as stretches inside a song of normal feel)."""
+    feel = "normal" if feel_sections else _feel(rng, metre, bpm)
     phrase = int(rng.choice([2, 4, 4, 8]))
     metres = [metre] * bars
     if rng.random() < 0.08 and bars >= 8:  # a section in the other metre of the same beat
         first, length = int(rng.integers(2, bars - 5)), int(rng.integers(2, 5))
         metres[first : first + length] = [_other_metre(metre)] * length
+    feels = (
+        _section_feels(rng, metres, bpm) if feel_sections else [feel if m.name == "4/4" else "normal" for m in metres]
+    )
     strokes: list[list[Stroke]] = [[] for _ in range(bars)]
     bar = 0
     if rng.random() < 0.15:  # a count-in: hi-hat clicks on the beats
@@ -233,7 +273,7 @@ def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _Pla
             strokes[b] = [(0.0, "crash", _v(rng, 110)), (0.0, "kick", _v(rng, 110))] if rng.random() < 0.4 else []
             crash = True
             continue
-        part = groove_bar(rng, m, feel)
+        part = groove_bar(rng, m, feels[b])
         if tail:
             part = [s for s in part if s[0] >= 1.0] + [(1.0, "crash", _v(rng, 112))]
         across = False
@@ -247,7 +287,7 @@ def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _Pla
             crash = False
         tail = across
         strokes[b] = part
-    return _Plan(metres, strokes)
+    return _Plan(metres, strokes, feels)
 
 
 # --- Version 2: looped grooves, bar lines marked less plainly --------------------------------------
@@ -376,6 +416,7 @@ def _plan_v2(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _
     if not any(p == 0.0 and cls == "kick" for bar in main for p, cls, _ in bar) and rng.random() < 0.5:
         habit = 0.0  # nothing marks bar 1: fills, pickups and the loop's period must
     strokes: list[list[Stroke]] = [[] for _ in range(bars)]
+    feels = [feel if m.name == "4/4" else "normal" for m in metres]
     bar = 0
     if rng.random() < 0.1:
         strokes[0] = [(float(b), "hihat_closed", _v(rng, 80)) for b in range(metres[0].beats)]
@@ -397,6 +438,7 @@ def _plan_v2(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _
             if rng.random() < 0.25 and m.name == "4/4":  # the next section changes feel
                 feel = str(rng.choice([f for f in ("normal", "half", "double") if f != feel]))
                 loops = {k: v for k, v in loops.items() if not k.startswith("4/4")}
+        feels[b] = feel if m.name == "4/4" else "normal"
         if breaks and not tail and b > bar + 2 and rng.random() < 0.1:
             strokes[b] = [(0.0, "crash", _v(rng, 110)), (0.0, "kick", _v(rng, 110))] if rng.random() < 0.4 else []
             crash = rng.random() < habit
@@ -421,7 +463,7 @@ def _plan_v2(rng: np.random.Generator, metre: Metre, bars: int, bpm: float) -> _
             crash = False
         tail = across
         strokes[b] = part
-    return _Plan(metres, strokes)
+    return _Plan(metres, strokes, feels)
 
 
 def _tempo_map(rng: np.random.Generator, bpm: float, beats: int) -> np.ndarray:
@@ -453,17 +495,18 @@ def beat_song(
 ) -> BeatSong:
     """A drum part at least `duration_s` long with every beat labelled; `metre` forces the first bar's
     metre, `humanise=False` plays every stroke exactly on its grid position (for tests). `version` 1
-    draws the first generator's songs (a fresh groove every bar), 2 the looped grooves (module docstring)."""
-    if version not in (1, 2):
-        raise ValueError(f"beat song generator version {version} does not exist: use 1 or 2")
-    shares = METRE_SHARES if version == 1 else METRE_SHARES_V2
+    draws the first generator's songs (a fresh groove every bar), 2 the looped grooves, 3 the first
+    generator's songs with half and double time only as stretches of a song (module docstring)."""
+    if version not in GENERATOR_VERSIONS:
+        raise ValueError(f"beat song generator version {version} does not exist: use 1, 2 or 3")
+    shares = METRE_SHARES_V2 if version == 2 else METRE_SHARES
     if metre is None:
         metre = str(rng.choice(list(shares), p=list(shares.values())))
     first = _BY_NAME[metre]
     low, high = COMPOUND_SONG_BPM if first.compound else SIMPLE_SONG_BPM
     bpm = float(np.exp(rng.uniform(np.log(low), np.log(high))))
     bars = int(np.ceil(duration_s * bpm / 60.0 / first.beats)) + 3
-    plan = _plan(rng, first, bars, bpm) if version == 1 else _plan_v2(rng, first, bars, bpm)
+    plan = _plan_v2(rng, first, bars, bpm) if version == 2 else _plan(rng, first, bars, bpm, feel_sections=version == 3)
     starts = np.cumsum([0] + [m.beats for m in plan.metres])  # first beat of each bar
     times = _tempo_map(rng, bpm, int(starts[-1]))
     if rng.random() < 0.25:  # the recording starts mid-groove, somewhere in the first two bars
@@ -496,4 +539,16 @@ def beat_song(
         for k in range(m.beats)
         if 0.0 <= when(starts[b] + k) < duration_s
     ]
-    return BeatSong(kept, beats, metre, bpm)
+    heard = [
+        plan.feels[b]
+        for b in sorted(
+            {
+                b
+                for b, m in enumerate(plan.metres)
+                for k in range(m.beats)
+                if m.name == "4/4" and 0.0 <= when(starts[b] + k) < duration_s
+            }
+        )
+    ]
+    feel = "+".join(f for i, f in enumerate(heard) if i == 0 or heard[i - 1] != f) or "normal"
+    return BeatSong(kept, beats, metre, bpm, feel)

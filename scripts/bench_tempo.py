@@ -11,7 +11,12 @@ transcribe counts as "other".
     .venv/bin/python scripts/bench_tempo.py --styles [--bpm 65 75 170 190]
 
 `--styles` instead plays each style alone for 8 bars (4 seeds, no fills) at each tempo and prints the
-ratio of the tempo read to the tempo played.
+ratio of the tempo read to the tempo played; with `--trackers learned` the strokes are rendered on the
+held-out kits and read by the beat network and its decoder (each of `--beat-models`), not by the
+notation stage's classic tracker:
+
+    .venv/bin/python scripts/bench_tempo.py --styles --trackers learned --bpm 70 85 100 130 170 \
+        [--beat-models A.onnx B.onnx]
 
 `--sheet` also scores each song's sheet against the grid the generator wrote it on, as `drumscribe
 evaluate` scores songs with human beats (app/evaluation): beat and downbeat F-measure, CMLt/AMLt, the
@@ -78,7 +83,7 @@ from app.training.beats.__main__ import DEFAULT_DATA_DIR
 from app.training.beats.dataset import BACKGROUND_SHARE, BEAT_STREAM, MASK_MARGIN_S
 from app.training.beats.songs import GENERATOR_VERSIONS, BeatSong, beat_song
 from app.training.dataset import BACKGROUND_CLIPS, BACKGROUND_SECONDS, split_banks
-from app.training.grooves import STYLES, Song, random_song_on_grid
+from app.training.grooves import STYLES, Event, Song, random_song_on_grid
 from app.training.render import render_drums
 from app.training.samples import SampleBank, load_all_banks
 
@@ -126,7 +131,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.styles:
-        return _by_style(args.bpm)
+        return _styles_on_audio(args) if args.trackers else _by_style(args.bpm)
     if args.write_set:
         return _write_set(args)
     if args.trackers:
@@ -435,6 +440,47 @@ def _print_comparison(results: dict[str, list[_Scored]], args: argparse.Namespac
                         pooled.add(total(s.sheet.sheet.counts))
                 row += f"{pooled.f_measure:>9.3f}"
             print(row)
+
+
+def _styles_on_audio(args: argparse.Namespace) -> int:
+    """Each style alone at each of `args.bpm`, rendered on the held-out kits, through the learned
+    tracker's network and decoder (each of `args.beat_models`): the tempo read over the tempo played."""
+    from app.pipeline.beats.decode import decode
+    from app.pipeline.beats.tracker import BUNDLED_BEAT_MODEL, beat_activations, load_beat_model
+
+    banks, _ = _held_out_material()
+    paths = args.beat_models or [BUNDLED_BEAT_MODEL]
+    networks = [load_beat_model(path) for path in paths]
+    print("tempo read / tempo played by the beat network and decoder, 8 bars of each style rendered on held-out kits")
+    for k, path in enumerate(paths, 1):
+        print(f"#{k}: {path}")
+    played = [0] * len(networks)
+    for name, style in STYLES.items():
+        for k, network in enumerate(networks, 1):
+            cells = []
+            for bpm in args.bpm:
+                beat_s = 60.0 / bpm
+                ratios = []
+                for seed in range(4):
+                    rng = np.random.default_rng([seed, round(bpm)])
+                    events = sorted(
+                        (
+                            Event(0.3 + (bar * 4 + pos) * beat_s + float(rng.normal(0.0, 0.006)), cls, velocity)
+                            for bar in range(8)
+                            for pos, cls, velocity in style(rng, False)
+                        ),
+                        key=lambda e: e.time,
+                    )
+                    audio, _ = render_drums(events, banks[seed % len(banks)], banks, rng, 0.3 + 32 * beat_s + 1.0)
+                    track = decode(*beat_activations(network, peak_scale(audio), MODEL_SR))
+                    read = 60.0 / float(np.median(np.diff(track.times))) if len(track.times) > 1 else 0.0
+                    ratios.append(f"{read / bpm:.2f}")
+                    played[k - 1] += abs(read / bpm - 1.0) < 0.04
+                cells.append(f"{bpm:g}: {' '.join(ratios)}")
+            print(f"{name:>9} #{k}  " + "   ".join(cells), flush=True)
+    for k, count in enumerate(played, 1):
+        print(f"#{k}: {count} of {4 * len(args.bpm) * len(STYLES)} read as played (within 4 %)")
+    return 0
 
 
 def _by_style(tempi: list[float]) -> int:

@@ -226,7 +226,7 @@ def _bench_song(
     bank = banks[int(rng.integers(len(banks)))]
     audio, played = render_drums(song.events, bank, banks, rng, seconds)
     audio = augment(audio, rng, backgrounds if rng.random() < BACKGROUND_SHARE else None)
-    return BeatSong(played, song.beats, song.metre, song.bpm), peak_scale(audio)
+    return BeatSong(played, song.beats, song.metre, song.bpm, song.feel), peak_scale(audio)
 
 
 def _heard(song: BeatSong) -> BeatAnnotation | None:

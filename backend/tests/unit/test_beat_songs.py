@@ -20,6 +20,7 @@ from app.training.beats.songs import (
     _offbeat_four,
     _second_bar,
     beat_song,
+    groove_bar,
 )
 
 _BEATS = {m.name: m.beats for m in METRES}
@@ -220,3 +221,34 @@ def test_the_third_generator_draws_its_own_songs_reproducibly_with_exact_labels(
         u = beat_coordinates(song)
         u = u[~np.isnan(u)]
         assert len(u) > 10 and np.allclose(u * 12, np.round(u * 12), atol=1e-6)
+
+
+def _repeated_bar_share(drawn: list[BeatSong]) -> float:
+    """The share of bars (of unhumanised songs) whose strokes, as (place in the bar, drum), are those of
+    the bar before but for one at most (a loop's repetition may leave a stroke out)."""
+    repeats = pairs = 0
+    for song in drawn:
+        downbeats = np.array([i for i, b in enumerate(song.beats) if b.position == 1], dtype=float)
+        bars: dict[int, set[tuple[float, str]]] = {}
+        for u, e in zip(beat_coordinates(song), song.events, strict=True):
+            k = int(np.searchsorted(downbeats, u + 1e-6)) - 1
+            if 0 <= k < len(downbeats) - 1:
+                bars.setdefault(k, set()).add((round(u - downbeats[k], 3), e.instrument))
+        for k in range(1, len(downbeats) - 1):
+            if k in bars and k - 1 in bars:
+                pairs += 1
+                repeats += len(bars[k] ^ bars[k - 1]) <= 1
+    return repeats / pairs
+
+
+def test_the_third_generator_loops_a_bar_of_groove_through_most_sections() -> None:
+    looped = _repeated_bar_share(songs(40, metre="4/4", humanise=False, version=3))
+    fresh = _repeated_bar_share(songs(40, metre="4/4", humanise=False, version=1))
+    assert fresh < 0.05 and looped > 0.2, (fresh, looped)
+
+
+def test_grooves_come_from_the_styles_asked_for() -> None:
+    four = next(m for m in METRES if m.name == "4/4")
+    for i in range(30):
+        bar = groove_bar(np.random.default_rng(i), four, "normal", ("halftime",))
+        assert {p for p, cls, _ in bar if cls == "snare"} == {2.0}, "half-time: the backbeat on 3 only"

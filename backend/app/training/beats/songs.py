@@ -27,12 +27,18 @@ trained on version 2 alone (3,000 songs, 25 epochs) was worse than the bundled o
 held-out songs and only a little better on version 2's (backend/MODEL_CARD.md, "Generator version 2"),
 so version 1 stays the default and is kept draw for draw (`scripts/bench_tempo.py --generator 1`).
 
-Version 3 is version 1 with half-time and double-time feels only as stretches of two to four bars
-inside songs of normal feel. Versions 1 and 2 also play whole songs in such a feel and label them at
-the counted tempo, but a whole song in a half-time feel sounds exactly like a groove at half that
-tempo (8th-note hi-hats and the backbeat on 3 at 160 bpm are 16ths with the backbeat on 2 and 4 at
-80), which charts write at the slower tempo: a network taught the fast one reads 16th-note grooves at
-double speed. Inside a song the bars around the stretch say which tempo is counted.
+Version 3 is version 1 (its bar-line markers, fills, metres and tempi) with three changes, all about
+reading a real song's tempo from a repeated groove:
+- half-time and double-time feels only as stretches of two to four bars inside songs of normal feel.
+  Versions 1 and 2 also play whole songs in such a feel and label them at the counted tempo, but a
+  whole song in a half-time feel sounds exactly like a groove at half that tempo (8th-note hi-hats and
+  the backbeat on 3 at 160 bpm are 16ths with the backbeat on 2 and 4 at 80), which charts write at the
+  slower tempo; inside a song the bars around the stretch say which tempo is counted;
+- for the same reason the styles with the backbeat only on 3 (half-time, one-drop) are a song's groove
+  only at slow tempi;
+- songs come in sections of 4 or 8 bars, 70 % of them one bar of groove looped (with new velocities and
+  now and then a stroke left out), as real drummers play: version 1's fresh groove every bar never
+  plays one pattern long enough to teach a tempo from it alone.
 
 This module has its own random stream: the drum model's data (`app.training.grooves`,
 `app.training.dataset`) draws nothing differently because it exists.
@@ -40,6 +46,7 @@ This module has its own random stream: the drum model's data (`app.training.groo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,10 +149,10 @@ def _on(position: float, step: float) -> bool:
     return abs(position / step - round(position / step)) < 1e-6
 
 
-def _four_four(rng: np.random.Generator, feel: str) -> list[Stroke]:
-    """A bar of one of the drum model's 4/4 styles, at its own feel: as written, at half time (each
+def _four_four(rng: np.random.Generator, feel: str, styles: Sequence[str] = tuple(STYLES)) -> list[Stroke]:
+    """A bar of one of the drum model's 4/4 `styles`, at its own feel: as written, at half time (each
     half bar played over the whole bar: the backbeat on 3) or at double time (the bar played twice)."""
-    style = STYLES[str(rng.choice(list(STYLES)))]
+    style = STYLES[str(rng.choice(list(styles)))]
     if feel == "half":
         return [(2 * p, cls, v) for p, cls, v in style(rng, False) if p < 2.0]
     if feel == "double":  # without the 16ths, which would become 32nds
@@ -154,13 +161,15 @@ def _four_four(rng: np.random.Generator, feel: str) -> list[Stroke]:
     return style(rng, False)
 
 
-def groove_bar(rng: np.random.Generator, metre: Metre, feel: str = "normal") -> list[Stroke]:
-    """One bar of groove in `metre` (positions in counted beats)."""
+def groove_bar(
+    rng: np.random.Generator, metre: Metre, feel: str = "normal", styles: Sequence[str] = tuple(STYLES)
+) -> list[Stroke]:
+    """One bar of groove in `metre` (positions in counted beats; 4/4 from one of `styles`)."""
     if metre.compound:
         return _compound(rng, metre.beats)
     if metre.beats == 3:
         return _waltz(rng)
-    return _four_four(rng, feel)
+    return _four_four(rng, feel, styles)
 
 
 def _fill(rng: np.random.Generator, start: float, end: float, metre: Metre) -> list[Stroke]:
@@ -223,6 +232,11 @@ def _feel(rng: np.random.Generator, metre: Metre, bpm: float, odds: _FeelOdds = 
 
 _FEEL_SECTION_SHARE = 0.4
 """Version 3: the share of 4/4 songs with a stretch of bars in a half-time or double-time feel."""
+_LOOP_SHARE = 0.7
+"""Version 3: the share of sections that repeat one bar of groove (the others draw a fresh one each bar)."""
+_BACKBEAT_ON_THREE = ("halftime", "reggae")
+"""4/4 styles with the backbeat only on 3: played alone at a brisk tempo they are, to the ear, a groove
+at half that tempo, so version 3 plays them as a song's groove only at slow tempi."""
 
 
 def _section_feels(rng: np.random.Generator, metres: list[Metre], bpm: float) -> list[str]:
@@ -243,18 +257,23 @@ def _section_feels(rng: np.random.Generator, metres: list[Metre], bpm: float) ->
     return feels
 
 
-def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float, *, feel_sections: bool = False) -> _Plan:
-    """Version 1's song (a fresh groove every bar), or version 3's (`feel_sections`: half- and
-    double-time feels only as stretches inside a song of normal feel)."""
-    feel = "normal" if feel_sections else _feel(rng, metre, bpm)
+def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float, *, version3: bool = False) -> _Plan:
+    """Version 1's song (a fresh groove every bar), or version 3's (module docstring): sections of 4
+    or 8 bars, most of them a looped bar of groove; half- and double-time feels only as stretches
+    inside a song of normal feel; grooves with the backbeat on 3 only at slow tempi."""
+    feel = "normal" if version3 else _feel(rng, metre, bpm)
     phrase = int(rng.choice([2, 4, 4, 8]))
     metres = [metre] * bars
     if rng.random() < 0.08 and bars >= 8:  # a section in the other metre of the same beat
         first, length = int(rng.integers(2, bars - 5)), int(rng.integers(2, 5))
         metres[first : first + length] = [_other_metre(metre)] * length
-    feels = (
-        _section_feels(rng, metres, bpm) if feel_sections else [feel if m.name == "4/4" else "normal" for m in metres]
-    )
+    feels = _section_feels(rng, metres, bpm) if version3 else [feel if m.name == "4/4" else "normal" for m in metres]
+    styles = tuple(STYLES)
+    if version3 and bpm > _FEELS.half_above_bpm:
+        styles = tuple(name for name in STYLES if name not in _BACKBEAT_ON_THREE)
+    section = int(rng.choice([4, 8])) if version3 else 0
+    loops: dict[tuple[str, str], list[Stroke]] = {}
+    looping = False
     strokes: list[list[Stroke]] = [[] for _ in range(bars)]
     bar = 0
     if rng.random() < 0.15:  # a count-in: hi-hat clicks on the beats
@@ -269,11 +288,19 @@ def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float, *, feel
     tail = False  # the previous bar's fill runs into this bar's first beat
     for b in range(bar, bars):
         m = metres[b]
+        if section and (b - bar) % section == 0:  # version 3: a new section, looped or not
+            loops, looping = {}, rng.random() < _LOOP_SHARE
         if breaks and not tail and b > bar + 2 and rng.random() < 0.12:  # silence, or only a crash on 1
             strokes[b] = [(0.0, "crash", _v(rng, 110)), (0.0, "kick", _v(rng, 110))] if rng.random() < 0.4 else []
             crash = True
             continue
-        part = groove_bar(rng, m, feels[b])
+        if looping:
+            key = (m.name, feels[b])
+            if key not in loops:
+                loops[key] = groove_bar(rng, m, feels[b], styles)
+            part = _vary(rng, loops[key])
+        else:
+            part = groove_bar(rng, m, feels[b], styles)
         if tail:
             part = [s for s in part if s[0] >= 1.0] + [(1.0, "crash", _v(rng, 112))]
         across = False
@@ -506,7 +533,7 @@ def beat_song(
     low, high = COMPOUND_SONG_BPM if first.compound else SIMPLE_SONG_BPM
     bpm = float(np.exp(rng.uniform(np.log(low), np.log(high))))
     bars = int(np.ceil(duration_s * bpm / 60.0 / first.beats)) + 3
-    plan = _plan_v2(rng, first, bars, bpm) if version == 2 else _plan(rng, first, bars, bpm, feel_sections=version == 3)
+    plan = _plan_v2(rng, first, bars, bpm) if version == 2 else _plan(rng, first, bars, bpm, version3=version == 3)
     starts = np.cumsum([0] + [m.beats for m in plan.metres])  # first beat of each bar
     times = _tempo_map(rng, bpm, int(starts[-1]))
     if rng.random() < 0.25:  # the recording starts mid-groove, somewhere in the first two bars

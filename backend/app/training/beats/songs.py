@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 import numpy as np
 
@@ -560,22 +561,13 @@ def beat_song(
         (e for key, e in events.items() if not (key[1] == "hihat_closed" and key[0] in opened)),
         key=lambda e: (e.time, e.instrument),
     )
-    beats = [
-        BeatLabel(when(starts[b] + k), k + 1, m.name)
+    labelled = [
+        (b, BeatLabel(when(starts[b] + k), k + 1, m.name))
         for b, m in enumerate(plan.metres)
         for k in range(m.beats)
         if 0.0 <= when(starts[b] + k) < duration_s
     ]
-    heard = [
-        plan.feels[b]
-        for b in sorted(
-            {
-                b
-                for b, m in enumerate(plan.metres)
-                for k in range(m.beats)
-                if m.name == "4/4" and 0.0 <= when(starts[b] + k) < duration_s
-            }
-        )
-    ]
-    feel = "+".join(f for i, f in enumerate(heard) if i == 0 or heard[i - 1] != f) or "normal"
+    heard = [plan.feels[b] for b in sorted({b for b, _ in labelled}) if plan.metres[b].name == "4/4"]
+    feel = "+".join(f for f, _ in groupby(heard)) or "normal"
+    beats = [label for _, label in labelled]
     return BeatSong(kept, beats, metre, bpm, feel)

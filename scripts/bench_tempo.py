@@ -60,8 +60,10 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mido
 import numpy as np
@@ -83,9 +85,12 @@ from app.training.beats.__main__ import DEFAULT_DATA_DIR
 from app.training.beats.dataset import BACKGROUND_SHARE, BEAT_STREAM, MASK_MARGIN_S
 from app.training.beats.songs import GENERATOR_VERSIONS, BeatSong, beat_song
 from app.training.dataset import BACKGROUND_CLIPS, BACKGROUND_SECONDS, split_banks
-from app.training.grooves import STYLES, Event, Song, random_song_on_grid
+from app.training.grooves import STYLES, Event, Song, Stroke, random_song_on_grid
 from app.training.render import render_drums
 from app.training.samples import SampleBank, load_all_banks
+
+if TYPE_CHECKING:
+    from app.pipeline.beats.tracker import BeatNetwork
 
 _READINGS = {"played": 1.0, "double": 2.0, "half": 0.5}
 """Tempo ratios (read / played) that name a reading, within 3 %."""
@@ -290,25 +295,33 @@ def _write_strokes_midi(song: BeatSong, path: Path) -> None:
     midi.save(path)
 
 
+def _beat_networks(args: argparse.Namespace, always_list: bool) -> list[BeatNetwork]:
+    """The beat networks of `args.beat_models` (the bundled one when none is given), loaded; with
+    `always_list`, each printed as "#k: path" (the rows' numbers)."""
+    from app.pipeline.beats.tracker import BUNDLED_BEAT_MODEL, load_beat_model
+
+    paths = args.beat_models or [BUNDLED_BEAT_MODEL]
+    if always_list:
+        for k, path in enumerate(paths, 1):
+            print(f"#{k}: {path}")
+    return [load_beat_model(path) for path in paths]
+
+
 def _compare_trackers(args: argparse.Namespace) -> int:
     """Score each of `args.trackers` on the held-out beat songs and print the table (and fit the bar weights)."""
     from app.core.config import Settings
     from app.pipeline.beats.bars import EVIDENCE, beat_evidence
     from app.pipeline.beats.decode import decode
-    from app.pipeline.beats.tracker import BUNDLED_BEAT_MODEL, beat_activations, load_beat_model
+    from app.pipeline.beats.tracker import beat_activations
     from app.pipeline.prediction.factory import load_predictor
     from app.training.beats.bar_weights import BarExample, fit_bar_weights, phase_accuracy, true_phase
 
     banks, backgrounds = _held_out_material()
-    paths = args.beat_models or [BUNDLED_BEAT_MODEL]
-    networks = [load_beat_model(path) for path in paths]
-    if len(paths) > 1:
-        for k, path in enumerate(paths, 1):
-            print(f"#{k}: {path}")
+    networks = _beat_networks(args, always_list=len(args.beat_models or []) > 1)
     runs = [
-        (name if name == "classic" or len(paths) == 1 else f"{name}#{k}", name, k - 1)
+        (name if name == "classic" or len(networks) == 1 else f"{name}#{k}", name, k - 1)
         for name in args.trackers
-        for k in (range(1, 2) if name == "classic" else range(1, len(paths) + 1))
+        for k in (range(1, 2) if name == "classic" else range(1, len(networks) + 1))
     ]
     predictor = load_predictor(Settings()) if args.hits == "model" else None
     results: dict[str, list[_Scored]] = {label: [] for label, _, _ in runs}
@@ -446,32 +459,21 @@ def _styles_on_audio(args: argparse.Namespace) -> int:
     """Each style alone at each of `args.bpm`, rendered on the held-out kits, through the learned
     tracker's network and decoder (each of `args.beat_models`): the tempo read over the tempo played."""
     from app.pipeline.beats.decode import decode
-    from app.pipeline.beats.tracker import BUNDLED_BEAT_MODEL, beat_activations, load_beat_model
+    from app.pipeline.beats.tracker import beat_activations
 
     banks, _ = _held_out_material()
-    paths = args.beat_models or [BUNDLED_BEAT_MODEL]
-    networks = [load_beat_model(path) for path in paths]
     print("tempo read / tempo played by the beat network and decoder, 8 bars of each style rendered on held-out kits")
-    for k, path in enumerate(paths, 1):
-        print(f"#{k}: {path}")
+    networks = _beat_networks(args, always_list=True)
     played = [0] * len(networks)
     for name, style in STYLES.items():
         for k, network in enumerate(networks, 1):
             cells = []
             for bpm in args.bpm:
-                beat_s = 60.0 / bpm
                 ratios = []
                 for seed in range(4):
                     rng = np.random.default_rng([seed, round(bpm)])
-                    events = sorted(
-                        (
-                            Event(0.3 + (bar * 4 + pos) * beat_s + float(rng.normal(0.0, 0.006)), cls, velocity)
-                            for bar in range(8)
-                            for pos, cls, velocity in style(rng, False)
-                        ),
-                        key=lambda e: e.time,
-                    )
-                    audio, _ = render_drums(events, banks[seed % len(banks)], banks, rng, 0.3 + 32 * beat_s + 1.0)
+                    events = _style_strokes(style, bpm, rng)
+                    audio, _ = render_drums(events, banks[seed % len(banks)], banks, rng, _style_seconds(bpm))
                     track = decode(*beat_activations(network, peak_scale(audio), MODEL_SR))
                     read = 60.0 / float(np.median(np.diff(track.times))) if len(track.times) > 1 else 0.0
                     ratios.append(f"{read / bpm:.2f}")
@@ -483,21 +485,35 @@ def _styles_on_audio(args: argparse.Namespace) -> int:
     return 0
 
 
+def _style_strokes(
+    style: Callable[[np.random.Generator, bool], list[Stroke]], bpm: float, rng: np.random.Generator
+) -> list[Event]:
+    """8 bars of one 4/4 `style` at `bpm` from 0.3 s, each bar drawn anew, each stroke 6 ms off its grid
+    by chance; sorted by time."""
+    beat_s = 60.0 / bpm
+    events = [
+        Event(0.3 + (bar * 4 + pos) * beat_s + float(rng.normal(0.0, 0.006)), cls, velocity)
+        for bar in range(8)
+        for pos, cls, velocity in style(rng, False)
+    ]
+    return sorted(events, key=lambda e: e.time)
+
+
+def _style_seconds(bpm: float) -> float:
+    """How long `_style_strokes`' songs last: the lead-in, 32 beats and a second to ring out."""
+    return 0.3 + 32 * 60.0 / bpm + 1.0
+
+
 def _by_style(tempi: list[float]) -> int:
     print("tempo read / tempo played, 8 bars of each style, seeds 0-3")
     for name, style in STYLES.items():
         cells = []
         for bpm in tempi:
-            beat_s = 60.0 / bpm
             ratios = []
             for seed in range(4):
                 rng = np.random.default_rng(seed)
-                hits = [
-                    Hit(0.3 + (bar * 4 + pos) * beat_s + float(rng.normal(0.0, 0.006)), cls, velocity, 1.0)
-                    for bar in range(8)
-                    for pos, cls, velocity in style(rng, False)
-                ]
-                read = transcribe(hits, duration_s=0.3 + 32 * beat_s + 1.0).tempo_bpm
+                hits = [Hit(e.time, e.instrument, e.velocity, 1.0) for e in _style_strokes(style, bpm, rng)]
+                read = transcribe(hits, duration_s=_style_seconds(bpm)).tempo_bpm
                 ratios.append(f"{read / bpm:.2f}")
             cells.append(f"{bpm:g} bpm: {' '.join(ratios)}")
         print(f"{name:>9}  " + "   ".join(cells))

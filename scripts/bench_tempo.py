@@ -83,7 +83,7 @@ from app.training.augment import augment
 from app.training.band import render_backgrounds
 from app.training.beats.__main__ import DEFAULT_DATA_DIR
 from app.training.beats.dataset import BACKGROUND_SHARE, BEAT_STREAM, MASK_MARGIN_S
-from app.training.beats.songs import GENERATOR_VERSIONS, BeatSong, beat_song
+from app.training.beats.songs import GENERATOR_VERSIONS, BeatSong, beat_song, playable_keeper
 from app.training.dataset import BACKGROUND_CLIPS, BACKGROUND_SECONDS, split_banks
 from app.training.grooves import STYLES, Event, Song, Stroke, random_song_on_grid
 from app.training.render import render_drums
@@ -488,13 +488,14 @@ def _styles_on_audio(args: argparse.Namespace) -> int:
 def _style_strokes(
     style: Callable[[np.random.Generator, bool], list[Stroke]], bpm: float, rng: np.random.Generator
 ) -> list[Event]:
-    """8 bars of one 4/4 `style` at `bpm` from 0.3 s, each bar drawn anew, each stroke 6 ms off its grid
+    """8 bars of one 4/4 `style` at `bpm` from 0.3 s, each bar drawn anew and played as a drummer can
+    at that tempo (`playable_keeper`: no 16th-note hi-hat above 130 bpm), each stroke 6 ms off its grid
     by chance; sorted by time."""
     beat_s = 60.0 / bpm
     events = [
         Event(0.3 + (bar * 4 + pos) * beat_s + float(rng.normal(0.0, 0.006)), cls, velocity)
         for bar in range(8)
-        for pos, cls, velocity in style(rng, False)
+        for pos, cls, velocity in playable_keeper(style(rng, False), bpm)
     ]
     return sorted(events, key=lambda e: e.time)
 

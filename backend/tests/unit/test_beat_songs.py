@@ -21,6 +21,7 @@ from app.training.beats.songs import (
     _second_bar,
     beat_song,
     groove_bar,
+    playable_keeper,
 )
 
 _BEATS = {m.name: m.beats for m in METRES}
@@ -252,3 +253,29 @@ def test_grooves_come_from_the_styles_asked_for() -> None:
     for i in range(30):
         bar = groove_bar(np.random.default_rng(i), four, "normal", ("halftime",))
         assert {p for p, cls, _ in bar if cls == "snare"} == {2.0}, "half-time: the backbeat on 3 only"
+
+
+def _keeper_sixteenths(song: BeatSong) -> int:
+    """Hi-hat and ride strokes of an unhumanised song that fall between its 8ths and triplet 8ths."""
+    u = beat_coordinates(song)
+    keepers = np.array([e.instrument in ("hihat_closed", "hihat_open", "ride") for e in song.events])
+    on_grid = np.isclose(u * 2, np.round(u * 2), atol=1e-6) | np.isclose(u * 3, np.round(u * 3), atol=1e-6)
+    return int(np.sum(keepers & ~on_grid & ~np.isnan(u)))
+
+
+def test_the_third_generator_keeps_no_sixteenth_note_hi_hat_at_brisk_tempi() -> None:
+    drawn = songs(120, metre="4/4", humanise=False, version=3)
+    fast = [s for s in drawn if s.bpm > 130.0]
+    slow = [s for s in drawn if s.bpm <= 130.0]
+    assert len(fast) > 20 and len(slow) > 20
+    assert sum(_keeper_sixteenths(s) for s in fast) == 0
+    assert sum(_keeper_sixteenths(s) > 0 for s in slow) > 5, "16th-note hi-hats stay at slower tempi"
+    assert sum(_keeper_sixteenths(s) > 0 for s in songs(60, metre="4/4", humanise=False, version=1)) > 5
+
+
+def test_a_keeper_at_a_brisk_tempo_plays_the_eighths_and_triplets_only() -> None:
+    bar = [(i * 0.25, "hihat_closed", 90) for i in range(16)] + [(2 / 3, "ride", 80), (0.75, "kick", 100)]
+    assert playable_keeper(bar, 130.0) == bar
+    kept = playable_keeper(bar, 131.0)
+    assert [p for p, cls, _ in kept if cls == "hihat_closed"] == [i * 0.5 for i in range(8)]
+    assert (2 / 3, "ride", 80) in kept and (0.75, "kick", 100) in kept

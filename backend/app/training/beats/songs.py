@@ -35,7 +35,8 @@ reading a real song's tempo from a repeated groove:
   the backbeat on 3 at 160 bpm are 16ths with the backbeat on 2 and 4 at 80), which charts write at the
   slower tempo; inside a song the bars around the stretch say which tempo is counted;
 - for the same reason the styles with the backbeat only on 3 (half-time, one-drop) are a song's groove
-  only at slow tempi;
+  only at slow tempi, and above 130 bpm the hi-hat or ride keeps 8ths, never 16ths (which one hand
+  cannot sustain there, and which sound like 8ths at half the tempo);
 - songs come in sections of 4 or 8 bars, 70 % of them one bar of groove looped (with new velocities and
   now and then a stroke left out), as real drummers play: version 1's fresh groove every bar never
   plays one pattern long enough to teach a tempo from it alone.
@@ -235,9 +236,23 @@ _FEEL_SECTION_SHARE = 0.4
 """Version 3: the share of 4/4 songs with a stretch of bars in a half-time or double-time feel."""
 _LOOP_SHARE = 0.7
 """Version 3: the share of sections that repeat one bar of groove (the others draw a fresh one each bar)."""
+_SIXTEENTH_KEEPER_MAX_BPM = 130.0
+"""Version 3: above this tempo the hand on the hi-hat or ride keeps 8ths, not 16ths (8.7 strokes a
+second is about what one hand sustains). A 16th-note hi-hat at 170 bpm sounds exactly like an 8th-note
+one at 85, which is how a drummer would count it, so version 3 never labels one at the fast tempo."""
+_KEEPERS = ("hihat_closed", "hihat_open", "ride")
 _BACKBEAT_ON_THREE = ("halftime", "reggae")
 """4/4 styles with the backbeat only on 3: played alone at a brisk tempo they are, to the ear, a groove
 at half that tempo, so version 3 plays them as a song's groove only at slow tempi."""
+
+
+def playable_keeper(strokes: list[Stroke], bpm: float) -> list[Stroke]:
+    """`strokes` as a drummer plays them at `bpm` counted beats per minute: above
+    `_SIXTEENTH_KEEPER_MAX_BPM` the hi-hat and ride strokes between the 8ths (and triplet 8ths) are
+    left out."""
+    if bpm <= _SIXTEENTH_KEEPER_MAX_BPM:
+        return strokes
+    return [s for s in strokes if s[1] not in _KEEPERS or _on(s[0], 0.5) or _on(s[0], 1 / 3)]
 
 
 def _section_feels(rng: np.random.Generator, metres: list[Metre], bpm: float) -> list[str]:
@@ -298,10 +313,11 @@ def _plan(rng: np.random.Generator, metre: Metre, bars: int, bpm: float, *, vers
         if looping:
             key = (m.name, feels[b])
             if key not in loops:
-                loops[key] = groove_bar(rng, m, feels[b], styles)
+                loops[key] = playable_keeper(groove_bar(rng, m, feels[b], styles), bpm)
             part = _vary(rng, loops[key])
         else:
             part = groove_bar(rng, m, feels[b], styles)
+            part = playable_keeper(part, bpm) if version3 else part
         if tail:
             part = [s for s in part if s[0] >= 1.0] + [(1.0, "crash", _v(rng, 112))]
         across = False

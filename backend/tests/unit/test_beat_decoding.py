@@ -85,19 +85,6 @@ def test_straight_eighths_at_150_are_not_read_at_two_thirds_speed() -> None:
     assert_beats(track, beats)
 
 
-def test_a_sixteenth_note_groove_is_read_at_the_tempo_its_bar_lines_say() -> None:
-    # The funk trap: at 85 bpm the network fires "beat" on every 8th nearly as surely as on the beats
-    # (16th-note hi-hats sound like 8ths at 170), but hears the downbeat only on 1. At 170 bpm every
-    # other bar line would fall on beat 3, where the network says "not a bar".
-    beats = grid(85.0, 30.0)
-    positions = np.arange(len(beats)) % 4 + 1
-    ands = beats + 0.5 * 60.0 / 85.0
-    track = decode(*activations(beats, positions, 30.0, others=((ands, 0.5),), level=0.55))
-    assert track.tempo_bpm == pytest.approx(85.0, abs=0.6)
-    assert_beats(track, beats)
-    assert track.positions.tolist() == positions.tolist()
-
-
 @pytest.mark.parametrize(("compound", "metre"), [(0.1, "4/4"), (0.9, "12/8")])
 def test_a_triplet_feel_keeps_its_beat_and_its_metre_follows_the_compound_output(compound: float, metre: str) -> None:
     beats = grid(90.0, 30.0)

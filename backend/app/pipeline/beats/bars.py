@@ -35,21 +35,20 @@ crash and snare on the beat (velocity / 127); 1 - the mean cosine similarity of 
 strokes with the same beat one bar before and after."""
 
 WEIGHTS: dict[str, float] = {
-    "network": 1.275,
-    "kick": 0.215,
-    "crash": 0.235,
-    "snare": -0.946,
-    "change_before": 0.434,
+    "network": 1.159,
+    "kick": 0.326,
+    "crash": 0.261,
+    "snare": -1.269,
+    "change_before": 0.455,
 }
 """Per beat, its log-odds of being a 1 (a logistic regression on the evidence, intercept dropped), fitted
-on the 245 of 300 held-out synthetic songs (bench seed 0) decoded at their tempo in one metre, with
+on the 243 of 300 held-out synthetic songs (bench seed 0) decoded at their tempo in one metre, with
 the hits the bundled drum model finds in their audio, as the notation stage gets them:
 `scripts/bench_tempo.py --trackers learned-network --songs 300 --seconds 20 --seed 0 --fit-bars --hits model`.
 A snare on the beat is the strongest sign against a 1 (fitted on the labelled strokes instead, it
 came out at -4.0: the drum model's false snares on a 1 make it a weaker sign); the network's log-odds
-count about as they are. With these weights the phase is right on 98.0 % of those songs, as with the
-network's evidence alone (refitted after the decoder's DOWNBEAT_WEIGHT; before it 99.6 % and 99.2 %
-of 243)."""
+count about as they are. With these weights the phase is right on 99.6 % of those songs, with the
+network's evidence alone on 99.2 %."""
 
 NETWORK_CLIP = 6.0
 """Log-odds beyond ±6 (a probability ratio of 400) say nothing more."""

@@ -7,9 +7,7 @@ frames; on its first frame the network should say "beat" (within PEAK_TOLERANCE 
 one beat to the next, by at most MAX_TEMPO_STEPS steps of TEMPO_STEP, with a probability that falls
 exponentially with the tempo ratio beyond FREE_TEMPO_CHANGE (TRANSITION_LAMBDA). The metre changes
 only at a bar line, and only to a metre with the same kind of beat (4/4 ↔ 3/4, 6/8 ↔ 12/8). The
-network's bar evidence (downbeat or not) counts DOWNBEAT_WEIGHT times its beat evidence, which alone
-cannot tell a 16th-note groove from 8ths at twice the tempo. The compound output adds, per frame,
-COMPOUND_WEIGHT × log p(the beat divides as this metre's does).
+compound output adds, per frame, COMPOUND_WEIGHT × log p(the beat divides as this metre's does).
 
 Why not madmom-infer's decoder (the candidate library): its Viterbi visits every (position, period)
 state at every frame and keeps a frames × states table of back-pointers. For a 3-minute song with
@@ -48,15 +46,6 @@ NONE_ODDS = 15.0
 and two half-beat frames beside it per beat of about fifty frames), so that the scores compare like
 likelihoods. Chosen on held-out synthetic songs: beat F 0.77 at 2.5, 0.92 at 10, 0.93 at 20; above
 that the tempo is read at double speed more often than at half."""
-DOWNBEAT_WEIGHT = 2.5
-"""A beat's frame scores log P(beat or downbeat) + DOWNBEAT_WEIGHT · log P(its kind | a beat): the
-network's word on which beat starts the bar counts this many times its word on whether a beat starts
-(at 1 they are its own probabilities). In a 16th-note groove at 70–100 bpm the network fires "beat"
-on every 8th almost as surely as on the beats, yet puts the downbeat only on 1: read at double speed,
-every other bar line falls where the network says "not a bar", and that evidence must outweigh the
-8ths'. Chosen on held-out synthetic songs (MODEL_CARD, "The decoder's bar evidence"): 1, 2, 2.5, 3
-read 156, 161, 169, 174 of the 200 styles alone as played, and 90, 92, 92, 92 % of generator-3 songs,
-whose sheet F peaked at 2.5."""
 METRE_CHANGE_PROBABILITY = 1e-4
 """Per bar line: a change of time signature needs bars of evidence."""
 COMPOUND_WEIGHT = 0.05
@@ -233,17 +222,16 @@ def _observation_sums(probs: np.ndarray, compound: np.ndarray | None, pad: int) 
     """Log-likelihood sums over the padded frames, arranged so that a beat's score takes two look-ups.
 
     A beat of a node (kind 0 for a beat, 1 for a downbeat; compound c) that starts at frame s and
-    ends before frame t scores start[2·kind + c, s] + end[c, t]: its own frame's score as a beat (or
-    downbeat; DOWNBEAT_WEIGHT), "none" over the frames after it, and the compound term over all of them, as
+    ends before frame t scores start[2·kind + c, s] + end[c, t]: its own frame's beat (or downbeat)
+    log-probability, "none" over the frames after it, and the compound term over all of them, as
     differences of cumulative sums. Padding frames are neutral (0).
     """
     frames = len(probs)
     logs = np.zeros((3, frames + 2 * pad))
     clipped = np.clip(probs, _FLOOR, 1.0)
     widened = _running_max(clipped[:, 1:], PEAK_TOLERANCE)
-    onset = widened.sum(axis=1)
-    logs[0, pad : pad + frames] = np.log(onset) + DOWNBEAT_WEIGHT * np.log(widened[:, 0] / onset)
-    logs[1, pad : pad + frames] = np.log(onset) + DOWNBEAT_WEIGHT * np.log(widened[:, 1] / onset)
+    logs[0, pad : pad + frames] = np.log(widened[:, 0])
+    logs[1, pad : pad + frames] = np.log(widened[:, 1])
     logs[2, pad : pad + frames] = np.log(clipped[:, 0] / NONE_ODDS)
     kinds = np.zeros((2, frames + 2 * pad))
     if compound is not None:

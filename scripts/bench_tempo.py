@@ -16,7 +16,11 @@ held-out kits and read by the beat network and its decoder (each of `--beat-mode
 notation stage's classic tracker:
 
     .venv/bin/python scripts/bench_tempo.py --styles --trackers learned --bpm 70 85 100 130 170 \
-        [--beat-models A.onnx B.onnx]
+        [--beat-models A.onnx B.onnx] [--activations]
+
+`--activations` adds, per style and tempo, what the network says (means over the 4 seeds): P(beat or
+downbeat) on the beats and on the 8th-note "ands", and P(downbeat) on beats 1 and 3; a network that
+fires on the ands as on the beats leaves the tempo octave to the decoder.
 
 `--sheet` also scores each song's sheet against the grid the generator wrote it on, as `drumscribe
 evaluate` scores songs with human beats (app/evaluation): beat and downbeat F-measure, CMLt/AMLt, the
@@ -75,6 +79,7 @@ from app.evaluation.metrics import Counts, total
 from app.evaluation.runner import SheetTrack, hits_by_class, score_written_sheet, sheet_summary
 from app.pipeline.beats.bars import recount_bars
 from app.pipeline.beats.features import peak_scale
+from app.pipeline.beats.recipe import FPS
 from app.pipeline.hits import Hit, HitsDocument
 from app.pipeline.notation import Transcription, build_score, transcribe, write_musicxml
 from app.pipeline.notation.kit import KIT
@@ -127,6 +132,11 @@ def main() -> int:
         type=Path,
         metavar="DIR",
         help="write the held-out beat songs as an evaluate folder (audio/, midi/, beats/) in DIR and stop",
+    )
+    parser.add_argument(
+        "--activations",
+        action="store_true",
+        help="with --styles --trackers learned: also print the network's outputs on the beats, ands and bar lines",
     )
     parser.add_argument(
         "--hits",
@@ -468,32 +478,63 @@ def _styles_on_audio(args: argparse.Namespace) -> int:
     for name, style in STYLES.items():
         for k, network in enumerate(networks, 1):
             cells = []
+            profiles: list[tuple[float, float, float, float]] = []
             for bpm in args.bpm:
                 ratios = []
                 for seed in range(4):
                     rng = np.random.default_rng([seed, round(bpm)])
                     events = _style_strokes(style, bpm, rng)
                     audio, _ = render_drums(events, banks[seed % len(banks)], banks, rng, _style_seconds(bpm))
-                    track = decode(*beat_activations(network, peak_scale(audio), MODEL_SR))
+                    probs, compound = beat_activations(network, peak_scale(audio), MODEL_SR)
+                    track = decode(probs, compound)
                     read = 60.0 / float(np.median(np.diff(track.times))) if len(track.times) > 1 else 0.0
                     ratios.append(f"{read / bpm:.2f}")
                     played[k - 1] += abs(read / bpm - 1.0) < 0.04
+                    profiles.append(_activation_profile(probs, bpm))
                 cells.append(f"{bpm:g}: {' '.join(ratios)}")
             print(f"{name:>9} #{k}  " + "   ".join(cells), flush=True)
+            if args.activations:
+                means = np.mean(np.reshape(profiles, (len(args.bpm), 4, 4)), axis=1)
+                said = [f"{bpm:g}: {' '.join(f'{x:.2f}' for x in m)}" for bpm, m in zip(args.bpm, means, strict=True)]
+                print(f"{'':>13}beat+downbeat on the beats / on the ands, downbeat on 1 / on 3:  " + "   ".join(said))
     for k, count in enumerate(played, 1):
         print(f"#{k}: {count} of {4 * len(args.bpm) * len(STYLES)} read as played (within 4 %)")
     return 0
 
 
+_STYLE_LEAD_IN_S = 0.3
+"""Where `_style_strokes`' first bar starts."""
+
+
+def _activation_profile(probs: np.ndarray, bpm: float) -> tuple[float, float, float, float]:
+    """What the beat network says of a `_style_strokes` song, each read at its highest within a frame:
+    P(beat or downbeat) on the beats and on the 8th-note "ands" between them, and P(downbeat) on
+    beats 1 and 3 of the bars (the first and last bar left out, where the song starts and rings out)."""
+    beat_s = 60.0 / bpm
+
+    def peak(beat: float, column: slice) -> float:
+        frame = round((_STYLE_LEAD_IN_S + beat * beat_s) * FPS)
+        return float(probs[max(0, frame - 1) : frame + 2, column].sum(axis=1).max())
+
+    onset, downbeat = slice(1, 3), slice(2, 3)
+    beats = range(4, 28)
+    return (
+        float(np.mean([peak(b, onset) for b in beats])),
+        float(np.mean([peak(b + 0.5, onset) for b in beats])),
+        float(np.mean([peak(b, downbeat) for b in beats if b % 4 == 0])),
+        float(np.mean([peak(b, downbeat) for b in beats if b % 4 == 2])),
+    )
+
+
 def _style_strokes(
     style: Callable[[np.random.Generator, bool], list[Stroke]], bpm: float, rng: np.random.Generator
 ) -> list[Event]:
-    """8 bars of one 4/4 `style` at `bpm` from 0.3 s, each bar drawn anew and played as a drummer can
-    at that tempo (`playable_keeper`: no 16th-note hi-hat above 130 bpm), each stroke 6 ms off its grid
+    """8 bars of one 4/4 `style` at `bpm` from _STYLE_LEAD_IN_S, each bar drawn anew and played as a
+    drummer can at that tempo (`playable_keeper`: no 16th-note hi-hat above 130 bpm), each stroke 6 ms off its grid
     by chance; sorted by time."""
     beat_s = 60.0 / bpm
     events = [
-        Event(0.3 + (bar * 4 + pos) * beat_s + float(rng.normal(0.0, 0.006)), cls, velocity)
+        Event(_STYLE_LEAD_IN_S + (bar * 4 + pos) * beat_s + float(rng.normal(0.0, 0.006)), cls, velocity)
         for bar in range(8)
         for pos, cls, velocity in playable_keeper(style(rng, False), bpm)
     ]
@@ -502,7 +543,7 @@ def _style_strokes(
 
 def _style_seconds(bpm: float) -> float:
     """How long `_style_strokes`' songs last: the lead-in, 32 beats and a second to ring out."""
-    return 0.3 + 32 * 60.0 / bpm + 1.0
+    return _STYLE_LEAD_IN_S + 32 * 60.0 / bpm + 1.0
 
 
 def _by_style(tempi: list[float]) -> int:

@@ -7,7 +7,7 @@
 #
 #   scripts/train_beat_model.sh [--train-songs N] [--val-songs N] [--epochs N] [--max-minutes M]
 #                               [--data-dir DIR] [--out FILE.h5] [--seed S] [--workers N] [--width W]
-#                               [--generator 1|2|1 2] [--skip-build]
+#                               [--generator 1|2|3|1 2] [--skip-build]
 #
 # Defaults (6000 training songs of 20 s, 33 h of audio; 40 epochs) should take about 1–1.5 hours on a
 # shared 2-core CPU: about 25 minutes to render, then about a minute an epoch (the shipped model's

@@ -52,10 +52,18 @@ def main() -> int:
     network = load_beat_model()
     features, *feature_cost = _measure(lambda: beat_features(audio), args.repeat)
     out, *network_cost = _measure(lambda: network(features[np.newaxis]), args.repeat)
-    beats, compound = out[0][0], out[1][0]
-    track, *decode_cost = _measure(lambda: decode(beats, compound), args.repeat)
+    activations = [None if a is None else a[0] for a in out]
+    track, *decode_cost = _measure(lambda: decode(*activations), args.repeat)
+    # The same decoding without the tempo output: what that output costs, side by side.
+    _, *untimed_cost = _measure(lambda: decode(*activations[:2]), args.repeat)
     print(f"{len(audio) / 44100:.0f} s of audio, {len(features)} frames")
-    for name, (wall, cpu, peak) in (("features", feature_cost), ("network", network_cost), ("decode", decode_cost)):
+    costs = (
+        ("features", feature_cost),
+        ("network", network_cost),
+        ("decode", decode_cost),
+        ("decode without tempo output", untimed_cost),
+    )
+    for name, (wall, cpu, peak) in costs:
         print(f"{name:>9}: {wall:.3f} s wall, {cpu:.3f} s CPU, peak {peak:.0f} MB (Python allocations)")
     truth = 0.5 + np.arange(bars * 4) * 60 / 123
     matched = np.sum(np.min(np.abs(track.times[:, None] - truth[None, :]), axis=1) < 0.07)

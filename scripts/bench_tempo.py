@@ -357,7 +357,7 @@ def _compare_trackers(args: argparse.Namespace) -> int:
                 else:
                     track = decode(*every[which])
                     if name == "learned":
-                        track = recount_bars(track, every[which][0], hits)
+                        track = recount_bars(track, every[which].beats, hits)
                     transcription = transcribe(hits, duration_s=args.seconds, beats=track)
             except TranscriptionError:
                 results[label].append(_Scored(song.bpm, song.metre, None, False, feel=song.feel))
@@ -376,7 +376,7 @@ def _compare_trackers(args: argparse.Namespace) -> int:
             phase = true_phase(track, annotation)
             if phase is not None:
                 beats_per_bar = int(np.max(track.positions))
-                evidence = beat_evidence(track.times, activations[0], hits, beats_per_bar)
+                evidence = beat_evidence(track.times, activations.beats, hits, beats_per_bar)
                 examples.append(BarExample(evidence, beats_per_bar, phase))
         if (index + 1) % 25 == 0:
             print(f"{index + 1} songs", flush=True)
@@ -485,12 +485,12 @@ def _styles_on_audio(args: argparse.Namespace) -> int:
                     rng = np.random.default_rng([seed, round(bpm)])
                     events = _style_strokes(style, bpm, rng)
                     audio, _ = render_drums(events, banks[seed % len(banks)], banks, rng, _style_seconds(bpm))
-                    probs, compound = beat_activations(network, peak_scale(audio), MODEL_SR)
-                    track = decode(probs, compound)
+                    activations = beat_activations(network, peak_scale(audio), MODEL_SR)
+                    track = decode(*activations)
                     read = 60.0 / float(np.median(np.diff(track.times))) if len(track.times) > 1 else 0.0
                     ratios.append(f"{read / bpm:.2f}")
                     played[k - 1] += abs(read / bpm - 1.0) < 0.04
-                    profiles.append(_activation_profile(probs, bpm))
+                    profiles.append(_activation_profile(activations.beats, bpm))
                 cells.append(f"{bpm:g}: {' '.join(ratios)}")
             print(f"{name:>9} #{k}  " + "   ".join(cells), flush=True)
             if args.activations:

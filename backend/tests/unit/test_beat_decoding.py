@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from app.pipeline.beats.decode import BeatTrack, decode
-from app.pipeline.beats.recipe import FPS
+from app.pipeline.beats.recipe import FPS, TEMPO_BINS, tempo_bin
 
 _PEAK = ((-1, 0.4), (0, 1.0), (1, 0.4))
 """A network's peak is about three frames wide."""
@@ -151,6 +151,38 @@ def test_a_change_of_metre_is_followed_at_the_bar_line() -> None:
     assert track.positions.tolist() == positions.tolist()
 
 
+def tempo_output(frames: int, bpm: float, confidence: float) -> np.ndarray:
+    """(frames, TEMPO_BINS): `confidence` on `bpm`'s bin, the rest spread evenly."""
+    tempo = np.full((frames, TEMPO_BINS), (1.0 - confidence) / (TEMPO_BINS - 1))
+    tempo[:, tempo_bin(bpm)] = confidence
+    return tempo
+
+
+@pytest.mark.parametrize(("said", "read"), [(80.0, 80.0), (160.0, 160.0)])
+def test_the_tempo_output_settles_the_octave_the_beat_activations_leave_open(said: float, read: float) -> None:
+    # A 16th-note groove at 80 bpm: the network half-believes every 8th-note "and" is a beat as well,
+    # which alone the decoder reads at 160. The tempo output decides.
+    beats = grid(80.0, 30.0)
+    positions = np.arange(len(beats)) % 4 + 1
+    ands = beats + 60.0 / 80.0 / 2
+    probs, compound = activations(beats, positions, 30.0, others=((ands, 0.55),), level=0.75)
+    assert decode(probs, compound).tempo_bpm == pytest.approx(160.0, abs=1.5)
+    track = decode(probs, compound, tempo_output(len(probs), said, 0.5))
+    assert track.tempo_bpm == pytest.approx(read, abs=1.0)
+    if read == 80.0:
+        assert_beats(track, beats)
+
+
+def test_an_undecided_tempo_output_changes_nothing() -> None:
+    beats = grid(123.0, 30.0)
+    positions = (np.arange(len(beats)) + 2) % 4 + 1
+    probs, compound = activations(beats, positions, 30.0)
+    flat = np.full((len(probs), TEMPO_BINS), 1.0 / TEMPO_BINS)
+    with_flat, without = decode(probs, compound, flat), decode(probs, compound)
+    assert np.allclose(with_flat.times, without.times)
+    assert with_flat.positions.tolist() == without.positions.tolist()
+
+
 def test_nothing_to_decode_and_bad_shapes() -> None:
     silent = np.tile([1.0, 0.0, 0.0], (500, 1))
     assert len(decode(silent).times) == 0
@@ -158,3 +190,5 @@ def test_nothing_to_decode_and_bad_shapes() -> None:
         decode(np.zeros((10, 2)))
     with pytest.raises(ValueError, match="compound"):
         decode(silent, np.zeros(3))
+    with pytest.raises(ValueError, match="tempo must be"):
+        decode(silent, None, np.zeros((500, 3)))

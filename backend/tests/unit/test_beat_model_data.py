@@ -6,6 +6,7 @@ import librosa
 import numpy as np
 import pytest
 
+from app.pipeline.beats import recipe
 from app.pipeline.beats.features import BLOCK_FRAMES, beat_features, n_frames
 from app.pipeline.beats.recipe import (
     CONTEXT_FRAMES,
@@ -23,7 +24,7 @@ from app.pipeline.beats.tracker import CHUNK_FRAMES, KerasBeatNetwork, network_o
 from app.training.beats.dataset import frame_labels, song_generator
 from app.training.beats.model import RECEPTIVE_FRAMES, build_beat_model
 from app.training.beats.songs import BeatLabel, BeatSong
-from app.training.beats.train import soft_beat_targets
+from app.training.beats.train import masked_tempo_crossentropy, soft_beat_targets, tempo_positions
 from app.training.grooves import Event
 
 
@@ -76,10 +77,45 @@ def test_long_songs_go_through_the_network_in_chunks_as_in_one_pass() -> None:
     model = build_beat_model()
     assert RECEPTIVE_FRAMES <= CONTEXT_FRAMES
     features = np.random.default_rng(1).random((2 * CHUNK_FRAMES + 700, N_FEATURES)).astype(np.float32)
-    beats, compound = network_outputs(KerasBeatNetwork(model), features)
+    chunked = network_outputs(KerasBeatNetwork(model), features)
     whole = model(features[np.newaxis], training=False)
-    assert np.allclose(beats, np.asarray(whole["beats"])[0], atol=1e-5)
-    assert np.allclose(compound, np.asarray(whole["compound"])[0, :, 0], atol=1e-5)
+    assert np.allclose(chunked.beats, np.asarray(whole["beats"])[0], atol=1e-5)
+    assert np.allclose(chunked.compound, np.asarray(whole["compound"])[0, :, 0], atol=1e-5)
+    assert chunked.tempo is not None
+    assert np.allclose(chunked.tempo, np.asarray(whole["tempo"])[0], atol=1e-5)
+
+
+def test_tempo_targets_follow_the_labelled_beats_and_their_changes() -> None:
+    labels = np.zeros((1, 700), dtype=np.uint8)
+    labels[0, 50:350:60] = 1  # 100 bpm
+    labels[0, 350:700:40] = 1  # 150 bpm
+    mask = np.ones((1, 700), dtype=np.uint8)
+    mask[0, :20] = 0
+    targets = tempo_positions(labels, mask)
+    assert targets.shape == (1, 700, 2)
+    bpm = recipe.COMPOUND_BPM[0] * recipe.TEMPO_BIN_RATIO ** targets[0, :, 0]
+    assert np.allclose(bpm[:200], 100.0, rtol=1e-3)  # before the first beat: the first beat's tempo
+    assert np.allclose(bpm[450:], 150.0, rtol=1e-3)
+    assert 100.0 < bpm[300] < 150.0  # the beat at the change is averaged with its neighbours
+    assert targets[0, :, 1].tolist() == [0.0] * 20 + [1.0] * 680
+
+
+def test_a_song_with_fewer_than_two_beats_teaches_no_tempo() -> None:
+    labels = np.zeros((1, 100), dtype=np.uint8)
+    labels[0, 40] = 2
+    assert not tempo_positions(labels, np.ones((1, 100), dtype=np.uint8))[..., 1].any()
+
+
+def test_the_tempo_loss_is_lowest_on_the_labelled_bin() -> None:
+    position = np.array([[[20.0, 1.0]]], dtype=np.float32)
+    losses = []
+    for peak in (10, 19, 20, 21, 30):
+        prediction = np.full((1, 1, recipe.TEMPO_BINS), 1e-3, dtype=np.float32)
+        prediction[0, 0, peak] = 1.0
+        prediction /= prediction.sum()
+        losses.append(float(masked_tempo_crossentropy(position, prediction)))
+    assert losses[2] == min(losses)
+    assert losses[1] < losses[0] and losses[3] < losses[4]
 
 
 def test_generators_take_turns_song_by_song_so_each_song_stays_the_same_in_any_mix() -> None:

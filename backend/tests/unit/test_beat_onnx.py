@@ -40,12 +40,15 @@ def test_the_bundled_onnx_and_keras_forms_give_the_same_activations_and_beats() 
     audio = groove_audio()
     onnx_network = load_beat_model(BUNDLED_BEAT_MODEL)
     assert isinstance(onnx_network, OnnxBeatNetwork)
-    onnx_beats, onnx_compound = beat_activations(onnx_network, audio, 44_100)
-    keras_beats, keras_compound = beat_activations(load_beat_model(BUNDLED_BEAT_KERAS), audio, 44_100)
-    assert onnx_beats.shape == keras_beats.shape and onnx_beats.shape[1] == 3
-    assert np.max(np.abs(onnx_beats - keras_beats)) < MAX_ABS_DIFF
-    assert np.max(np.abs(onnx_compound - keras_compound)) < MAX_ABS_DIFF
-    from_onnx, from_keras = decode(onnx_beats, onnx_compound), decode(keras_beats, keras_compound)
+    onnx = beat_activations(onnx_network, audio, 44_100)
+    keras = beat_activations(load_beat_model(BUNDLED_BEAT_KERAS), audio, 44_100)
+    assert onnx.beats.shape == keras.beats.shape and onnx.beats.shape[1] == 3
+    assert np.max(np.abs(onnx.beats - keras.beats)) < MAX_ABS_DIFF
+    assert np.max(np.abs(onnx.compound - keras.compound)) < MAX_ABS_DIFF
+    assert (onnx.tempo is None) == (keras.tempo is None)
+    if onnx.tempo is not None and keras.tempo is not None:
+        assert np.max(np.abs(onnx.tempo - keras.tempo)) < MAX_ABS_DIFF
+    from_onnx, from_keras = decode(*onnx), decode(*keras)
     assert len(from_onnx.times) > 20
     assert np.allclose(from_onnx.times, from_keras.times)
     assert from_onnx.positions.tolist() == from_keras.positions.tolist()

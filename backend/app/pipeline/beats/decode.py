@@ -7,7 +7,8 @@ frames; on its first frame the network should say "beat" (within PEAK_TOLERANCE 
 one beat to the next, by at most MAX_TEMPO_STEPS steps of TEMPO_STEP, with a probability that falls
 exponentially with the tempo ratio beyond FREE_TEMPO_CHANGE (TRANSITION_LAMBDA). The metre changes
 only at a bar line, and only to a metre with the same kind of beat (4/4 ↔ 3/4, 6/8 ↔ 12/8). The
-compound output adds, per frame, COMPOUND_WEIGHT × log p(the beat divides as this metre's does).
+compound output adds, per frame, COMPOUND_WEIGHT × log p(the beat divides as this metre's does), and
+a tempo output (where the model has one) TEMPO_WEIGHT × log p(the counted tempo is this beat's).
 
 Why not madmom-infer's decoder (the candidate library): its Viterbi visits every (position, period)
 state at every frame and keeps a frames × states table of back-pointers. For a 3-minute song with
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.pipeline.beats.recipe import COMPOUND_BPM, FPS, METRES, SIMPLE_BPM, Metre
+from app.pipeline.beats.recipe import COMPOUND_BPM, FPS, METRES, SIMPLE_BPM, TEMPO_BINS, Metre, tempo_bin
 
 TEMPO_STEP = 0.025
 """Relative spacing of the beat periods modelled (fewer at fast tempi, where one frame is more)."""
@@ -50,6 +51,10 @@ METRE_CHANGE_PROBABILITY = 1e-4
 """Per bar line: a change of time signature needs bars of evidence."""
 COMPOUND_WEIGHT = 0.05
 """Per frame; the compound output is a slow, song-level cue, not a per-frame one."""
+TEMPO_WEIGHT = 0.01
+"""Per frame, like the compound output: the tempo output speaks for whole stretches of the song. Chosen
+on the 150 held-out songs of the beat model's validation split (0, 0.01, 0.02, 0.05, 0.1, 0.2):
+tempo right in 98.7 % of them without the tempo output, 100 % at 0.01, 99.3 % from 0.02 up."""
 METRE_PRIOR: dict[str, float] = {"4/4": 0.55, "3/4": 0.15, "6/8": 0.15, "12/8": 0.15}
 ACTIVE_THRESHOLD = 0.05
 """Frames before the first and after the last beat activation this high are not decoded (intros
@@ -96,6 +101,8 @@ class _Space:
     """The decoder's nodes: one per (metre, beat of the bar, period), and where each may come from."""
 
     period: np.ndarray
+    tempo_bin: np.ndarray
+    """The tempo output's bin of the node's counted tempo."""
     downbeat: np.ndarray
     compound: np.ndarray
     metre: np.ndarray
@@ -163,6 +170,7 @@ def _build_space(metres: tuple[Metre, ...], fps: float) -> _Space:
     period = np.asarray(columns["period"], dtype=np.int64)
     return _Space(
         period=period,
+        tempo_bin=tempo_bin(60.0 * fps / period),
         downbeat=np.asarray(columns["downbeat"], dtype=np.int64),
         compound=np.asarray(columns["compound"], dtype=np.int64),
         metre=np.asarray(columns["metre"], dtype=np.int64),
@@ -187,6 +195,7 @@ def _space(metres: tuple[Metre, ...], fps: float) -> _Space:
 def decode(
     beat_probabilities: np.ndarray,
     compound: np.ndarray | None = None,
+    tempo: np.ndarray | None = None,
     *,
     fps: float = FPS,
     metres: tuple[Metre, ...] = METRES,
@@ -194,20 +203,29 @@ def decode(
     """The most likely beats, bars and metres for `beat_probabilities`.
 
     `beat_probabilities` is (frames, 3): per frame P(none), P(beat), P(downbeat) (`recipe.BEAT_CLASSES`),
-    rows summing to 1; `compound` is (frames,) P(the beat divides in three), or None when unknown.
+    rows summing to 1; `compound` is (frames,) P(the beat divides in three), or None when unknown;
+    `tempo` is (frames, TEMPO_BINS) P(the counted tempo is in each of `recipe.tempo_bin_bpm`'s bins), or
+    None when unknown.
     """
     probs = np.asarray(beat_probabilities, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[1] != 3:
         raise ValueError(f"beat probabilities must be (frames, 3) [none, beat, downbeat], got shape {probs.shape}")
     if compound is not None and len(compound) != len(probs):
         raise ValueError(f"compound has {len(compound)} frames, the beat probabilities {len(probs)}")
+    if tempo is not None and np.shape(tempo) != (len(probs), TEMPO_BINS):
+        raise ValueError(f"tempo must be (frames, {TEMPO_BINS}) = ({len(probs)}, {TEMPO_BINS}), got {np.shape(tempo)}")
     onsets = probs[:, 1] + probs[:, 2]
     active = np.flatnonzero(onsets >= ACTIVE_THRESHOLD)
     if len(active) == 0:
         return BeatTrack(np.empty(0), np.empty(0, dtype=np.int64), ())
     start, stop = int(active[0]), int(active[-1]) + 1
     space = _space(metres, fps)
-    entries = _viterbi(space, probs[start:stop], None if compound is None else np.asarray(compound)[start:stop])
+    entries = _viterbi(
+        space,
+        probs[start:stop],
+        None if compound is None else np.asarray(compound)[start:stop],
+        None if tempo is None else np.asarray(tempo)[start:stop],
+    )
     frames = np.array([start + t for t, _ in entries], dtype=np.int64)
     nodes = np.array([n for _, n in entries], dtype=np.int64)
     refined = _refine(frames, onsets)
@@ -245,13 +263,23 @@ def _observation_sums(probs: np.ndarray, compound: np.ndarray | None, pad: int) 
     return start, end
 
 
+def _tempo_sums(tempo: np.ndarray, pad: int) -> np.ndarray:
+    """(TEMPO_BINS, padded frames + 1): cumulative sums over the padded frames of TEMPO_WEIGHT × log
+    P(tempo bin), so that a beat from frame s to frame t scores row[t] - row[s]; padding is neutral."""
+    logs = np.zeros((TEMPO_BINS, len(tempo) + 2 * pad))
+    logs[:, pad : pad + len(tempo)] = TEMPO_WEIGHT * np.log(np.clip(np.asarray(tempo, dtype=np.float64).T, _FLOOR, 1.0))
+    return np.concatenate([np.zeros((TEMPO_BINS, 1)), np.cumsum(logs, axis=1)], axis=1)
+
+
 def _running_max(x: np.ndarray, radius: int) -> np.ndarray:
     """Each row of `x` replaced by the column-wise maximum of the rows within ±`radius`."""
     padded = np.pad(x, ((radius, radius), (0, 0)), mode="edge")
     return np.max([padded[k : k + len(x)] for k in range(2 * radius + 1)], axis=0)
 
 
-def _viterbi(space: _Space, probs: np.ndarray, compound: np.ndarray | None) -> list[tuple[int, int]]:
+def _viterbi(
+    space: _Space, probs: np.ndarray, compound: np.ndarray | None, tempo: np.ndarray | None
+) -> list[tuple[int, int]]:
     """(frame, node) of every beat start on the best path, in time order.
 
     Frames are padded with `pad` neutral frames before (so the first beat may start before the first
@@ -275,6 +303,9 @@ def _viterbi(space: _Space, probs: np.ndarray, compound: np.ndarray | None) -> l
     entry_offset = np.arange(nodes)[:, None] * width_buffer - period
     start_offset = (2 * space.downbeat[:, None] + space.compound[:, None]) * start_sums.shape[1] - period
     start_flat = start_sums.ravel()
+    tempo_flat = None if tempo is None else _tempo_sums(tempo, pad).ravel()
+    tempo_end = space.tempo_bin[:, None] * (total + 1)
+    tempo_start = tempo_end - period
     sources = np.ascontiguousarray(space.sources.T)
     log_transition = np.ascontiguousarray(space.log_transition.T)[:, :, None]
     score = np.empty((nodes + 1, block), dtype=np.float32)
@@ -291,6 +322,8 @@ def _viterbi(space: _Space, probs: np.ndarray, compound: np.ndarray | None) -> l
         score[:nodes, :size] = (
             np.take(entry, entry_offset + here) + np.take(start_flat, start_offset + t) + end_sums[:, t][space.compound]
         )
+        if tempo_flat is not None:
+            score[:nodes, :size] += np.take(tempo_flat, tempo_end + t) - np.take(tempo_flat, tempo_start + t)
         candidates = np.take(score[:, :size], sources, axis=0)
         candidates += log_transition
         best = candidates.max(axis=0)

@@ -11,7 +11,9 @@ the other way round, so what the network was trained on and what it is fed canno
   the onsets). N_FEATURES = 2 · N_BANDS values per frame: bands first, then their flux.
 - Outputs, per frame at FPS: OUTPUT_BEATS, a softmax over BEAT_CLASSES (no beat, a beat that is not
   the first of its bar, a downbeat), and OUTPUT_COMPOUND, a sigmoid: the probability that the beat
-  divides in three (the dotted-quarter beat of 6/8 and 12/8) rather than in two.
+  divides in three (the dotted-quarter beat of 6/8 and 12/8) rather than in two. A model may also
+  give OUTPUT_TEMPO, a softmax over TEMPO_BINS: the counted beats per minute where the frame lies
+  (the tempo octave, which the beat activations alone leave open on a busy groove).
 - Decoding (`decode.py`): a bar-pointer model over METRES jointly finds tempo, beat phase and bar
   position from those outputs.
 """
@@ -19,6 +21,8 @@ the other way round, so what the network was trained on and what it is fed canno
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 SAMPLE_RATE = 44_100
 HOP = 441
@@ -40,6 +44,7 @@ are the same."""
 BEAT_CLASSES: tuple[str, ...] = ("none", "beat", "downbeat")
 OUTPUT_BEATS = "beats"
 OUTPUT_COMPOUND = "compound"
+OUTPUT_TEMPO = "tempo"
 KIND = "drumscribe-beats"
 
 
@@ -72,3 +77,20 @@ SIMPLE_BPM = (55.0, 215.0)
 """Quarter notes per minute a simple metre's beat may take."""
 COMPOUND_BPM = (35.0, 110.0)
 """Dotted quarters per minute a compound metre's beat may take (eighths at 105–330 per minute)."""
+
+TEMPO_BIN_RATIO = 1.04
+"""Neighbouring tempo bins are 4 % apart: finer than a tempo octave needs, about the ±4 % that counts a
+tempo as right."""
+TEMPO_BINS = 48
+"""Bins of the tempo output, from the slowest counted beat a metre may take to above the fastest."""
+
+
+def tempo_bin_bpm() -> np.ndarray:
+    """The counted beats per minute at the centre of each of the tempo output's TEMPO_BINS bins."""
+    return COMPOUND_BPM[0] * TEMPO_BIN_RATIO ** np.arange(TEMPO_BINS)
+
+
+def tempo_bin(bpm: np.ndarray | float) -> np.ndarray:
+    """The tempo output's bin nearest to each counted `bpm` (clipped to the first and last bin)."""
+    position = np.log(np.asarray(bpm, dtype=np.float64) / COMPOUND_BPM[0]) / np.log(TEMPO_BIN_RATIO)
+    return np.clip(np.round(position), 0, TEMPO_BINS - 1).astype(np.int64)

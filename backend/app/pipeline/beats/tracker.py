@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
@@ -28,7 +28,9 @@ from app.pipeline.beats.recipe import (
     N_FEATURES,
     OUTPUT_BEATS,
     OUTPUT_COMPOUND,
+    OUTPUT_TEMPO,
     SAMPLE_RATE,
+    TEMPO_BINS,
 )
 from app.pipeline.hits import Hit
 from app.pipeline.prediction.base import prepare_audio
@@ -47,11 +49,22 @@ BUNDLED_BEAT_KERAS = _BUNDLED / "drumscribe_beats.h5"
 """The same model in its training format (Keras); the ONNX file is exported from it."""
 
 
+class BeatActivations(NamedTuple):
+    """What the beat network says per frame; `decode(*activations)` reads them in this order."""
+
+    beats: np.ndarray
+    """(frames, 3) [none, beat, downbeat] probabilities."""
+    compound: np.ndarray
+    """(frames,) P(the beat divides in three)."""
+    tempo: np.ndarray | None
+    """(frames, TEMPO_BINS) probabilities of the counted tempo; None from a model without a tempo output."""
+
+
 class BeatNetwork(Protocol):
     """The beat network in some runtime: (1, frames, N_FEATURES) features in, per-frame outputs out."""
 
-    def __call__(self, features: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]:
-        """(1, frames, 3) [none, beat, downbeat] probabilities and (1, frames) compound probabilities."""
+    def __call__(self, features: np.ndarray, /) -> BeatActivations:
+        """The outputs for one batch of one song: (1, frames, …) arrays (see `BeatActivations`)."""
         ...
 
 
@@ -61,12 +74,14 @@ class OnnxBeatNetwork:
     def __init__(self, session: onnxruntime.InferenceSession) -> None:
         self.session = session
         self._input = session.get_inputs()[0].name
+        names = {o.name for o in session.get_outputs()}
+        self._outputs = [OUTPUT_BEATS, OUTPUT_COMPOUND] + ([OUTPUT_TEMPO] if OUTPUT_TEMPO in names else [])
 
-    def __call__(self, features: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, features: np.ndarray, /) -> BeatActivations:
         """See `BeatNetwork`."""
         feed = {self._input: np.ascontiguousarray(features, dtype=np.float32)}
-        beats, compound = self.session.run([OUTPUT_BEATS, OUTPUT_COMPOUND], feed)
-        return np.asarray(beats), np.asarray(compound)[..., 0]
+        beats, compound, *tempo = self.session.run(self._outputs, feed)
+        return BeatActivations(np.asarray(beats), np.asarray(compound)[..., 0], np.asarray(tempo[0]) if tempo else None)
 
 
 class KerasBeatNetwork:
@@ -75,17 +90,18 @@ class KerasBeatNetwork:
     def __init__(self, model: keras.Model) -> None:
         self.model = model
 
-    def __call__(self, features: np.ndarray, /) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, features: np.ndarray, /) -> BeatActivations:
         """See `BeatNetwork`."""
         out = self.model(np.asarray(features, dtype=np.float32), training=False)
-        return np.asarray(out[OUTPUT_BEATS]), np.asarray(out[OUTPUT_COMPOUND])[..., 0]
+        tempo = np.asarray(out[OUTPUT_TEMPO]) if OUTPUT_TEMPO in out else None
+        return BeatActivations(np.asarray(out[OUTPUT_BEATS]), np.asarray(out[OUTPUT_COMPOUND])[..., 0], tempo)
 
 
 @lru_cache(maxsize=2)
 def load_beat_model(path: Path = BUNDLED_BEAT_MODEL) -> BeatNetwork:
     """The beat network at `path` (.onnx for onnxruntime, .h5 for Keras), loaded once per process;
     TranscriptionError when it is missing or is not a beat model (features in, "beats" and "compound"
-    per frame out)."""
+    per frame out, and "tempo" where the model has it)."""
     if not path.is_file():
         raise TranscriptionError(
             f"The beat model {path} does not exist; reinstall the package or set BEAT_TRACKER=classic."
@@ -111,12 +127,17 @@ def _load_onnx(path: Path) -> OnnxBeatNetwork:
             "`python -m app.training.beats export-onnx` or set BEAT_TRACKER=classic."
         ) from exc
     inputs, outputs = session.get_inputs(), {o.name: o.shape for o in session.get_outputs()}
-    if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or set(outputs) != {OUTPUT_BEATS, OUTPUT_COMPOUND}:
+    if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or not _beat_outputs(set(outputs)):
         raise TranscriptionError(
             f"{path} is not a beat model: it takes {[i.shape for i in inputs]} and gives {outputs}; expected "
             f"[batch, frames, {N_FEATURES}] features and the outputs {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r}."
         )
     return OnnxBeatNetwork(session)
+
+
+def _beat_outputs(names: set[str]) -> bool:
+    """Whether a model's output names are a beat model's: beats and compound, and tempo or not."""
+    return names in ({OUTPUT_BEATS, OUTPUT_COMPOUND}, {OUTPUT_BEATS, OUTPUT_COMPOUND, OUTPUT_TEMPO})
 
 
 def _load_keras(path: Path) -> KerasBeatNetwork:
@@ -130,7 +151,7 @@ def _load_keras(path: Path) -> KerasBeatNetwork:
             "bundled beat model or set BEAT_TRACKER=classic."
         ) from exc
     outputs = getattr(model, "output_names", [])
-    if tuple(model.input_shape) != (None, None, N_FEATURES) or set(outputs) != {OUTPUT_BEATS, OUTPUT_COMPOUND}:
+    if tuple(model.input_shape) != (None, None, N_FEATURES) or not _beat_outputs(set(outputs)):
         raise TranscriptionError(
             f"{path} is not a beat model: it takes {model.input_shape} and gives {outputs}; expected "
             f"(None, None, {N_FEATURES}) features and the outputs {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r}."
@@ -138,27 +159,34 @@ def _load_keras(path: Path) -> KerasBeatNetwork:
     return KerasBeatNetwork(model)
 
 
-def beat_activations(network: BeatNetwork, audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
-    """(frames, 3) [none, beat, downbeat] probabilities and (frames,) compound probabilities of mono `audio`."""
+def beat_activations(network: BeatNetwork, audio: np.ndarray, sr: int) -> BeatActivations:
+    """What the beat network says on every frame of mono `audio` at `sr` Hz."""
     samples = peak_scale(prepare_audio(audio, sr, SAMPLE_RATE))
     return network_outputs(network, beat_features(samples))
 
 
-def network_outputs(network: BeatNetwork, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def network_outputs(network: BeatNetwork, features: np.ndarray) -> BeatActivations:
     """The network's outputs for (frames, N_FEATURES) `features`, CHUNK_FRAMES at a time with
     CONTEXT_FRAMES of features on each side (the same as one whole-song pass, with bounded memory)."""
     total = len(features)
     beats = np.zeros((total, len(BEAT_CLASSES)))
     compound = np.zeros(total)
+    tempo: np.ndarray | None = None
     for first in range(0, total, CHUNK_FRAMES):
         last = min(first + CHUNK_FRAMES, total)
         lo, hi = max(first - CONTEXT_FRAMES, 0), min(last + CONTEXT_FRAMES, total)
-        part, part_compound = network(features[np.newaxis, lo:hi])
-        if part.shape != (1, hi - lo, len(BEAT_CLASSES)):
-            raise TranscriptionError(f"the beat model gave activations of shape {part.shape} for {hi - lo} frames")
-        beats[first:last] = part[0, first - lo : last - lo]
-        compound[first:last] = part_compound[0, first - lo : last - lo]
-    return beats, compound
+        part = network(features[np.newaxis, lo:hi])
+        if part.beats.shape != (1, hi - lo, len(BEAT_CLASSES)):
+            raise TranscriptionError(f"the beat model gave beats of shape {part.beats.shape} for {hi - lo} frames")
+        keep = slice(first - lo, last - lo)
+        beats[first:last] = part.beats[0, keep]
+        compound[first:last] = part.compound[0, keep]
+        if part.tempo is not None:
+            if part.tempo.shape != (1, hi - lo, TEMPO_BINS):
+                raise TranscriptionError(f"the beat model gave a tempo output of shape {part.tempo.shape}")
+            tempo = np.zeros((total, TEMPO_BINS)) if tempo is None else tempo
+            tempo[first:last] = part.tempo[0, keep]
+    return BeatActivations(beats, compound, tempo)
 
 
 def track_beats(
@@ -166,5 +194,5 @@ def track_beats(
 ) -> BeatTrack:
     """Beats, bar positions and metres of the drums in `audio` (mono, at `sr` Hz); with the drums'
     `hits`, the bars are counted again with them as evidence (`bars.recount_bars`)."""
-    beats, compound = beat_activations(load_beat_model(model_path), audio, sr)
-    return recount_bars(decode(beats, compound), beats, hits)
+    activations = beat_activations(load_beat_model(model_path), audio, sr)
+    return recount_bars(decode(*activations), activations.beats, hits)

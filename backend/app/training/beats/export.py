@@ -6,10 +6,10 @@ The notation stage runs the ONNX file in onnxruntime (`app.pipeline.beats.tracke
 imports TensorFlow; the .h5 stays the training format. As for the drum model
 (`app.training.export_onnx`), the conversion is Keras' `Model.export(format="onnx")` (tf2onnx, from
 the `train` extra); the graph's input is named `beat_features` with dynamic axes batch and frames, its
-outputs keep the model's names (`beats`, `compound`). Before the file is replaced, both forms run on
-the check groove (rock, funk, a tom fill, crash and ride on a sampled kit): every activation must agree
-within MAX_ABS_DIFF and the decoded beats, bars and metres must be the same. The recipe JSON beside
-the model gets a `runtimes` entry per file and the check's figures.
+outputs keep the model's names (`beats`, `compound`, and `tempo` where it has one). Before the file is
+replaced, both forms run on the check groove (rock, funk, a tom fill, crash and ride on a sampled
+kit): every activation must agree within MAX_ABS_DIFF and the decoded beats, bars and metres must be
+the same. The recipe JSON beside the model gets a `runtimes` entry per file and the check's figures.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.pipeline.beats.decode import decode
-from app.pipeline.beats.recipe import KIND, N_FEATURES, OUTPUT_BEATS, OUTPUT_COMPOUND
+from app.pipeline.beats.recipe import KIND, N_FEATURES, OUTPUT_BEATS, OUTPUT_COMPOUND, OUTPUT_TEMPO
 from app.training.export_onnx import ONNX_OPSET, ExportMismatchError, check_groove_audio, record_export, write_shipped
 
 if TYPE_CHECKING:
@@ -47,12 +47,18 @@ def compare_beat_forms(model: keras.Model, onnx_path: Path, audio: np.ndarray) -
     """Run the Keras `model` and the ONNX file on the beat features of `audio` (mono, 44.1 kHz)."""
     from app.pipeline.beats.tracker import KerasBeatNetwork, _load_onnx, beat_activations
 
-    keras_beats, keras_compound = beat_activations(KerasBeatNetwork(model), audio, 44_100)
-    onnx_beats, onnx_compound = beat_activations(_load_onnx(onnx_path), audio, 44_100)
-    diff = max(float(np.max(np.abs(keras_beats - onnx_beats))), float(np.max(np.abs(keras_compound - onnx_compound))))
-    a, b = decode(keras_beats, keras_compound), decode(onnx_beats, onnx_compound)
+    from_keras = beat_activations(KerasBeatNetwork(model), audio, 44_100)
+    from_onnx = beat_activations(_load_onnx(onnx_path), audio, 44_100)
+    if (from_keras.tempo is None) != (from_onnx.tempo is None):
+        raise ExportMismatchError("the ONNX export and the Keras model disagree on having a tempo output")
+    diff = max(
+        float(np.max(np.abs(np.asarray(k) - np.asarray(o))))
+        for k, o in zip(from_keras, from_onnx, strict=True)
+        if k is not None
+    )
+    a, b = decode(*from_keras), decode(*from_onnx)
     same = bool(np.allclose(a.times, b.times) and np.array_equal(a.positions, b.positions) and a.metres == b.metres)
-    return BeatAgreement(frames=len(keras_beats), max_abs_diff=diff, same_beats=same)
+    return BeatAgreement(frames=len(from_keras.beats), max_abs_diff=diff, same_beats=same)
 
 
 def convert_beat_model(model: keras.Model, out_path: Path, opset: int = ONNX_OPSET) -> None:
@@ -71,9 +77,10 @@ def convert_beat_model(model: keras.Model, out_path: Path, opset: int = ONNX_OPS
         proto = onnx.load(str(raw))
     graph = proto.graph
     outputs = {o.name for o in graph.output}
-    if outputs != {OUTPUT_BEATS, OUTPUT_COMPOUND}:
+    if outputs - {OUTPUT_TEMPO} != {OUTPUT_BEATS, OUTPUT_COMPOUND}:
         raise ExportMismatchError(
-            f"the exported graph gives {sorted(outputs)}, not {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r}"
+            f"the exported graph gives {sorted(outputs)}, not {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r} "
+            f"(and {OUTPUT_TEMPO!r} or not)"
         )
     renames = {graph.input[0].name: INPUT_NAME}
     for node in graph.node:

@@ -27,6 +27,10 @@ NEIGHBOUR_TARGET = 0.5
 """The frames either side of a beat are half beat, half none: labels are only good to a frame."""
 BEAT_TOLERANCE_S = 0.07
 """±70 ms, the usual beat F-measure window (mir_eval's default)."""
+TEMPO_TARGET_WIDTH = 1.0
+"""The tempo target is a Gaussian over the bins, this many bins wide (one standard deviation): the
+labelled tempo is only good to the frame that rounds each beat, and a bin off is nearly right."""
+TEMPO_LOSS_WEIGHT = 0.2
 
 
 @dataclass
@@ -66,6 +70,30 @@ def soft_beat_targets(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.concatenate([targets, mask[..., None].astype(np.float32)], axis=-1)
 
 
+def tempo_positions(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(…, frames, 2) float32: per frame the tempo output's bin position (fractional) of the counted
+    tempo there, and the loss mask (0 where the mask is, or where fewer than two beats are labelled).
+
+    A frame's tempo is that of the beat it lies in (before the first beat, the first's; after the last,
+    the last's): its period averaged with its neighbours' (frame rounding would jitter it by 2 %).
+    """
+    out = np.zeros((*labels.shape, 2), dtype=np.float32)
+    frames = labels.shape[-1]
+    flat_out = out.reshape(-1, frames, 2)
+    songs = zip(labels.reshape(-1, frames), mask.reshape(-1, frames), strict=True)
+    for song, (song_labels, song_mask) in enumerate(songs):
+        beats = np.flatnonzero(song_labels)
+        if len(beats) < 2:
+            continue
+        periods = np.diff(beats).astype(np.float64)
+        smooth = np.convolve(np.pad(periods, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+        which = np.clip(np.searchsorted(beats, np.arange(len(song_labels)), side="right") - 1, 0, len(smooth) - 1)
+        bpm = 60.0 * recipe.FPS / smooth[which]
+        flat_out[song, :, 0] = np.log(bpm / recipe.COMPOUND_BPM[0]) / np.log(recipe.TEMPO_BIN_RATIO)
+        flat_out[song, :, 1] = song_mask
+    return out
+
+
 def masked_crossentropy(y_true: Any, y_pred: Any) -> Any:
     """Cross-entropy of the beat softmax over the frames the mask (y_true's last column) keeps."""
     from keras import ops
@@ -85,6 +113,18 @@ def masked_binary_crossentropy(y_true: Any, y_pred: Any) -> Any:
     return ops.sum(loss * mask) / (ops.sum(mask) + 1.0)
 
 
+def masked_tempo_crossentropy(y_true: Any, y_pred: Any) -> Any:
+    """Cross-entropy of the tempo softmax against a Gaussian around the labelled bin position, over the
+    kept frames (y_true: [position, mask])."""
+    from keras import ops
+
+    position, mask = y_true[..., 0:1], y_true[..., 1]
+    bins = ops.cast(ops.arange(recipe.TEMPO_BINS), "float32")
+    target = ops.softmax(-0.5 * ops.square((bins - position) / TEMPO_TARGET_WIDTH), axis=-1)
+    loss = -ops.sum(target * ops.log(ops.clip(y_pred, 1e-7, 1.0)), axis=-1)
+    return ops.sum(loss * mask) / (ops.sum(mask) + 1.0)
+
+
 def load_beat_split(data_dir: Path, split: str) -> dict[str, np.ndarray]:
     """The arrays of a built split (see `dataset.py`)."""
     folder = data_dir / "beats" / split
@@ -93,7 +133,11 @@ def load_beat_split(data_dir: Path, split: str) -> dict[str, np.ndarray]:
 
 def _targets(split: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     compound = np.stack([split["compound"], split["mask"]], axis=-1).astype(np.float32)
-    return {recipe.OUTPUT_BEATS: soft_beat_targets(split["labels"], split["mask"]), recipe.OUTPUT_COMPOUND: compound}
+    return {
+        recipe.OUTPUT_BEATS: soft_beat_targets(split["labels"], split["mask"]),
+        recipe.OUTPUT_COMPOUND: compound,
+        recipe.OUTPUT_TEMPO: tempo_positions(split["labels"], split["mask"]),
+    }
 
 
 def _dataset(split: dict[str, np.ndarray], batch: int, shuffle: bool, seed: int) -> Any:
@@ -106,7 +150,11 @@ def _dataset(split: dict[str, np.ndarray], batch: int, shuffle: bool, seed: int)
 
 
 def _custom_objects() -> dict[str, Any]:
-    return {"masked_crossentropy": masked_crossentropy, "masked_binary_crossentropy": masked_binary_crossentropy}
+    return {
+        "masked_crossentropy": masked_crossentropy,
+        "masked_binary_crossentropy": masked_binary_crossentropy,
+        "masked_tempo_crossentropy": masked_tempo_crossentropy,
+    }
 
 
 def _compiled(config: BeatTrainConfig, steps_per_epoch: int) -> keras.Model:
@@ -118,8 +166,12 @@ def _compiled(config: BeatTrainConfig, steps_per_epoch: int) -> keras.Model:
     model = build_beat_model(width=config.width)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0),
-        loss={recipe.OUTPUT_BEATS: masked_crossentropy, recipe.OUTPUT_COMPOUND: masked_binary_crossentropy},
-        loss_weights={recipe.OUTPUT_BEATS: 1.0, recipe.OUTPUT_COMPOUND: 0.2},
+        loss={
+            recipe.OUTPUT_BEATS: masked_crossentropy,
+            recipe.OUTPUT_COMPOUND: masked_binary_crossentropy,
+            recipe.OUTPUT_TEMPO: masked_tempo_crossentropy,
+        },
+        loss_weights={recipe.OUTPUT_BEATS: 1.0, recipe.OUTPUT_COMPOUND: 0.2, recipe.OUTPUT_TEMPO: TEMPO_LOSS_WEIGHT},
     )
     return model
 
@@ -189,7 +241,11 @@ def train_beats(config: BeatTrainConfig) -> dict[str, Any]:
             "log_mul": recipe.LOG_MUL,
             "layout": "log10(1 + log_mul * mel magnitude), then its positive first difference",
         },
-        "outputs": {recipe.OUTPUT_BEATS: list(recipe.BEAT_CLASSES), recipe.OUTPUT_COMPOUND: "P(beat divides in three)"},
+        "outputs": {
+            recipe.OUTPUT_BEATS: list(recipe.BEAT_CLASSES),
+            recipe.OUTPUT_COMPOUND: "P(beat divides in three)",
+            recipe.OUTPUT_TEMPO: [round(float(b), 2) for b in recipe.tempo_bin_bpm()],
+        },
         "receptive_field_frames": RECEPTIVE_FRAMES,
         "parameters": int(model.count_params()),
         "val_synthetic": scores,
@@ -213,7 +269,11 @@ def score_on_songs(model: keras.Model, split: dict[str, np.ndarray], songs: list
     metre_right = tempo_right = 0
     for features, mask, song in zip(split["features"], split["mask"], songs, strict=True):
         out = model(features[np.newaxis].astype(np.float32), training=False)
-        track = decode(np.asarray(out[recipe.OUTPUT_BEATS])[0], np.asarray(out[recipe.OUTPUT_COMPOUND])[0, :, 0])
+        track = decode(
+            np.asarray(out[recipe.OUTPUT_BEATS])[0],
+            np.asarray(out[recipe.OUTPUT_COMPOUND])[0, :, 0],
+            np.asarray(out[recipe.OUTPUT_TEMPO])[0],
+        )
         # Only beats where drums play or ring out (the loss mask): none can be heard in the silence before.
         heard = [b for b in song["beats"] if round(b[0] * recipe.FPS) < len(mask) and mask[round(b[0] * recipe.FPS)]]
         reference = np.array([b[0] for b in heard])

@@ -13,6 +13,7 @@ from app.pipeline.beats.recipe import COMPOUND_BPM, METRES, SIMPLE_BPM
 from app.pipeline.prediction.frame import CLASSES
 from app.training.beats.songs import (
     _FEELS_V2,
+    GENERATOR_VERSIONS,
     BeatSong,
     _bar_v2,
     _compound_v2,
@@ -80,9 +81,10 @@ def test_compound_metres_play_the_triplet_stream_and_simple_ones_do_not_need_it(
         assert {0, 1, 2} <= set(thirds.astype(int).tolist())
 
 
-def test_tempo_stays_inside_the_decoders_range_and_drifts_in_some_songs() -> None:
+@pytest.mark.parametrize("version", GENERATOR_VERSIONS)
+def test_tempo_stays_inside_the_decoders_range_and_drifts_in_some_songs(version: int) -> None:
     ratios = []
-    for song in songs(60, seconds=30.0):
+    for song in songs(60, seconds=30.0, version=version):
         periods = np.diff([b.time for b in song.beats])
         compound = _COMPOUND[song.metre]
         low, high = COMPOUND_BPM if compound else SIMPLE_BPM

@@ -9,9 +9,10 @@
 #                               [--data-dir DIR] [--out FILE.h5] [--seed S] [--workers N] [--width W]
 #                               [--generator 1|2|3|1 2] [--skip-build]
 #
-# Defaults (6000 training songs of 20 s, 33 h of audio; 40 epochs) should take about 1–1.5 hours on a
-# shared 2-core CPU: about 25 minutes to render, then about a minute an epoch (the shipped model's
-# 3000 songs took 13 minutes to render and 35 s an epoch). Data goes to
+# Defaults (6000 training songs of 20 s, 33 h of audio; 40 epochs; generator version 3) should take
+# about an hour on a shared 2-core CPU: the songs' rendering, then about 76 s an epoch (the shipped
+# model, version 3, came from 3000 songs at 38 s an epoch: --train-songs 3000 --val-songs 150
+# --epochs 30 --max-minutes 30 --generator 3). Data goes to
 # ~/.cache/drumscribe-train/beats (never into the repository). Needs hydrogen-drumkits,
 # fluid-soundfont-gm and fluidsynth (apt-get install hydrogen-drumkits fluid-soundfont-gm fluidsynth).
 set -euo pipefail

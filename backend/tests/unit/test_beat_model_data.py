@@ -6,6 +6,7 @@ import librosa
 import numpy as np
 import pytest
 
+from app.core.errors import TranscriptionError
 from app.pipeline.beats import recipe
 from app.pipeline.beats.features import BLOCK_FRAMES, beat_features, n_frames
 from app.pipeline.beats.recipe import (
@@ -20,7 +21,7 @@ from app.pipeline.beats.recipe import (
     N_FFT,
     SAMPLE_RATE,
 )
-from app.pipeline.beats.tracker import CHUNK_FRAMES, KerasBeatNetwork, network_outputs
+from app.pipeline.beats.tracker import CHUNK_FRAMES, BeatActivations, KerasBeatNetwork, network_outputs
 from app.training.beats.dataset import frame_labels, song_generator
 from app.training.beats.model import RECEPTIVE_FRAMES, build_beat_model
 from app.training.beats.songs import BeatLabel, BeatSong
@@ -123,3 +124,14 @@ def test_generators_take_turns_song_by_song_so_each_song_stays_the_same_in_any_m
     assert [song_generator(k, (2,)) for k in range(3)] == [2, 2, 2]
     with pytest.raises(ValueError, match="at least one version"):
         song_generator(0, ())
+
+
+def test_a_tempo_output_with_other_bins_is_refused_with_what_to_do() -> None:
+    class OtherBins:
+        def __call__(self, features: np.ndarray, /) -> BeatActivations:
+            frames = features.shape[1]
+            beats = np.tile([1.0, 0.0, 0.0], (1, frames, 1))
+            return BeatActivations(beats, np.zeros((1, frames)), np.full((1, frames, 30), 1 / 30))
+
+    with pytest.raises(TranscriptionError, match=r"other tempo bins.*retrain it or use the bundled beat model"):
+        network_outputs(OtherBins(), np.zeros((50, N_FEATURES), dtype=np.float32))

@@ -183,7 +183,11 @@ def network_outputs(network: BeatNetwork, features: np.ndarray) -> BeatActivatio
         compound[first:last] = part.compound[0, keep]
         if part.tempo is not None:
             if part.tempo.shape != (1, hi - lo, TEMPO_BINS):
-                raise TranscriptionError(f"the beat model gave a tempo output of shape {part.tempo.shape}")
+                raise TranscriptionError(
+                    f"the beat model gave a tempo output of shape {part.tempo.shape}, not (1, {hi - lo}, "
+                    f"{TEMPO_BINS}): it was trained with other tempo bins than this DrumScribe reads "
+                    "(recipe.TEMPO_BINS); retrain it or use the bundled beat model"
+                )
             tempo = np.zeros((total, TEMPO_BINS)) if tempo is None else tempo
             tempo[first:last] = part.tempo[0, keep]
     return BeatActivations(beats, compound, tempo)

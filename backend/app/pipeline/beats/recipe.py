@@ -90,7 +90,11 @@ def tempo_bin_bpm() -> np.ndarray:
     return COMPOUND_BPM[0] * TEMPO_BIN_RATIO ** np.arange(TEMPO_BINS)
 
 
+def tempo_bin_position(bpm: np.ndarray | float) -> np.ndarray:
+    """Where each counted `bpm` lies on the tempo output's bins, as a fractional bin index."""
+    return np.log(np.asarray(bpm, dtype=np.float64) / COMPOUND_BPM[0]) / np.log(TEMPO_BIN_RATIO)
+
+
 def tempo_bin(bpm: np.ndarray | float) -> np.ndarray:
     """The tempo output's bin nearest to each counted `bpm` (clipped to the first and last bin)."""
-    position = np.log(np.asarray(bpm, dtype=np.float64) / COMPOUND_BPM[0]) / np.log(TEMPO_BIN_RATIO)
-    return np.clip(np.round(position), 0, TEMPO_BINS - 1).astype(np.int64)
+    return np.clip(np.round(tempo_bin_position(bpm)), 0, TEMPO_BINS - 1).astype(np.int64)

@@ -89,7 +89,7 @@ def tempo_positions(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
         smooth = np.convolve(np.pad(periods, 1, mode="edge"), np.ones(3) / 3, mode="valid")
         which = np.clip(np.searchsorted(beats, np.arange(len(song_labels)), side="right") - 1, 0, len(smooth) - 1)
         bpm = 60.0 * recipe.FPS / smooth[which]
-        flat_out[song, :, 0] = np.log(bpm / recipe.COMPOUND_BPM[0]) / np.log(recipe.TEMPO_BIN_RATIO)
+        flat_out[song, :, 0] = recipe.tempo_bin_position(bpm)
         flat_out[song, :, 1] = song_mask
     return out
 

@@ -127,15 +127,16 @@ def _load_onnx(path: Path) -> OnnxBeatNetwork:
             "`python -m app.training.beats export-onnx` or set BEAT_TRACKER=classic."
         ) from exc
     inputs, outputs = session.get_inputs(), {o.name: o.shape for o in session.get_outputs()}
-    if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or not _beat_outputs(set(outputs)):
+    if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or not has_beat_outputs(set(outputs)):
         raise TranscriptionError(
             f"{path} is not a beat model: it takes {[i.shape for i in inputs]} and gives {outputs}; expected "
-            f"[batch, frames, {N_FEATURES}] features and the outputs {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r}."
+            f"[batch, frames, {N_FEATURES}] features and the outputs {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r} "
+            f"(and {OUTPUT_TEMPO!r} or not)."
         )
     return OnnxBeatNetwork(session)
 
 
-def _beat_outputs(names: set[str]) -> bool:
+def has_beat_outputs(names: set[str]) -> bool:
     """Whether a model's output names are a beat model's: beats and compound, and tempo or not."""
     return names in ({OUTPUT_BEATS, OUTPUT_COMPOUND}, {OUTPUT_BEATS, OUTPUT_COMPOUND, OUTPUT_TEMPO})
 
@@ -151,10 +152,11 @@ def _load_keras(path: Path) -> KerasBeatNetwork:
             "bundled beat model or set BEAT_TRACKER=classic."
         ) from exc
     outputs = getattr(model, "output_names", [])
-    if tuple(model.input_shape) != (None, None, N_FEATURES) or not _beat_outputs(set(outputs)):
+    if tuple(model.input_shape) != (None, None, N_FEATURES) or not has_beat_outputs(set(outputs)):
         raise TranscriptionError(
             f"{path} is not a beat model: it takes {model.input_shape} and gives {outputs}; expected "
-            f"(None, None, {N_FEATURES}) features and the outputs {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r}."
+            f"(None, None, {N_FEATURES}) features and the outputs {OUTPUT_BEATS!r} and {OUTPUT_COMPOUND!r} "
+            f"(and {OUTPUT_TEMPO!r} or not)."
         )
     return KerasBeatNetwork(model)
 

@@ -10,7 +10,7 @@ As the TCN beat trackers of the literature: non-causal, fully convolutional, so 
 goes through at once. The tempo output is the multi-task tempo head of the literature's TCN
 trackers, kept per frame (not pooled over the song) so that a song's tempo may change and long songs
 still go through in chunks. Only built-in Keras layers: `keras.models.load_model(path, compile=False)` reads
-it. About 52 k parameters (about 0.25 MB as .h5) at width 32.
+it. About 51 k parameters (about 0.3 MB as .h5) at width 32.
 """
 
 from __future__ import annotations

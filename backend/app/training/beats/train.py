@@ -254,6 +254,7 @@ def train_beats(config: BeatTrainConfig) -> dict[str, Any]:
         "train_minutes": state["minutes"],
         "train_songs": len(train_split["features"]),
         "val_songs": len(val_split["features"]),
+        "generators": json.loads((folder / "train" / "build.json").read_text())["generators"],
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
     config.out_path.with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")

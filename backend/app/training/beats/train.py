@@ -18,6 +18,7 @@ import numpy as np
 
 from app.pipeline.beats import recipe
 from app.pipeline.beats.decode import decode
+from app.pipeline.beats.tracker import KerasBeatNetwork, network_outputs
 from app.training.beats.model import RECEPTIVE_FRAMES, build_beat_model
 
 if TYPE_CHECKING:
@@ -266,15 +267,11 @@ def score_on_songs(model: keras.Model, split: dict[str, np.ndarray], songs: list
     F-measure (±70 ms, pooled), the share of songs whose metre and tempo (±4 %) are right."""
     from app.evaluation.metrics import Counts, match_counts
 
+    network = KerasBeatNetwork(model)
     beats, downbeats = Counts(), Counts()
     metre_right = tempo_right = 0
     for features, mask, song in zip(split["features"], split["mask"], songs, strict=True):
-        out = model(features[np.newaxis].astype(np.float32), training=False)
-        track = decode(
-            np.asarray(out[recipe.OUTPUT_BEATS])[0],
-            np.asarray(out[recipe.OUTPUT_COMPOUND])[0, :, 0],
-            np.asarray(out[recipe.OUTPUT_TEMPO])[0],
-        )
+        track = decode(*network_outputs(network, features.astype(np.float32)))
         # Only beats where drums play or ring out (the loss mask): none can be heard in the silence before.
         heard = [b for b in song["beats"] if round(b[0] * recipe.FPS) < len(mask) and mask[round(b[0] * recipe.FPS)]]
         reference = np.array([b[0] for b in heard])

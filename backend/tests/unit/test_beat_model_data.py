@@ -25,7 +25,7 @@ from app.pipeline.beats.tracker import CHUNK_FRAMES, BeatActivations, KerasBeatN
 from app.training.beats.dataset import frame_labels, song_generator
 from app.training.beats.model import RECEPTIVE_FRAMES, build_beat_model
 from app.training.beats.songs import BeatLabel, BeatSong
-from app.training.beats.train import masked_tempo_crossentropy, soft_beat_targets, tempo_positions
+from app.training.beats.train import masked_tempo_crossentropy, score_on_songs, soft_beat_targets, tempo_positions
 from app.training.grooves import Event
 
 
@@ -135,3 +135,20 @@ def test_a_tempo_output_with_other_bins_is_refused_with_what_to_do() -> None:
 
     with pytest.raises(TranscriptionError, match=r"other tempo bins.*retrain it or use the bundled beat model"):
         network_outputs(OtherBins(), np.zeros((50, N_FEATURES), dtype=np.float32))
+
+
+def test_held_out_songs_are_scored_for_a_model_with_or_without_a_tempo_output() -> None:
+    import keras
+
+    rng = np.random.default_rng(3)
+    frames = 1500
+    split = {"features": rng.random((2, frames, N_FEATURES)).astype(np.float16), "mask": np.ones((2, frames))}
+    songs = [{"metre": "4/4", "beats": [[0.5 + 0.5 * k, k % 4 + 1, "4/4"] for k in range(28)]}] * 2
+    full = build_beat_model()
+    features = keras.Input(shape=(None, N_FEATURES))
+    out = full(features)
+    without_tempo = keras.Model(features, {"beats": out["beats"], "compound": out["compound"]})
+    for model in (full, without_tempo):
+        scores = score_on_songs(model, split, songs)
+        assert set(scores) == {"beat_f", "downbeat_f", "metre_accuracy", "tempo_accuracy"}
+        assert all(0.0 <= v <= 1.0 for v in scores.values())

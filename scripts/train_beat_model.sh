@@ -9,8 +9,9 @@
 #                               [--data-dir DIR] [--out FILE.h5] [--seed S] [--workers N] [--width W]
 #                               [--generator 1|2|3|1 2] [--skip-build]
 #
-# Defaults (6000 training songs of 20 s, 33 h of audio; 40 epochs; generator version 3) should take
-# about an hour on a shared 2-core CPU: the songs' rendering, then about 76 s an epoch (the shipped
+# Defaults (6000 training songs of 20 s, 33 h of audio; 40 epochs; generator version 3) took 45.5
+# minutes of training on the shared 2 cores, about 68 s an epoch, after the songs' rendering; that
+# model was no better than the shipped one (backend/MODEL_CARD.md). (The shipped
 # model, version 3, came from 3000 songs at 38 s an epoch: --train-songs 3000 --val-songs 150
 # --epochs 30 --max-minutes 30 --generator 3). Data goes to
 # ~/.cache/drumscribe-train/beats (never into the repository). Needs hydrogen-drumkits,

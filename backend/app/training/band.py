@@ -225,7 +225,8 @@ def render_band(
     bass_rms = 0.0
     mix = np.zeros(n_samples, dtype=np.float32)
     singer_low = int(rng.choice([55, 60]))  # a lower or a higher voice
-    parts = sorted({p for s in arr.sections for p in s.parts}, key=lambda p: p != "bass")
+    # The bass first (the others' reference level), then by name: a set's own order changes from process to process.
+    parts = sorted({p for s in arr.sections for p in s.parts}, key=lambda p: (p != "bass", p))
     for part in parts:
         sections = [s for s in arr.sections if part in s.parts]
         part_rng = np.random.default_rng(rng.integers(2**32))

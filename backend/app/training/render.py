@@ -55,7 +55,8 @@ def render_drums(
     out = np.zeros(n, dtype=np.float32)
     kits: dict[str, SampleBank] = {}
     primaries: dict[str, int] = {}
-    for cls in {e.instrument for e in events}:
+    # Sorted: a set's order changes with Python's per-process string hashing, and each class draws from `rng`.
+    for cls in sorted({e.instrument for e in events}):
         candidates = [bank] if bank.variants.get(cls) else [b for b in fallback if b.variants.get(cls)]
         if candidates:
             kits[cls] = candidates[int(rng.integers(len(candidates)))]

@@ -207,3 +207,45 @@ def test_a_few_training_steps_lower_the_loss() -> None:
     history = model.fit(x, y, epochs=6, batch_size=4, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert FPS == 100.0
+
+
+_RENDER_ONE_SONG = """
+import hashlib
+import numpy as np
+from app.pipeline.prediction.frame import CLASSES
+from app.synth.kits import SynthKit
+from app.training.arrangement import arrange
+from app.training.band import render_band
+from app.training.grooves import Event, Song
+from app.training.instruments import synthetic_set
+from app.training.render import render_drums
+from app.training.samples import SampleBank, Variant
+
+kit = SynthKit()
+bank = SampleBank("two", {c: [Variant(c, [(0.0, g * kit.sample(c, 127))]) for g in (0.5, 1.0)] for c in CLASSES})
+events = [Event(0.2 + 0.25 * k, c, 100) for k, c in enumerate(CLASSES)]
+audio, _ = render_drums(events, bank, [bank], np.random.default_rng(7), 3.0)
+rng = np.random.default_rng(11)
+band = render_band(arrange(rng, Song([], 0.0, 0.0), 6.0), synthetic_set(), rng, 6 * 44_100, [])
+print(hashlib.sha256(audio.tobytes()).hexdigest(), hashlib.sha256(band.tobytes()).hexdigest())
+"""
+
+
+def test_seeded_drums_and_band_render_the_same_in_every_process() -> None:
+    # Python salts string hashes per process; a renderer that walks a set of names (drum classes, band
+    # parts) while it draws random numbers would give each process (each benchmark run) other audio.
+    import os
+    import subprocess
+    import sys
+
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _RENDER_ONE_SONG],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in (1, 2, 3, 4)
+    }
+    assert len(digests) == 1

@@ -407,7 +407,7 @@ def _candidate_periods(
     # Each drum's own pattern repeats once per bar (or half bar, or two bars): whole divisions of
     # that period include the beat even when the onset train as a whole suggests a dotted value.
     pattern_acf = np.zeros_like(lags)
-    for name in {h.instrument for h in hits}:
+    for name in sorted({h.instrument for h in hits}):  # a fixed order: the same sum in every process
         t = np.sort([h.time for h in hits if h.instrument == name])
         pattern_acf += _acf(t, np.full(len(t), _ACCENT_WEIGHT[name]))
     long = lags >= 1.0

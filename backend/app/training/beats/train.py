@@ -271,7 +271,7 @@ def score_on_songs(model: keras.Model, split: dict[str, np.ndarray], songs: list
     beats, downbeats = Counts(), Counts()
     metre_right = tempo_right = 0
     for features, mask, song in zip(split["features"], split["mask"], songs, strict=True):
-        track = decode(*network_outputs(network, features.astype(np.float32)))
+        track = decode(*network_outputs(network, features))
         # Only beats where drums play or ring out (the loss mask): none can be heard in the silence before.
         heard = [b for b in song["beats"] if round(b[0] * recipe.FPS) < len(mask) and mask[round(b[0] * recipe.FPS)]]
         reference = np.array([b[0] for b in heard])

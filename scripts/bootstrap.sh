@@ -7,10 +7,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-python3.11}"
 command -v "$python" >/dev/null 2>&1 || python=python3
 
-# Debian packages: ffmpeg decodes every input; librsvg2-bin prints the engraved sheet as PDF;
-# poppler-utils turns PDFs into pictures in the tests; hydrogen-drumkits holds the sampled drum kits
-# the synthetic grooves are rendered with.
-apt_packages=(ffmpeg librsvg2-bin poppler-utils hydrogen-drumkits)
+# Debian packages: ffmpeg decodes every input; librsvg2-bin prints the engraved sheet as PDF, and
+# fonts-freefont-ttf gives it the half note of a cut-time tempo mark; poppler-utils turns PDFs into
+# pictures in the tests; hydrogen-drumkits holds the sampled drum kits the synthetic grooves are rendered with.
+apt_packages=(ffmpeg librsvg2-bin fonts-freefont-ttf poppler-utils hydrogen-drumkits)
 apt_packages+=("$@")
 missing=()
 for pkg in "${apt_packages[@]}"; do

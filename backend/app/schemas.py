@@ -134,9 +134,15 @@ class RevisionIn(BaseModel):
 
     hits: list[RevisionHit] = Field(min_length=1, max_length=MAX_REVISION_HITS)
     tempo_bpm: float | None = Field(
-        default=None, ge=MIN_BPM, le=MAX_BPM, description="A fixed tempo: an even beat grid from the first downbeat"
+        default=None,
+        ge=MIN_BPM,
+        le=MAX_BPM,
+        description="A fixed tempo (counted beats a minute: halves in 2/2): an even beat grid from the first downbeat",
     )
-    time_signature: TimeSignature | None = Field(default=None, description="A fixed metre: the same beats, regrouped")
+    time_signature: TimeSignature | None = Field(
+        default=None,
+        description="A fixed metre: the same beats, regrouped (in 2/2, cut time, two of them make a half-note beat)",
+    )
     first_downbeat_s: float | None = Field(
         default=None, ge=0, description="Where bar 1 starts (on the nearest beat, unless tempo_bpm is given too)"
     )

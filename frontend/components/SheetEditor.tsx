@@ -496,7 +496,7 @@ export function SheetEditor({
               {startMetre === "" && <option value="">As transcribed ({timeSignature ?? "unknown"})</option>}
               {METRES.map((m) => (
                 <option key={m} value={m}>
-                  {m}
+                  {m === "2/2" ? "2/2 (cut time)" : m}
                 </option>
               ))}
             </select>

@@ -477,6 +477,27 @@ describe.skipIf(missing !== null)("the sheet editor", () => {
     await page.getByLabel("Count in one bar before playing").uncheck();
   }, 180_000);
 
+  test("cut time: 2/2 saved as version 5; two half-note beats of eight 16ths a bar, the 8ths counted 1 e & a", async () => {
+    await page.getByLabel("Time signature").selectOption("2/2");
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await page.locator("#sheet-editor .message--success").filter({ hasText: "Saved as version 5." }).waitFor({ timeout: 120_000 });
+    const saved = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/5`)).json()) as { fixed_time_signature: string; time_signature: string };
+    expect([saved.fixed_time_signature, saved.time_signature]).toEqual(["2/2", "2/2"]);
+    await expect.poll(() => page.locator(".fact", { hasText: "Time signature" }).locator("dd").textContent()).toBe("2/2");
+    await expect.poll(() => page.locator(".beats thead th").count(), { timeout: 30_000 }).toBe(1 + 2 * 8);
+    expect(await page.locator(".beats thead th").allTextContents()).toEqual(
+      ["Drum", "1", "·", "e", "·", "&", "·", "a", "·", "2", "·", "e", "·", "&", "·", "a", "·"],
+    );
+    // The tempo mark counts halves, and the bars are twice as long as a 4/4 bar's beats: two beats a bar.
+    const sheet = await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/5/artifacts/sheet_music.musicxml`)).text();
+    expect(sheet).toContain("<beat-unit>half</beat-unit>");
+    const doc = (await (await laptop.request.get(`/api/v1/jobs/${job.id}/revisions/5/artifacts/hits.json`)).json()) as {
+      beat_times: number[];
+      downbeat_times: number[];
+    };
+    expect(doc.downbeat_times[1]).toBeCloseTo(doc.beat_times[2], 3);
+  }, 180_000);
+
   test("no Content-Security-Policy violation on any page", () => {
     expect(cspViolations).toEqual([]);
   });

@@ -25,8 +25,8 @@ describe("the step grid", () => {
     expect(barGrid(BEATS, { startS: 4.6, endS: 5.6 })).toEqual({ firstBeat: 8, beats: 2, stepsPerBeat: 4 });
   });
 
-  test("a beat has four 16ths, six in 6/8 and 12/8 (a dotted quarter)", () => {
-    expect(["4/4", "3/4", "7/4", "6/8", "12/8", "3/8", null, "odd"].map(stepsPerBeat)).toEqual([4, 4, 4, 6, 6, 6, 4, 4]);
+  test("a beat has four 16ths, six in 6/8 and 12/8 (a dotted quarter), eight in 2/2 (a half)", () => {
+    expect(["4/4", "3/4", "7/4", "6/8", "12/8", "3/8", "2/2", null, "odd"].map(stepsPerBeat)).toEqual([4, 4, 4, 6, 6, 6, 8, 4, 4]);
     // 6/8 at 60 dotted quarters a minute: bar 1 is beats 0 and 1, twelve 16ths.
     const grid = barGrid(BEATS, { startS: 0.5, endS: 1.5 }, stepsPerBeat("6/8"));
     expect(gridSteps(grid)).toBe(12);
@@ -55,6 +55,7 @@ describe("the step grid", () => {
   test("steps are counted 1 e & a; in 6/8 the 8ths are counted 1 to 6", () => {
     expect([0, 1, 2, 3, 4, 7].map((s) => stepName(s))).toEqual(["1", "e", "&", "a", "2", "a"]);
     expect([0, 1, 2, 4, 6, 10, 11].map((s) => stepName(s, 6))).toEqual(["1", "&", "2", "3", "4", "6", "&"]);
+    expect([0, 1, 2, 4, 6, 8, 14].map((s) => stepName(s, 8))).toEqual(["1", "·", "e", "&", "a", "2", "a"]);
   });
 
   test("bar 1 moves by whole beats, and stays on the beats", () => {

@@ -23,12 +23,11 @@ Instrument = Literal[
 INSTRUMENTS: tuple[str, ...] = get_args(Instrument)
 """The one instrument vocabulary of DrumScribe; a model may use a subset."""
 
-TimeSignature = Literal["2/4", "3/4", "4/4", "5/4", "6/4", "7/4", "6/8", "12/8"]
+TimeSignature = Literal["2/4", "3/4", "4/4", "5/4", "6/4", "7/4", "2/2", "6/8", "12/8"]
 TIME_SIGNATURES: tuple[str, ...] = get_args(TimeSignature)
 """The metres a sheet may be written in (a transcription finds 3/4, 4/4, 6/8 or 12/8; an editor may set
-any): the beats are quarter notes in x/4, dotted quarters (three 8ths) in 6/8 and 12/8, as the sheet
-counts them. 2/2 is not offered: its beat would be a half note, so the same beats regrouped would double
-every note's value."""
+any): the beats are quarter notes in x/4, half notes in 2/2 (cut time: the notes of 4/4, counted in two),
+dotted quarters (three 8ths) in 6/8 and 12/8, as the sheet counts them."""
 
 MIN_BPM, MAX_BPM = 40.0, 240.0
 """The tempi a sheet is written at (a transcription finds, or an editor may set)."""

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from app.core.errors import TranscriptionError
 from app.pipeline.hits import Hit
 from app.pipeline.notation import Bar, QuantizedHit, Transcription, build_score, export_all, transcribe, write_musicxml
-from app.pipeline.notation.render import page_options, print_pages, svg_pages
+from app.pipeline.notation.render import page_options, print_pages, svg_pages, write_pdf
 from app.synth.grooves import CRASH_AND_RIDE, FUNK_SIXTEENTHS, ROCK_BEAT, TOM_FILL, groove_from_pattern
 
 pytestmark = pytest.mark.integration
@@ -221,3 +221,16 @@ def test_a_compound_tempo_mark_prints_its_dotted_note_whole(tmp_path: Path) -> N
     write_musicxml(score, tmp_path / "six.musicxml")
     (svg,) = svg_pages((tmp_path / "six.musicxml").read_text(), title="Six Eight")
     assert ">\u2669.</tspan>" in svg, "the dotted quarter of the tempo mark, its dot beside the note"
+
+
+def test_a_cut_time_tempo_mark_prints_its_half_note(tmp_path: Path) -> None:
+    strokes = [(Fraction(0), "kick"), (Fraction(2), "snare")]
+    bar = Bar(1, 0.0, (2, 2, 2, 2), tuple(QuantizedHit(o, i, 100, 0.0) for o, i in strokes), time_signature="2/2")
+    score = build_score(Transcription(60.0, "2/2", (0.0, 1.0), (bar,)), "Cut Time")
+    write_musicxml(score, tmp_path / "cut.musicxml")
+    (svg,) = svg_pages((tmp_path / "cut.musicxml").read_text(), title="Cut Time")
+    assert "\U0001d15e" in svg, "the half note of the tempo mark, in a font the printer has"
+    # The printer draws it with whichever installed font has it (FreeSerif, from fonts-freefont-ttf).
+    fonts = subprocess.run(["fc-list", ":charset=1d15e", "family"], capture_output=True, text=True, check=True).stdout
+    assert fonts.strip(), "no installed font has the half note: apt-get install fonts-freefont-ttf"
+    assert write_pdf(tmp_path / "cut.musicxml", tmp_path / "cut.pdf") == 1

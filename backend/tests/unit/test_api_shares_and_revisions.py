@@ -261,7 +261,7 @@ def test_edits_outside_the_vocabulary_or_the_song_are_refused(api: Api) -> None:
         ({"hits": [{**hits[0], "time": SONG_S + 1}]}, 422),
         ({"hits": [{**hits[0], "velocity": 0}]}, 422),
         ({"hits": []}, 422),
-        ({"hits": hits, "time_signature": "2/2"}, 422),
+        ({"hits": hits, "time_signature": "9/8"}, 422),
         ({"hits": hits, "tempo_bpm": 500}, 422),
         ({"hits": hits, "first_downbeat_s": SONG_S + 1}, 422),
         ({"hits": hits, "base_revision": 4}, 422),

@@ -187,8 +187,8 @@ def test_a_grid_must_be_usable() -> None:
         revised_grid(None, None, None, None)
     with pytest.raises(TranscriptionError, match="two beats"):
         FixedGrid((1.0,), "4/4", 1.0, 120.0)
-    with pytest.raises(TranscriptionError, match="2/2"):
-        revised_grid([0.0, 0.5], [0.0], "4/4", 120.0, fixed_time_signature="2/2")
+    with pytest.raises(TranscriptionError, match="9/8"):
+        revised_grid([0.0, 0.5], [0.0], "4/4", 120.0, fixed_time_signature="9/8")
     with pytest.raises(TranscriptionError, match="'7/3' cannot be written"):
         FixedGrid((1.0, 1.5), "7/3", 1.0, 120.0)
 
@@ -232,3 +232,38 @@ def test_a_simple_sheet_may_be_written_in_6_8_on_the_same_beats(
     assert base.beat_times is not None and document.downbeat_times is not None
     # Each performed beat is now a dotted quarter: two to a bar.
     assert document.downbeat_times[:4] == pytest.approx(base.beat_times[0:8:2], abs=1e-4)
+
+
+def test_cut_time_counts_the_same_notes_in_halves(tmp_path: Path, original: tuple[Path, HitsDocument]) -> None:
+    folder, base = original
+    assert base.beat_times is not None and base.downbeat_times is not None and base.tempo_bpm is not None
+    cut, document = revise(tmp_path / "cut", base, base.hits, fixed_time_signature="2/2")
+    assert (document.time_signature, document.tempo_bpm) == ("2/2", base.tempo_bpm / 2)
+    # Each counted beat is a half note: every other beat of the 4/4 sheet, from its bar lines.
+    assert document.beat_times == pytest.approx(base.beat_times[::2], abs=1e-4)
+    assert document.downbeat_times == pytest.approx(base.downbeat_times, abs=1e-4)
+    # The notes keep their values and places (16ths stay 16ths); only the count and the tempo mark change.
+    assert sheet(cut) == sheet(folder)
+    assert midi(cut) == midi(folder)
+    written = (cut / "sheet_music.musicxml").read_bytes()
+    assert b"<beats>2</beats>" in written and b"<beat-type>2</beat-type>" in written
+    assert b"<beat-unit>half</beat-unit>" in written
+    assert f"<per-minute>{base.tempo_bpm / 2:g}</per-minute>".encode() in written
+
+    back, again = revise(tmp_path / "back", document, document.hits, fixed_time_signature="4/4")
+    assert (again.time_signature, again.tempo_bpm) == ("4/4", base.tempo_bpm)
+    assert again.beat_times == pytest.approx(base.beat_times, abs=1e-4)
+    assert sheet(back) == sheet(folder)
+
+
+def test_cut_time_pairs_the_beats_from_a_moved_downbeat(original: tuple[Path, HitsDocument]) -> None:
+    _, base = original
+    assert base.beat_times is not None
+    grid = grid_of(base, fixed_time_signature="2/2", first_downbeat_s=base.beat_times[1] + 0.02)
+    assert grid.beat_times == pytest.approx(base.beat_times[1::2], abs=1e-9)
+    hits = [Hit(base.beat_times[1], "kick", 100, 1.0), Hit(base.beat_times[4], "snare", 100, 1.0)]
+    transcription = transcribe(hits, duration_s=base.duration_s, grid=grid)
+    bar = transcription.bars[0]
+    assert (bar.time_signature, bar.beats, bar.start_s) == ("2/2", 4, pytest.approx(base.beat_times[1]))
+    assert [(h.instrument, h.offset) for h in bar.hits] == [("kick", 0), ("snare", 3)]
+    assert transcription.beats_per_bar == 2 and transcription.quarter_bpm == pytest.approx(2 * grid.tempo_bpm)

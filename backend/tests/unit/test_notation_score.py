@@ -11,7 +11,15 @@ from music21 import converter
 
 from app.core.errors import TranscriptionError
 from app.pipeline.hits import INSTRUMENTS, Hit
-from app.pipeline.notation import Bar, QuantizedHit, Transcription, build_score, transcribe, write_musicxml
+from app.pipeline.notation import (
+    Bar,
+    FixedGrid,
+    QuantizedHit,
+    Transcription,
+    build_score,
+    transcribe,
+    write_musicxml,
+)
 from app.pipeline.notation.kit import KIT
 from app.synth.grooves import CRASH_AND_RIDE, FUNK_SIXTEENTHS, ROCK_BEAT, TOM_FILL, Pattern, groove_from_pattern
 
@@ -334,3 +342,28 @@ def test_a_bar_that_starts_a_swing_is_written_out_and_the_swung_bars_after_it_re
     assert repeat_signs(root) == [None, None, "start 1", None]
     swing = root.find("part/measure[@number='2']/direction/sound/swing")
     assert swing is not None and swing.findtext("first") == "2"
+
+
+def test_cut_time_beams_eighths_by_the_half_and_sixteenths_by_the_quarter(tmp_path: Path) -> None:
+    hits = song(ROCK_BEAT, FUNK_SIXTEENTHS)
+    half_s = 2 * 60 / BPM
+    transcription = transcribe(hits, duration_s=2 * BAR_S, grid=FixedGrid((0.0, half_s), "2/2", 0.0, BPM / 2))
+    path = tmp_path / "cut.musicxml"
+    write_musicxml(build_score(transcription, "Cut Time"), path)
+    root = ET.parse(path).getroot()
+
+    def hands(bar: int) -> list[ET.Element]:
+        measure = root.find(f"part/measure[@number='{bar}']")
+        return [n for n in measure.iter("note") if n.findtext("voice") == "1" and n.find("chord") is None]
+
+    rock, funk = hands(1), hands(2)
+    assert [n.findtext("type") for n in rock] == ["eighth"] * 8
+    assert [n.findtext("beam[@number='1']") for n in rock] == ["begin", "continue", "continue", "end"] * 2
+    assert [n.findtext("type") for n in funk] == ["16th"] * 16
+    assert [n.findtext("beam[@number='1']") for n in funk] == ["begin"] + ["continue"] * 6 + ["end"] + ["begin"] + [
+        "continue"
+    ] * 6 + ["end"]
+    assert [n.findtext("beam[@number='2']") for n in funk] == ["begin", "continue", "continue", "end"] * 4
+    assert root.findtext("part/measure/attributes/time/beats") == "2"
+    assert root.findtext("part/measure/attributes/time/beat-type") == "2"
+    assert root.findtext(".//metronome/beat-unit") == "half"

@@ -6,7 +6,7 @@ import type { components } from "./schema";
 type Metre = NonNullable<components["schemas"]["RevisionIn"]["time_signature"]>;
 
 /** The metres an edited sheet may be written in, in the API's order. */
-export const REVISION_METRES: readonly Metre[] = ["2/4","3/4","4/4","5/4","6/4","7/4","6/8","12/8"];
+export const REVISION_METRES: readonly Metre[] = ["2/4","3/4","4/4","5/4","6/4","7/4","2/2","6/8","12/8"];
 
 /** The tempi (BPM, counted beats a minute) an edited sheet may be fixed at, both included. */
 export const REVISION_BPM = { min: 40, max: 240 } as const;

@@ -548,14 +548,14 @@ export interface components {
             hits: components["schemas"]["RevisionHit"][];
             /**
              * Tempo Bpm
-             * @description A fixed tempo: an even beat grid from the first downbeat
+             * @description A fixed tempo (counted beats a minute: halves in 2/2): an even beat grid from the first downbeat
              */
             tempo_bpm?: number | null;
             /**
              * Time Signature
-             * @description A fixed metre: the same beats, regrouped
+             * @description A fixed metre: the same beats, regrouped (in 2/2, cut time, two of them make a half-note beat)
              */
-            time_signature?: ("2/4" | "3/4" | "4/4" | "5/4" | "6/4" | "7/4" | "6/8" | "12/8") | null;
+            time_signature?: ("2/4" | "3/4" | "4/4" | "5/4" | "6/4" | "7/4" | "2/2" | "6/8" | "12/8") | null;
             /**
              * First Downbeat S
              * @description Where bar 1 starts (on the nearest beat, unless tempo_bpm is given too)

@@ -1,6 +1,6 @@
 /**
  * The editor's step grid: one bar of the sheet as 16th steps (its beats from hits.json's beat_times: four
- * 16ths to a quarter-note beat, six to the dotted quarter of 6/8 and 12/8),
+ * 16ths to a quarter-note beat, six to the dotted quarter of 6/8 and 12/8, eight to the half of 2/2),
  * the hits that fall in each step, and where bar 1 starts when the downbeat is shifted by whole beats.
  */
 import { quartersPerBeat } from "@/lib/practice/bars";
@@ -44,7 +44,7 @@ export function beatAt(beatTimes: readonly number[], timeS: number): number {
   return i + (timeS - beatTimes[i]) / (beatTimes[i + 1] - beatTimes[i]);
 }
 
-/** 16ths in a counted beat of `timeSignature`: 4 in x/4, 6 in 6/8 and 12/8 (a dotted quarter); 4 when unknown. */
+/** 16ths in a counted beat of `timeSignature`: 4 in x/4, 6 in 6/8 and 12/8 (a dotted quarter), 8 in 2/2; 4 when unknown. */
 export function stepsPerBeat(timeSignature: string | null | undefined): number {
   return Math.max(1, Math.round(STEPS_PER_BEAT * quartersPerBeat(timeSignature)));
 }
@@ -87,13 +87,16 @@ export function barCells(hits: readonly RevisionHit[], beatTimes: readonly numbe
 
 /**
  * How a step is counted: "1", "e", "&", "a" in beats of four 16ths (the beat's number on its first); in
- * beats of six (6/8, 12/8) the bar's 8ths are counted "1", "2", "3"..., the 16ths between them "&".
+ * beats of six (6/8, 12/8) the bar's 8ths are counted "1", "2", "3"..., the 16ths between them "&"; in the
+ * half-note beats of 2/2 (eight 16ths) the 8ths are "1", "e", "&", "a" and the 16ths between them "·".
  */
 export function stepName(step: number, perBeat = STEPS_PER_BEAT): string {
   if (perBeat === 6) return step % 2 === 0 ? String(step / 2 + 1) : "&";
   const sub = step % perBeat;
   if (sub === 0) return String(step / perBeat + 1);
-  return perBeat === STEPS_PER_BEAT ? ["e", "&", "a"][sub - 1] : "·";
+  if (perBeat === STEPS_PER_BEAT) return ["e", "&", "a"][sub - 1];
+  if (perBeat === 2 * STEPS_PER_BEAT && sub % 2 === 0) return ["e", "&", "a"][sub / 2 - 1];
+  return "·";
 }
 
 /** The time of the beat nearest `timeS`, moved `delta` beats (kept on beat_times): a shifted bar 1. */

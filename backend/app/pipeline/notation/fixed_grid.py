@@ -4,8 +4,10 @@ An edited sheet keeps the beats, bars and tempo of the sheet it was edited from,
 changes the sheet at that note only. An override replaces a part of that grid for the whole piece: a fixed
 tempo lays an even grid at that tempo from the first downbeat, a metre regroups the same beats into bars of
 another length (each beat counted as the new metre counts it: a dotted quarter in 6/8 and 12/8), and a
-sheet given no metre keeps its own, compound or simple. A first downbeat moves the bar lines (onto the
-nearest beat, unless the tempo is fixed too, in which case the grid starts there).
+sheet given no metre keeps its own, compound or simple. 2/2 (cut time) is the exception: it counts the same
+music in halves, so two of the sheet's beats make one of its beats, and back again (the note values stay).
+A first downbeat moves the bar lines (onto the nearest beat, unless the tempo is fixed too, in which case
+the grid starts there).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from app.core.errors import TranscriptionError
 from app.pipeline.hits import TIME_SIGNATURES
-from app.pipeline.notation.metre import counted_beats
+from app.pipeline.notation.metre import counted_beats, written_per_counted
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,13 @@ class FixedGrid:
     """Beats (seconds, at least two), bars and tempo that `rhythm.transcribe` uses as given."""
 
     beat_times: tuple[float, ...]
-    """The counted beats: quarters, or dotted quarters in a compound `time_signature`."""
+    """The counted beats: quarters, dotted quarters in a compound `time_signature`, halves in 2/2."""
     time_signature: str
     """The metre every bar is written in ("4/4", "6/8", ...)."""
     downbeat_s: float
     """A bar starts on the beat nearest this time (and every `beats_per_bar` beats before and after it)."""
     tempo_bpm: float
-    """Counted beats per minute (dotted quarters in 6/8 and 12/8)."""
+    """Counted beats per minute (dotted quarters in 6/8 and 12/8, halves in 2/2)."""
 
     def __post_init__(self) -> None:
         if len(self.beat_times) < 2 or np.any(np.diff(self.beat_times) <= 0):
@@ -86,7 +88,28 @@ def revised_grid(
         raise TranscriptionError(f"A time signature of {fixed_time_signature} is not one of {TIME_SIGNATURES}.")
     downbeat = downbeat_times[0] if first_downbeat_s is None else first_downbeat_s
     if fixed_tempo_bpm is None:
-        return FixedGrid(tuple(beat_times), metre, downbeat, tempo_bpm)
+        beats, tempo = _recounted(beat_times, tempo_bpm, time_signature, metre, downbeat)
+        return FixedGrid(beats, metre, downbeat, tempo)
     period = 60.0 / fixed_tempo_bpm
     # Two beats are a whole even grid: `covering` continues it at that spacing both ways.
     return FixedGrid((downbeat, downbeat + period), metre, downbeat, fixed_tempo_bpm)
+
+
+def _recounted(
+    beat_times: list[float], tempo_bpm: float, old_metre: str, new_metre: str, downbeat_s: float
+) -> tuple[tuple[float, ...], float]:
+    """The sheet's beats and tempo as `new_metre` counts them. Only cut time recounts: out of x/2 each
+    half splits into two beats, into x/2 each two beats from the downbeat's make one half."""
+    old, new = written_per_counted(old_metre), written_per_counted(new_metre)
+    beats = np.asarray(beat_times, dtype=float)
+    if old == new:
+        return tuple(beat_times), tempo_bpm
+    if old > 1:
+        beats = np.interp(np.arange((len(beats) - 1) * old + 1) / old, np.arange(len(beats)), beats)
+    if new > 1:
+        start = int(np.argmin(np.abs(beats - downbeat_s))) % new
+        paired = beats[start::new]
+        if len(paired) < 2:  # a sheet of a beat or two: carry on at the beats' spacing
+            paired = np.array([paired[0], paired[0] + new * (beats[1] - beats[0])])
+        beats = paired
+    return tuple(float(t) for t in beats), tempo_bpm * old / new

@@ -54,13 +54,17 @@ piece of text, which SVG's default whitespace rule drops (rsvg-convert follows i
 line breaks between the pieces sit in text of size 0, so keeping them adds no width."""
 
 _TEXT_FOR_GLYPH = {
+    "\ueca3": "\U0001d15e\u2004",  # metNoteHalfUp → 𝅗𝅥 (2/2's tempo mark), spaced: its glyph is wider than its advance
     "\ueca5": "\u2669",  # metNoteQuarterUp → ♩
     "\ueca7": "\u266a",  # metNote8thUp → ♪
     "\uecb7": ".",  # metAugmentationDot
-    "\ue1d5": "\u2669",  # the same three at their older SMuFL code points
+    "\ue1d3": "\U0001d15e\u2004",  # the same four at their older SMuFL code points
+    "\ue1d5": "\u2669",
     "\ue1d7": "\u266a",
     "\ue1e7": ".",
 }
+"""DejaVu Sans has the quarter and the 8th; the half note is FreeSerif's (fonts-freefont-ttf), which the
+printer falls back to."""
 
 
 def page_options(page_size: str) -> dict[str, object]:

@@ -33,7 +33,8 @@ Steps 2–5 are this module's own, hand-tuned tracker (4/4 or 3/4). A `BeatTrack
 model (`app.pipeline.beats`, BEAT_TRACKER=learned) replaces them: its beats, bar lines and metre per
 bar (4/4, 3/4, 6/8, 12/8) are taken as they are, and only steps 6 and 7 run. A compound metre's
 beat is its dotted quarter, divided in three 8ths; a change of metre is a change of time signature.
-An edited sheet skips steps 1–5 too: its grid is given (`fixed_grid.FixedGrid`).
+An edited sheet skips steps 1–5 too: its grid is given (`fixed_grid.FixedGrid`), and may be in 2/2
+(cut time), whose counted half-note beats are written as two quarter-note beats each (`metre.py`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,14 @@ from app.core.errors import NoHitsError, TranscriptionError
 from app.pipeline.beats.decode import BeatTrack
 from app.pipeline.hits import MAX_BPM, MIN_BPM, Hit
 from app.pipeline.notation.fixed_grid import FixedGrid
-from app.pipeline.notation.metre import beat_quarters, counted_beats, is_compound
+from app.pipeline.notation.metre import (
+    beat_quarters,
+    counted_beats,
+    is_compound,
+    written_beat_quarters,
+    written_beats,
+    written_per_counted,
+)
 
 SIMPLE_SUBDIVISIONS: tuple[int, ...] = (2, 4, 3, 6, 8)
 """Grids of a quarter-note beat, simplest first (the notation prior): 8ths, 16ths, 8th triplets,
@@ -151,7 +159,7 @@ class Bar:
     number: int
     start_s: float
     subdivisions: tuple[int, ...]
-    """Per counted beat, the grid it is written on: parts of the beat (`SIMPLE_SUBDIVISIONS` of a quarter,
+    """Per written beat, the grid it is written on: parts of the beat (`SIMPLE_SUBDIVISIONS` of a quarter,
     `COMPOUND_SUBDIVISIONS` of a dotted quarter in 6/8 and 12/8)."""
     hits: tuple[QuantizedHit, ...]
     time_signature: str = "4/4"
@@ -160,13 +168,13 @@ class Bar:
 
     @property
     def beats(self) -> int:
-        """Counted beats in the bar."""
-        return counted_beats(self.time_signature)
+        """Written beats in the bar: the counted ones, but the two quarters of each half in 2/2."""
+        return written_beats(self.time_signature)
 
     @property
     def beat_length(self) -> Fraction:
-        """Quarter notes in one counted beat."""
-        return beat_quarters(self.time_signature)
+        """Quarter notes in one written beat."""
+        return written_beat_quarters(self.time_signature)
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,7 @@ class Transcription:
     tempo_bpm: float
     time_signature: str
     beat_times: tuple[float, ...]
-    """Start of every beat of every bar, in seconds (the first may precede 0 s when the drums
+    """Start of every counted beat of every bar, in seconds (the first may precede 0 s when the drums
     start with a pickup right at the beginning of the audio)."""
     bars: tuple[Bar, ...]
 
@@ -283,10 +291,13 @@ def _on_fixed_grid(hits: list[Hit], grid: FixedGrid) -> Transcription:
     """The hits quantized on a given grid: bars of grid.time_signature start on the beat nearest
     grid.downbeat_s, every grid.beats_per_bar beats, the first at or before the first hit."""
     times = [h.time for h in hits]
-    beats = grid.covering(min(times), max(times))
-    phase = int(np.argmin(np.abs(beats - grid.downbeat_s)))
+    counted = grid.covering(min(times), max(times))
+    phase = int(np.argmin(np.abs(counted - grid.downbeat_s)))
+    # In 2/2 each counted half is written as two quarter-note beats: the grid gets its midpoints.
+    per = written_per_counted(grid.time_signature)
+    beats = np.interp(np.arange((len(counted) - 1) * per + 1) / per, np.arange(len(counted)), counted)
     first_beat = math.floor(float(np.interp(min(times), beats, np.arange(len(beats), dtype=float))) + 1 / 12)
-    first_bar_beat = first_beat - ((first_beat - phase) % grid.beats_per_bar)
+    first_bar_beat = first_beat - ((first_beat - phase * per) % written_beats(grid.time_signature))
     return _bars(hits, beats, grid.tempo_bpm, first_bar_beat, [], grid.time_signature)
 
 
@@ -806,8 +817,8 @@ def _bars(
 ) -> Transcription:
     """Quantize every hit onto its beat's grid and cut the beats into bars.
 
-    Bars start at beat `first_bar_beat` of `beats` and take `signatures` in turn, then `last` for as
-    many bars as the hits need.
+    `beats` are written beats (`metre.written_beats`: quarters in 2/2). Bars start at beat `first_bar_beat`
+    of `beats` and take `signatures` in turn, then `last` for as many bars as the hits need.
     """
     index = np.arange(len(beats), dtype=float)
     last_beat = math.floor(float(np.interp(max(h.time for h in hits), beats, index)) + 1 / 12) - first_bar_beat
@@ -819,11 +830,11 @@ def _bars(
         signature = signatures[len(layout)] if len(layout) < len(signatures) else last
         layout.append(signature)
         bar_starts.append(total_beats)
-        total_beats += counted_beats(signature)
+        total_beats += written_beats(signature)
     grid, shift = _extend(beats, first_bar_beat, first_bar_beat + total_beats)
     grid = grid[first_bar_beat + shift : first_bar_beat + shift + total_beats + 1]
     beat_index = np.arange(len(grid), dtype=float)
-    bar_of_beat = np.repeat(np.arange(len(layout)), [counted_beats(s) for s in layout])
+    bar_of_beat = np.repeat(np.arange(len(layout)), [written_beats(s) for s in layout])
 
     # Each hit belongs to the beat it is nearest the start of (a hit a hair early belongs to the beat).
     by_beat: dict[int, list[tuple[float, Hit]]] = {}
@@ -856,7 +867,7 @@ def _bars(
                 carried.append(hit)
             else:
                 on_grid.append((tick, hit))
-        length = beat_quarters(signature)
+        length = written_beat_quarters(signature)
         for tick, hit in on_grid:
             _place(placed, bar, ((k - bar_starts[bar]) + Fraction(tick, n)) * length, hit)
 
@@ -864,7 +875,7 @@ def _bars(
     bars = []
     for b in range(bar_count):
         mine = sorted((q for (bar, _, _), q in placed.items() if bar == b), key=lambda q: (q.offset, q.instrument))
-        first, end = bar_starts[b], bar_starts[b] + counted_beats(layout[b])
+        first, end = bar_starts[b], bar_starts[b] + written_beats(layout[b])
         bars.append(
             Bar(
                 number=b + 1,
@@ -876,10 +887,15 @@ def _bars(
             )
         )
     written = [bar.time_signature for bar in bars]
+    counted = [
+        float(grid[bar_starts[b] + i * written_per_counted(layout[b])])
+        for b in range(bar_count)
+        for i in range(counted_beats(layout[b]))
+    ]
     return Transcription(
         tempo_bpm=tempo,
         time_signature=max(written, key=written.count),
-        beat_times=tuple(float(t) for t in grid[: bar_starts[bar_count - 1] + bars[-1].beats]),
+        beat_times=tuple(counted),
         bars=tuple(bars),
     )
 
@@ -895,14 +911,14 @@ def _swing_by_bar(
         fracs = [
             f
             for b in passage
-            for k in range(bar_starts[b], bar_starts[b] + counted_beats(layout[b]))
+            for k in range(bar_starts[b], bar_starts[b] + written_beats(layout[b]))
             for f, _ in by_beat.get(k, [])
         ]
         # Bars without strokes (the bar added after the last hit, breaks) are no evidence either way.
         played = [
             b
             for b in passage
-            if any(by_beat.get(k) for k in range(bar_starts[b], bar_starts[b] + counted_beats(layout[b])))
+            if any(by_beat.get(k) for k in range(bar_starts[b], bar_starts[b] + written_beats(layout[b])))
         ]
         ratio = _swing_ratio(fracs, len(played)) if played else None
         for b in passage:

@@ -3,8 +3,8 @@
 Conventions (those of published drum charts): one five-line staff with a percussion clef; voice 1
 holds the hands (cymbals, snare, toms) with stems up, voice 2 the feet (kick) with stems down. A
 note lasts until the voice's next stroke within the beat, so beats never tie into each other and
-beams group by beat (three 8ths in 6/8 and 12/8). A time signature is written where the bars'
-metre changes; a swung passage is straight 8ths under a "Swing" direction (with MusicXML's
+beams group by counted beat (three 8ths in 6/8 and 12/8, a half note in 2/2). A time signature is
+written where the bars' metre changes; a swung passage is straight 8ths under a "Swing" direction (with MusicXML's
 <sound><swing>), and "Straight" where the swing ends. Ghost notes are in parentheses (on a
 transcription: the quiet snare strokes; on an edited sheet: the strokes marked so), an accent carries
 ">", an open hi-hat an "o".
@@ -45,7 +45,7 @@ from music21.musicxml.m21ToXml import GeneralObjectExporter
 from app.core.errors import TranscriptionError
 from app.pipeline.atomic import write_bytes_atomic
 from app.pipeline.notation.kit import KIT
-from app.pipeline.notation.metre import is_compound
+from app.pipeline.notation.metre import beat_quarters, counted_beats, is_compound, written_per_counted
 from app.pipeline.notation.rhythm import Bar, QuantizedHit, Transcription
 
 TRANSCRIBER = "DrumScribe"
@@ -120,13 +120,14 @@ def build_score(
         measure = stream.Measure(number=bar.number)
         if previous is None or bar.time_signature != previous.time_signature:
             signature = meter.TimeSignature(bar.time_signature)
-            signature.beamSequence = meter.MeterSequence(bar.time_signature, bar.beats)
+            signature.beamSequence = _beam_sequence(bar.time_signature)
             measure.insert(0, signature)
         if previous is None:
             measure.insert(0, clef.PercussionClef())
             bpm = transcription.tempo_bpm
-            beat = note.Note(type="quarter", dots=1 if is_compound(bar.time_signature) else 0)
-            measure.insert(0, tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm, referent=beat))
+            measure.insert(
+                0, tempo.MetronomeMark(number=int(bpm) if bpm == int(bpm) else bpm, referent=_counted_note(bar))
+            )
         if bar.swing != (previous is not None and previous.swing):
             words = expressions.TextExpression(_SWING if bar.swing else _STRAIGHT)
             words.placement = "above"  # with the tempo, where a reader looks for the feel
@@ -150,6 +151,23 @@ def build_score(
         part.append(measure)
     score.insert(0, part)
     return score
+
+
+def _beam_sequence(time_signature: str) -> meter.MeterSequence:
+    """Beams by counted beat; in 2/2 the 16ths' second beam breaks at each quarter, as cut-time charts
+    write them (eight 16ths under one unbroken pair of beams are hard to count)."""
+    sequence = meter.MeterSequence(time_signature, counted_beats(time_signature))
+    per = written_per_counted(time_signature)
+    if per > 1:
+        for i in range(len(sequence)):
+            sequence[i] = sequence[i].subdivide(per)
+    return sequence
+
+
+def _counted_note(bar: Bar) -> note.Note:
+    """The note value of the counted beat, as the tempo mark names it: a quarter, a dotted quarter in
+    6/8 and 12/8, a half in 2/2."""
+    return note.Note(quarterLength=beat_quarters(bar.time_signature))
 
 
 def _beam(voice: stream.Voice, signature: meter.TimeSignature) -> None:

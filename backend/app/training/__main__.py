@@ -1,5 +1,6 @@
-"""`python -m app.training build|train|all|export-onnx`: build the synthetic data, train the frame-level
-model (saved as .h5 and exported to .onnx), or export an existing .h5 to ONNX again."""
+"""`python -m app.training build|train|all|export-onnx|ensemble`: build the synthetic data, train the
+frame-level model (saved as .h5 and exported to .onnx), export an existing .h5 to ONNX again, or average
+trained models (`--members A.h5 B.h5`) into one, its thresholds chosen on --data-dir's held-out windows."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def learning_rate(given: float | None, init_from: Path | None) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen step."""
     parser = argparse.ArgumentParser(prog="python -m app.training", description=__doc__)
-    parser.add_argument("step", choices=("build", "train", "all", "export-onnx"))
+    parser.add_argument("step", choices=("build", "train", "all", "export-onnx", "ensemble"))
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the data goes (not the repo)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the exported .h5 (.onnx and metadata beside it)")
     parser.add_argument("--train-songs", type=int, default=6000, help="synthetic training songs (8–16 s each)")
@@ -51,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--band-share", type=float, default=BAND_SHARE, help="share of songs with a full band")
     parser.add_argument("--stem-share", type=float, default=STEM_SHARE, help="share of songs imitating a drum stem")
+    parser.add_argument(
+        "--members", type=Path, nargs="+", default=[], help="ensemble: the trained .h5 models to average"
+    )
     args = parser.parse_args(argv)
+    if args.step == "ensemble" and len(args.members) < 2:
+        parser.error("ensemble needs --members with two or more .h5 models")
 
     if args.step in ("build", "all"):
         from app.training.dataset import BuildConfig, build_split
@@ -93,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         print(json.dumps(metadata, indent=2), flush=True)
+    if args.step == "ensemble":
+        from app.training.ensemble import make_ensemble
+
+        print(json.dumps(make_ensemble(args.members, args.data_dir, args.out), indent=2), flush=True)
     if args.step == "export-onnx":
         from app.training.export_onnx import export_beside
 

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.evaluation.metrics import Counts
-from app.pipeline.prediction.frame import CLASSES, FPS, KIND, N_MELS, is_frame_model
+from app.pipeline.prediction.frame import CLASSES, N_MELS, is_frame_model
 from app.training.export_onnx import export_beside, sha256_of
-from app.training.train import choose_thresholds, load_split
+from app.training.train import choose_thresholds, load_split, recipe_head
 
 if TYPE_CHECKING:
     import keras
@@ -98,17 +97,8 @@ def make_ensemble(member_paths: Sequence[Path], data_dir: Path, out_path: Path) 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     keras.models.save_model(ensemble, out_path, include_optimizer=False)
     loaded = keras.models.load_model(out_path, compile=False)
-    pooled = Counts()
-    for c in counts.values():
-        pooled.add(c)
     metadata: dict[str, Any] = {
-        "kind": KIND,
-        "classes": list(CLASSES),
-        "n_mels": N_MELS,
-        "fps": FPS,
-        "thresholds_folded_into_bias": thresholds,
-        "val_synthetic_f_measure": {cls: round(c.f_measure, 4) for cls, c in counts.items()},
-        "val_synthetic_f_measure_all": round(pooled.f_measure, 4),
+        **recipe_head(thresholds, counts),
         "arch": "ensemble",
         "members": [_member_record(path) for path in member_paths],
         "parameters": int(ensemble.count_params()),

@@ -136,6 +136,23 @@ def choose_thresholds(activations: np.ndarray, onsets: np.ndarray) -> tuple[dict
     return thresholds, best_counts
 
 
+def recipe_head(thresholds: dict[str, float], counts: dict[str, Counts]) -> dict[str, Any]:
+    """What every exported frame model's recipe opens with: its kind and input, the thresholds folded into
+    it and the F-measure they gave on the held-out windows, per class and pooled."""
+    pooled = Counts()
+    for c in counts.values():
+        pooled.add(c)
+    return {
+        "kind": KIND,
+        "classes": list(CLASSES),
+        "n_mels": N_MELS,
+        "fps": FPS,
+        "thresholds_folded_into_bias": thresholds,
+        "val_synthetic_f_measure": {cls: round(c.f_measure, 4) for cls, c in counts.items()},
+        "val_synthetic_f_measure_all": round(pooled.f_measure, 4),
+    }
+
+
 def fold_thresholds(model: keras.Model, thresholds: dict[str, float]) -> None:
     """Shift the output bias so each class fires at 0.5 exactly where it fired at its own threshold."""
     layer = model.get_layer("onsets")
@@ -308,17 +325,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     loaded = keras.models.load_model(config.out_path, compile=False)
     if not is_frame_model(loaded):
         raise RuntimeError(f"the exported model {config.out_path} does not look like a {KIND} model")
-    pooled = Counts()
-    for c in counts.values():
-        pooled.add(c)
     metadata = {
-        "kind": KIND,
-        "classes": list(CLASSES),
-        "n_mels": N_MELS,
-        "fps": FPS,
-        "thresholds_folded_into_bias": thresholds,
-        "val_synthetic_f_measure": {cls: round(c.f_measure, 4) for cls, c in counts.items()},
-        "val_synthetic_f_measure_all": round(pooled.f_measure, 4),
+        **recipe_head(thresholds, counts),
         "arch": config.arch,
         "parameters": int(model.count_params()),
         "epochs_run": progress.epochs_done,

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.pipeline.prediction.frame import CLASSES, N_MELS, is_frame_model
-from app.training.export_onnx import export_beside, sha256_of
-from app.training.train import choose_thresholds, load_split, recipe_head
+from app.training.export_onnx import export_beside
+from app.training.train import choose_thresholds, load_split, model_record, recipe_head, threshold_logits
 
 if TYPE_CHECKING:
     import keras
@@ -74,7 +74,7 @@ def fold_ensemble_thresholds(ensemble: keras.Model, thresholds: dict[str, float]
     """Shift every member's logits so each class fires at 0.5 exactly where it fired at its threshold."""
     import keras
 
-    shift = np.array([np.log(thresholds[c] / (1 - thresholds[c])) for c in CLASSES], dtype=np.float32)
+    shift = threshold_logits(thresholds)
     for layer in ensemble.layers:
         if isinstance(layer, keras.Model):
             last = layer.get_layer(MEMBER_LOGITS)
@@ -100,7 +100,7 @@ def make_ensemble(member_paths: Sequence[Path], data_dir: Path, out_path: Path) 
     metadata: dict[str, Any] = {
         **recipe_head(thresholds, counts),
         "arch": "ensemble",
-        "members": [_member_record(path) for path in member_paths],
+        "members": [model_record(path) for path in member_paths],
         "parameters": int(ensemble.count_params()),
         "val_segments": len(val_x),
         "val_data": str(data_dir),
@@ -108,11 +108,3 @@ def make_ensemble(member_paths: Sequence[Path], data_dir: Path, out_path: Path) 
     out_path.with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")
     metadata.update(export_beside(out_path, loaded))
     return metadata
-
-
-def _member_record(path: Path) -> dict[str, Any]:
-    """What the ensemble's recipe records of a member: file, checksum, and its own recipe's version and
-    architecture (None where it has no recipe beside it)."""
-    recipe_path = path.with_suffix(".json")
-    recipe = json.loads(recipe_path.read_text()) if recipe_path.is_file() else {}
-    return {"file": path.name, "sha256": sha256_of(path), "version": recipe.get("version"), "arch": recipe.get("arch")}

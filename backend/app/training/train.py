@@ -153,12 +153,17 @@ def recipe_head(thresholds: dict[str, float], counts: dict[str, Counts]) -> dict
     }
 
 
+def threshold_logits(thresholds: dict[str, float]) -> np.ndarray:
+    """Per class (in CLASSES order), the logit of its threshold: what to take off the output bias so the
+    class fires at 0.5 exactly where it fired at its threshold."""
+    return np.array([np.log(thresholds[c] / (1 - thresholds[c])) for c in CLASSES], dtype=np.float32)
+
+
 def fold_thresholds(model: keras.Model, thresholds: dict[str, float]) -> None:
     """Shift the output bias so each class fires at 0.5 exactly where it fired at its own threshold."""
     layer = model.get_layer("onsets")
     kernel, bias = layer.get_weights()
-    logits = np.array([np.log(thresholds[c] / (1 - thresholds[c])) for c in CLASSES], dtype=np.float32)
-    layer.set_weights([kernel, bias - logits])
+    layer.set_weights([kernel, bias - threshold_logits(thresholds)])
 
 
 @dataclass
@@ -180,10 +185,12 @@ def _layer_shapes(model: keras.Model) -> list[tuple[str, list[tuple[int, ...]]]]
     return [(type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
 
 
-def init_record(path: Path) -> dict[str, Any]:
-    """What the exported metadata records of the model a run started from: file, checksum and version."""
-    recipe = json.loads(path.with_suffix(".json").read_text())
-    return {"file": path.name, "sha256": sha256_of(path), "version": recipe.get("version")}
+def model_record(path: Path) -> dict[str, Any]:
+    """What an exported recipe records of a model it was made from (the start of a fine-tuning run, an
+    ensemble's member): file, checksum, and its own recipe's version and architecture (None without one)."""
+    recipe_path = path.with_suffix(".json")
+    recipe = json.loads(recipe_path.read_text()) if recipe_path.is_file() else {}
+    return {"file": path.name, "sha256": sha256_of(path), "version": recipe.get("version"), "arch": recipe.get("arch")}
 
 
 def load_initial_weights(model: keras.Model, config: TrainConfig) -> None:
@@ -338,7 +345,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     }
     if config.init_from is not None:
         # The starting model's file and checksum, so a fine-tuned model's lineage can be checked.
-        metadata["init_from"] = init_record(config.init_from)
+        metadata["init_from"] = model_record(config.init_from)
     config.out_path.with_suffix(".json").write_text(json.dumps(metadata, indent=2) + "\n")
     # The ONNX form is what workers run; it is checked against the Keras form before it is written.
     metadata.update(export_beside(config.out_path, loaded))

@@ -4,8 +4,8 @@ Conventions (those of published drum charts): one five-line staff with a percuss
 holds the hands (cymbals, snare, toms) with stems up, voice 2 the feet (kick) with stems down. A
 note lasts until the voice's next stroke within the beat, so beats never tie into each other and
 beams group by counted beat (three 8ths in 6/8 and 12/8, a half note in 2/2). A time signature is
-written where the bars' metre changes; a swung passage is straight 8ths under a "Swing" direction (with MusicXML's
-<sound><swing>), and "Straight" where the swing ends. Ghost notes are in parentheses (on a
+written where the bars' metre changes; a swung passage is straight 8ths under a "Swing" direction
+(with MusicXML's <sound><swing>), and "Straight" where the swing ends. Ghost notes are in parentheses (on a
 transcription: the quiet snare strokes; on an edited sheet: the strokes marked so), an accent carries
 ">", an open hi-hat an "o".
 

@@ -320,7 +320,7 @@ def _beat_networks(args: argparse.Namespace, always_list: bool) -> list[BeatNetw
 def _compare_trackers(args: argparse.Namespace) -> int:
     """Score each of `args.trackers` on the held-out beat songs and print the table (and fit the bar weights)."""
     from app.core.config import Settings
-    from app.pipeline.beats.bars import EVIDENCE, beat_evidence
+    from app.pipeline.beats.bars import EVIDENCE, WEIGHTS, beat_evidence
     from app.pipeline.beats.decode import decode
     from app.pipeline.beats.tracker import beat_activations
     from app.pipeline.prediction.factory import load_predictor
@@ -386,7 +386,11 @@ def _compare_trackers(args: argparse.Namespace) -> int:
         network_only = phase_accuracy(examples, np.eye(len(EVIDENCE))[EVIDENCE.index("network")])
         print(f"\nbar-phase weights fitted on the {len(examples)} songs decoded at their tempo, in one metre:")
         print("    " + ", ".join(f"{name!r}: {w:.3f}" for name, w in weights.items()))
-        print(f"right bar phase with them: {right:.1%}; with the network's evidence alone: {network_only:.1%}")
+        bundled = phase_accuracy(examples, np.array([WEIGHTS[name] for name in EVIDENCE]))
+        print(
+            f"right bar phase with them: {right:.1%}; with the bundled weights: {bundled:.1%}; "
+            f"with the network's evidence alone: {network_only:.1%}"
+        )
     return 0
 
 

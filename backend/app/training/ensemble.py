@@ -15,6 +15,7 @@ shifts their mean by it).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ class EnsembleError(ValueError):
     """The models given cannot be averaged into one drumscribe-frame model."""
 
 
-def _member_logits(model: keras.Model, index: int) -> keras.Model:
+def _member_logits(model: keras.Model, index: int, name: str) -> keras.Model:
     """`model` ending in its logits: its "onsets" Dense layer again, with the same weights and no sigmoid."""
     import keras
     from keras import layers
@@ -46,13 +47,34 @@ def _member_logits(model: keras.Model, index: int) -> keras.Model:
     except ValueError as exc:
         raise EnsembleError(f"member {index + 1} ({model.name}) has no 'onsets' layer to average") from exc
     linear = layers.Dense(len(CLASSES), name=MEMBER_LOGITS)
-    member = keras.Model(model.input, linear(onsets.input), name=f"member_{index + 1}_{model.name}")
+    member = keras.Model(model.input, linear(onsets.input), name=name)
     linear.set_weights(onsets.get_weights())
     return member
 
 
+def _logit_members(model: keras.Model, index: int, first: int) -> list[keras.Model]:
+    """The members `model` adds to an ensemble, numbered from `first`, each ending in its logits: an
+    ensemble's own members (copies, so averaging an ensemble with a new model weighs every member
+    equally and leaves `model` as it was), or the model itself."""
+    import keras
+
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    if not nested or any(member.layers[-1].name != MEMBER_LOGITS for member in nested):
+        return [_member_logits(model, index, f"member_{first}_{model.name}")]
+    copies = []
+    for number, member in enumerate(nested, first):
+        copy = keras.models.clone_model(member)
+        copy.set_weights(member.get_weights())
+        name = f"member_{number}_{re.sub(r'^member_[0-9]+_', '', member.name)}"
+        copies.append(keras.Model(copy.input, copy.output, name=name))
+    return copies
+
+
 def build_ensemble(models: Sequence[keras.Model]) -> keras.Model:
-    """A drumscribe-frame model whose logits are the mean of `models`' logits (two or more frame models)."""
+    """A drumscribe-frame model whose logits are the mean of `models`' logits (two or more frame models).
+
+    A model that is itself an ensemble counts as its members, so every member has the same weight.
+    """
     import keras
     from keras import layers
 
@@ -65,7 +87,10 @@ def build_ensemble(models: Sequence[keras.Model]) -> keras.Model:
                 f"not log-mel frames (None, None, {N_MELS}) to {len(CLASSES)} classes"
             )
     frames = keras.Input(shape=(None, N_MELS), name="log_mel")
-    logits = [_member_logits(model, index)(frames) for index, model in enumerate(models)]
+    members: list[keras.Model] = []
+    for index, model in enumerate(models):
+        members += _logit_members(model, index, first=len(members) + 1)
+    logits = [member(frames) for member in members]
     onsets = layers.Activation("sigmoid", name="onsets")(layers.Average()(logits))
     return keras.Model(frames, onsets, name="drumscribe_frame_ensemble")
 

@@ -58,6 +58,32 @@ def test_folded_thresholds_make_each_class_fire_at_one_half_where_it_fired_at_it
     assert np.allclose(build_ensemble(members).predict(frames, verbose=0), before, atol=1e-6)
 
 
+def test_an_ensemble_given_as_a_member_counts_as_its_members(
+    members: list[keras.Model], frames: np.ndarray, tmp_path: Path
+) -> None:
+    import keras
+
+    from app.training.model import build_model
+
+    pair = tmp_path / "pair.h5"
+    keras.models.save_model(build_ensemble(members), pair, include_optimizer=False)
+    loaded = keras.models.load_model(pair, compile=False)
+    keras.utils.set_random_seed(6)
+    third = build_model(width=4, temporal=8, arch="crnn", gru_units=8)
+    ensemble = build_ensemble([loaded, third])
+    assert [layer.name for layer in ensemble.layers if isinstance(layer, keras.Model)] == [
+        f"member_{k}_{m.name}" for k, m in enumerate([*members, third], 1)
+    ]
+    expected = np.mean(
+        [logit(np.asarray(m.predict(frames, verbose=0), dtype=np.float64)) for m in [*members, third]], axis=0
+    )
+    assert np.max(np.abs(logit(np.asarray(ensemble.predict(frames, verbose=0), dtype=np.float64)) - expected)) < 1e-4
+    # Folding thresholds into the new ensemble leaves the loaded one as it was.
+    before = np.asarray(loaded.predict(frames, verbose=0))
+    fold_ensemble_thresholds(ensemble, dict.fromkeys(CLASSES, 0.3))
+    assert np.array_equal(np.asarray(loaded.predict(frames, verbose=0)), before)
+
+
 def test_an_ensemble_needs_two_frame_models(members: list[keras.Model]) -> None:
     import keras
 
